@@ -1,0 +1,161 @@
+package dev.propensity.common.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
+import dev.propensity.common.Errors;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * The resolved configuration a job runs with. Keys are full paths ({@code propensity.x.y}) so
+ * error messages can name them; getters turn Typesafe errors into messages that name the key.
+ */
+public final class JobConfig {
+
+  private static final Pattern SECRET_KEY =
+      Pattern.compile("(?i).*(secret|password|passwd|token|access[-._]?key|credential|session).*");
+
+  private final Config config;
+  private final List<String> sources;
+
+  JobConfig(Config config, List<String> sources) {
+    this.config = config;
+    this.sources = List.copyOf(sources);
+  }
+
+  /** @return defaults only (reference.conf), with no file, arguments or environment */
+  public static JobConfig defaults() {
+    return ConfigLoader.load(null, List.of(), Map.of());
+  }
+
+  /**
+   * @param overrides {@code key=value} pairs applied over this config
+   * @return a new config with the overrides applied and validated
+   */
+  public JobConfig with(String... overrides) {
+    Config out = config;
+    for (Map.Entry<String, String> e : ConfigLoader.parseOverrides(List.of(overrides)).entrySet()) {
+      out = ConfigLoader.parseValue(e.getKey(), e.getValue()).withFallback(out);
+    }
+    out = out.resolve();
+    ConfigLoader.rejectUnknownKeys(out);
+    return new JobConfig(out, sources);
+  }
+
+  /** @return the underlying Typesafe config (full paths) */
+  public Config raw() {
+    return config;
+  }
+
+  /** @return where the layers came from, lowest precedence first */
+  public List<String> sources() {
+    return sources;
+  }
+
+  public String string(String key) {
+    try {
+      return config.getString(key);
+    } catch (ConfigException e) {
+      throw Errors.invalidConfig(key, describe(key), "a string");
+    }
+  }
+
+  public int integer(String key) {
+    try {
+      return config.getInt(key);
+    } catch (ConfigException e) {
+      throw Errors.invalidConfig(key, describe(key), "an integer");
+    }
+  }
+
+  public long longValue(String key) {
+    try {
+      return config.getLong(key);
+    } catch (ConfigException e) {
+      throw Errors.invalidConfig(key, describe(key), "an integer");
+    }
+  }
+
+  public double number(String key) {
+    try {
+      return config.getDouble(key);
+    } catch (ConfigException e) {
+      throw Errors.invalidConfig(key, describe(key), "a number");
+    }
+  }
+
+  public boolean bool(String key) {
+    try {
+      return config.getBoolean(key);
+    } catch (ConfigException e) {
+      throw Errors.invalidConfig(key, describe(key), "true or false");
+    }
+  }
+
+  public List<String> strings(String key) {
+    try {
+      return config.getStringList(key);
+    } catch (ConfigException e) {
+      throw Errors.invalidConfig(key, describe(key), "a list of strings, e.g. [a, b]");
+    }
+  }
+
+  public List<Double> numbers(String key) {
+    try {
+      return config.getDoubleList(key);
+    } catch (ConfigException e) {
+      throw Errors.invalidConfig(key, describe(key), "a list of numbers, e.g. [0.1, 1.0]");
+    }
+  }
+
+  /** @return the value of {@code key}, which must be one of {@code allowed} */
+  public String oneOf(String key, Collection<String> allowed) {
+    String value = string(key);
+    if (!allowed.contains(value)) {
+      throw Errors.unknownName(key, value, allowed);
+    }
+    return value;
+  }
+
+  /** @return a flat map of a free-form section (e.g. Spark settings) */
+  public Map<String, String> section(String key) {
+    java.util.Map<String, String> out = new java.util.TreeMap<>();
+    if (config.hasPath(key)) {
+      for (Map.Entry<String, ConfigValue> e : config.getConfig(key).entrySet()) {
+        out.put(e.getKey().replace("\"", ""), String.valueOf(e.getValue().unwrapped()));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * @return the {@code propensity} tree as HOCON with secret-looking values replaced by
+   *     {@code "***"}; safe to log and to write to a run folder
+   */
+  public String renderRedacted() {
+    Config redacted = config.getConfig("propensity").atKey("propensity");
+    for (Map.Entry<String, ConfigValue> e : redacted.entrySet()) {
+      if (isSecret(e.getKey())) {
+        redacted = redacted.withValue(e.getKey(), ConfigValueFactory.fromAnyRef("***"));
+      }
+    }
+    return redacted.root().render(
+        ConfigRenderOptions.defaults().setOriginComments(false).setComments(false).setJson(false));
+  }
+
+  /** @return whether a key looks like it holds a secret (keys, passwords, tokens) */
+  public static boolean isSecret(String key) {
+    return SECRET_KEY.matcher(key.toLowerCase(Locale.ROOT)).matches();
+  }
+
+  private String describe(String key) {
+    return config.hasPathOrNull(key) && !config.getIsNull(key)
+        ? String.valueOf(config.getValue(key).unwrapped()) : "(missing)";
+  }
+}

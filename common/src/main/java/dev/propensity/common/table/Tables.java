@@ -1,0 +1,25 @@
+package dev.propensity.common.table;
+
+import java.util.List;
+
+/** The names of the tables the jobs read and write under the warehouse root. */
+public final class Tables {
+
+  public static final String RAW_CUSTOMERS = "raw_customers";
+  public static final String RAW_ORDERS = "raw_orders";
+  public static final String RAW_WEB_SESSIONS = "raw_web_sessions";
+  public static final String RAW_EMAIL_EVENTS = "raw_email_events";
+  public static final String RAW_PROFIT = "raw_profit";
+  public static final String FEATURES = "features";
+  public static final String LEADERBOARD = "leaderboard";
+  public static final String BIN_STATS = "bin_stats";
+  public static final String CUSTOMER_SCORES = "customer_scores";
+  public static final String CUSTOMER_PROPENSITY = "customer_propensity";
+
+  /** Every table, in the order the pipeline writes them. */
+  public static final List<String> ALL = List.of(RAW_CUSTOMERS, RAW_ORDERS, RAW_WEB_SESSIONS,
+      RAW_EMAIL_EVENTS, RAW_PROFIT, FEATURES, LEADERBOARD, BIN_STATS, CUSTOMER_SCORES,
+      CUSTOMER_PROPENSITY);
+
+  private Tables() {}
+}
