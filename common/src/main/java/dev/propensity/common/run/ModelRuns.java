@@ -46,6 +46,12 @@ public final class ModelRuns {
     return root.toString();
   }
 
+  /** @return a new run id: UTC time then 4 random hex digits, e.g. 20261122-031500-a1b2 */
+  public static String newRunId() {
+    return LocalDateTime.now(ZoneOffset.UTC).format(ID_TIME) + "-"
+        + UUID.randomUUID().toString().substring(0, 4);
+  }
+
   /**
    * Creates a run folder.
    *
@@ -53,10 +59,7 @@ public final class ModelRuns {
    * @throws dev.propensity.common.PropensityException if the id is malformed or already used
    */
   public ModelRun create(String requestedId) {
-    String id = requestedId == null || requestedId.isBlank()
-        ? LocalDateTime.now(ZoneOffset.UTC).format(ID_TIME) + "-"
-            + UUID.randomUUID().toString().substring(0, 4)
-        : requestedId.trim();
+    String id = requestedId == null || requestedId.isBlank() ? newRunId() : requestedId.trim();
     if (!VALID_ID.matcher(id).matches() || LATEST.equals(id)) {
       throw Errors.invalidConfig("propensity.train.run-id", id,
           "letters, digits, '.', '_' or '-' (and not 'latest')");

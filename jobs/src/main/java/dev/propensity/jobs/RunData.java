@@ -1,0 +1,52 @@
+package dev.propensity.jobs;
+
+import static org.apache.spark.sql.functions.col;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.propensity.common.run.ModelRun;
+import dev.propensity.common.schema.FeatureSchema;
+import dev.propensity.common.table.Warehouse;
+import dev.propensity.jobs.training.CandidatePipeline;
+import dev.propensity.jobs.training.Splits;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * A run's own data, rebuilt from what its manifest pinned: the feature table version, the
+ * snapshot and the split seed. Select and bins use it to score the validation and test rows the
+ * run never trained on.
+ */
+public final class RunData {
+
+  private RunData() {}
+
+  /** @return the run's manifest as a map */
+  public static Map<String, Object> manifest(ModelRun run) {
+    return run.readJson("manifest.json", new TypeReference<>() {});
+  }
+
+  /**
+   * @return the run's rows with {@code __label} (double) and {@code __split} columns
+   */
+  @SuppressWarnings("unchecked")
+  public static Dataset<Row> splitRows(Warehouse warehouse, FeatureSchema schema, ModelRun run) {
+    Map<String, Object> manifest = manifest(run);
+    Map<String, Object> input = (Map<String, Object>) manifest.get("input");
+    Map<String, Object> split = (Map<String, Object>) manifest.get("splits");
+    String snapshot = (String) input.get("snapshot");
+    FeatureSchema pinned = new FeatureSchema((String) input.get("table"), schema.idColumn(),
+        schema.snapshotColumn(), schema.labelColumn(), schema.numeric(), schema.categorical(),
+        schema.weightColumn(), schema.profitColumn());
+    FeatureInput in = FeatureInput.pinned(warehouse, pinned,
+        ((Number) input.get("version")).longValue(),
+        snapshot.isEmpty() ? Optional.empty() : Optional.of(snapshot));
+    Splits splits = new Splits(((Number) split.get("train")).doubleValue(),
+        ((Number) split.get("validation")).doubleValue(),
+        ((Number) split.get("test")).doubleValue(), ((Number) split.get("seed")).longValue());
+    return in.rows()
+        .withColumn(CandidatePipeline.LABEL, col(schema.labelColumn()).cast("double"))
+        .withColumn("__split", splits.column(schema.idColumn()));
+  }
+}

@@ -1,0 +1,126 @@
+package dev.propensity.jobs.bins;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.sum;
+
+import dev.propensity.common.Errors;
+import dev.propensity.common.bins.BinEdges;
+import dev.propensity.common.bins.BinStatistics;
+import dev.propensity.common.config.JobConfig;
+import dev.propensity.common.run.ModelRun;
+import dev.propensity.common.run.ModelRuns;
+import dev.propensity.common.schema.FeatureSchema;
+import dev.propensity.common.table.Tables;
+import dev.propensity.common.table.Warehouse;
+import dev.propensity.jobs.Job;
+import dev.propensity.jobs.RunData;
+import dev.propensity.jobs.selection.Ensemble;
+import dev.propensity.jobs.training.CandidatePipeline;
+import dev.propensity.jobs.training.Splits;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Equal-frequency propensity bins from the ensemble's scores on the run's validation rows, with
+ * conversion rate, lift and gain per bin. The last step of a run: it marks the run completed and
+ * points {@code latest} at it.
+ */
+public final class BinsJob implements Job {
+
+  private static final Logger LOG = LoggerFactory.getLogger(BinsJob.class);
+
+  public static final StructType BIN_STATS_SCHEMA = new StructType()
+      .add("run_id", DataTypes.StringType)
+      .add("bin", DataTypes.IntegerType)
+      .add("group_label", DataTypes.StringType)
+      .add("customers", DataTypes.LongType)
+      .add("positives", DataTypes.LongType)
+      .add("conversion_rate", DataTypes.DoubleType)
+      .add("lift", DataTypes.DoubleType)
+      .add("cumulative_customers", DataTypes.DoubleType)
+      .add("cumulative_gain", DataTypes.DoubleType)
+      .add("cumulative_lift", DataTypes.DoubleType)
+      .add("min_score", DataTypes.DoubleType)
+      .add("max_score", DataTypes.DoubleType)
+      .add("created_at", DataTypes.TimestampType);
+
+  @Override
+  public String name() {
+    return "bins";
+  }
+
+  @Override
+  public String run(SparkSession spark, JobConfig config) {
+    int count = config.integer("propensity.bins.count");
+    if (count < 2) {
+      throw Errors.invalidConfig("propensity.bins.count", count, "at least 2");
+    }
+    Warehouse warehouse = Warehouse.of(spark, config);
+    ModelRuns runs = new ModelRuns(warehouse.root(), spark.sparkContext().hadoopConfiguration());
+    ModelRun run = runs.openOrNewest(config.string("propensity.bins.run-id"));
+    Ensemble ensemble = Ensemble.load(run);
+    Dataset<Row> reference = ensemble.score(
+            RunData.splitRows(warehouse, FeatureSchema.fromConfig(config), run)
+                .where(col("__split").equalTo(Splits.VALIDATION)))
+        .select(col("propensity"), col(CandidatePipeline.LABEL))
+        .persist(StorageLevel.MEMORY_AND_DISK());
+
+    double[] quantiles = reference.stat().approxQuantile("propensity",
+        BinEdges.quantileProbabilities(count), 1e-4);
+    double lowest = reference.agg(min("propensity")).first().getDouble(0);
+    double[] edges = BinEdges.fromQuantiles(quantiles, lowest);
+    BinColumns bins = new BinColumns(edges, BinColumns.quantileLabels(edges.length + 1));
+    if (edges.length + 1 < count) {
+      LOG.warn("bins: only {} distinct bins of {} asked for: the reference scores have ties",
+          edges.length + 1, count);
+    }
+
+    List<BinStatistics.Counts> counts = new ArrayList<>();
+    for (Row r : reference.withColumn("bin", bins.bin(col("propensity")))
+        .groupBy("bin")
+        .agg(count(lit(1)), sum(col(CandidatePipeline.LABEL)), min("propensity"),
+            max("propensity"))
+        .orderBy("bin").collectAsList()) {
+      counts.add(new BinStatistics.Counts(r.getInt(0), r.getLong(1),
+          Math.round(r.getDouble(2)), r.getDouble(3), r.getDouble(4)));
+    }
+    reference.unpersist();
+    List<BinStatistics> stats = BinStatistics.of(counts);
+
+    bins.save(run);
+    run.writeJson("bins/bin_stats.json", stats);
+    Timestamp now = Timestamp.from(Instant.now());
+    List<Row> rows = stats.stream().map(s -> RowFactory.create(run.id(), s.bin(),
+        bins.labels().get(s.bin() - 1), s.customers(), s.positives(), s.conversionRate(),
+        s.lift(), s.cumulativeCustomers(), s.cumulativeGain(), s.cumulativeLift(),
+        s.minScore(), s.maxScore(), now)).toList();
+    warehouse.append(spark.createDataFrame(rows, BIN_STATS_SCHEMA), Tables.BIN_STATS);
+
+    Map<String, Object> manifest = new LinkedHashMap<>(RunData.manifest(run));
+    manifest.put("status", "completed");
+    manifest.put("completed_at", now.toInstant().toString());
+    run.writeJson("manifest.json", manifest);
+    runs.markCompleted(run);
+    LOG.info("bins: run {} has {} bins; top bin lift {}; marked latest", run.id(),
+        stats.size(), stats.isEmpty() ? 0 : stats.get(0).lift());
+    return String.format("bins: run %s, %d bins, top-bin lift %.2f; run marked latest",
+        run.id(), stats.size(), stats.get(0).lift());
+  }
+}

@@ -1,0 +1,44 @@
+package dev.propensity.jobs.cli;
+
+import dev.propensity.common.Errors;
+import dev.propensity.jobs.Job;
+import dev.propensity.jobs.bins.BinsJob;
+import dev.propensity.jobs.features.FeaturesJob;
+import dev.propensity.jobs.generate.GenerateJob;
+import dev.propensity.jobs.inference.ScoreJob;
+import dev.propensity.jobs.selection.SelectJob;
+import dev.propensity.jobs.training.TrainJob;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Every job by name. {@link #STEPS} is the pipeline order schedulers must follow. */
+public final class Jobs {
+
+  /** The pipeline's steps, in order. */
+  public static final List<Job> STEPS = List.of(new GenerateJob(), new FeaturesJob(),
+      new TrainJob(), new SelectJob(), new BinsJob(), new ScoreJob());
+
+  private Jobs() {}
+
+  /** @return every job, steps first, then pipeline, demo and sql */
+  public static Map<String, Job> all() {
+    Map<String, Job> jobs = new LinkedHashMap<>();
+    STEPS.forEach(j -> jobs.put(j.name(), j));
+    List.of(new PipelineJob(), new DemoJob(), new SqlJob()).forEach(j -> jobs.put(j.name(), j));
+    return jobs;
+  }
+
+  /**
+   * @return the job of that name
+   * @throws dev.propensity.common.PropensityException listing the known names
+   */
+  public static Job byName(String name) {
+    Job job = all().get(name);
+    if (job == null) {
+      throw Errors.unknownName("job", name, new ArrayList<>(all().keySet()));
+    }
+    return job;
+  }
+}

@@ -1,0 +1,55 @@
+package dev.propensity.jobs.cli;
+
+import dev.propensity.common.Errors;
+import dev.propensity.common.config.JobConfig;
+import dev.propensity.common.run.ModelRuns;
+import dev.propensity.jobs.Job;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the steps of {@code propensity.pipeline.steps} in order in one session. The run that
+ * {@code train} creates is the one {@code select} and {@code bins} complete.
+ */
+public class PipelineJob implements Job {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PipelineJob.class);
+
+  @Override
+  public String name() {
+    return "pipeline";
+  }
+
+  @Override
+  public String run(SparkSession spark, JobConfig config) {
+    List<String> names = config.strings("propensity.pipeline.steps");
+    List<String> known = Jobs.STEPS.stream().map(Job::name).toList();
+    for (String n : names) {
+      if (!known.contains(n)) {
+        throw Errors.unknownName("propensity.pipeline.steps", n, known);
+      }
+    }
+    // one run id for train, select and bins, chosen up front
+    String runId = config.string("propensity.train.run-id").isBlank()
+        ? ModelRuns.newRunId() : config.string("propensity.train.run-id");
+    JobConfig current = config.with("train.run-id=" + runId, "select.run-id=" + runId,
+        "bins.run-id=" + runId);
+    List<String> summaries = new ArrayList<>();
+    long start = System.nanoTime();
+    int i = 0;
+    for (Job step : Jobs.STEPS) {
+      if (!names.contains(step.name())) {
+        continue;
+      }
+      i++;
+      LOG.info("pipeline: step {} of {}: {} (elapsed {} s)", i, names.size(), step.name(),
+          (System.nanoTime() - start) / 1_000_000_000L);
+      summaries.add(step.run(spark, current));
+    }
+    LOG.info("pipeline: {} steps done in {} s", i, (System.nanoTime() - start) / 1_000_000_000L);
+    return String.join("\n", summaries);
+  }
+}
