@@ -33,6 +33,11 @@ public final class SparkSessions {
     conf.setIfMissing("spark.sql.shuffle.partitions",
         String.valueOf(config.integer("propensity.spark.shuffle-partitions")));
     conf.setIfMissing("spark.sql.session.timeZone", "UTC");
+    if (conf.get("spark.master").startsWith("local")) {
+      // Delta rebuilds table state with 50 tasks by default: far too many for small local tables
+      conf.setIfMissing("spark.databricks.delta.snapshotPartitions",
+          String.valueOf(config.integer("propensity.spark.shuffle-partitions")));
+    }
     conf.setIfMissing("spark.ui.showConsoleProgress", "true");
     for (Map.Entry<String, String> e : config.section("propensity.spark.conf").entrySet()) {
       conf.set(e.getKey(), e.getValue());

@@ -104,7 +104,7 @@ public final class GenerateJob implements Job {
         .withColumn("churn_date", when(rnd.uniform("churn", id).lt(0.33),
             greatest(date_add(col("signup_date"), 45), date_sub(asOf,
                 floor(rnd.uniform("churn-day", id).multiply(historyDays)).cast("int")))))
-        .withColumn("p_month", sigmoid(lit(-3.0)
+        .withColumn("p_month", sigmoid(lit(-3.6)
             .plus(col("z_freq").multiply(0.9)).plus(col("z_eng").multiply(0.6))
             .plus(when(col("segment").equalTo("premium"), 0.5)
                 .when(col("segment").equalTo("smb"), 0.2).otherwise(0.0))

@@ -1,0 +1,82 @@
+package dev.propensity.jobs;
+
+import static org.apache.spark.sql.functions.col;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.propensity.common.config.JobConfig;
+import dev.propensity.common.run.ModelRuns;
+import dev.propensity.common.table.Tables;
+import dev.propensity.common.table.Warehouse;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/** What a finished pipeline must have left in a warehouse: the README's tables and columns. */
+final class PipelineChecks {
+
+  /** The documented columns of each table (README "Tables"). */
+  static final Map<String, List<String>> COLUMNS = new LinkedHashMap<>();
+
+  static {
+    COLUMNS.put(Tables.RAW_CUSTOMERS, List.of("customer_id", "age", "gender", "region",
+        "channel", "segment", "signup_date"));
+    COLUMNS.put(Tables.RAW_ORDERS, List.of("order_id", "customer_id", "order_date", "category",
+        "revenue", "promo", "returned"));
+    COLUMNS.put(Tables.RAW_WEB_SESSIONS, List.of("session_id", "customer_id", "session_start",
+        "device", "duration_sec", "pages", "cart_adds"));
+    COLUMNS.put(Tables.RAW_EMAIL_EVENTS, List.of("email_id", "customer_id", "campaign_id",
+        "sent_at", "opened_at", "clicked_at"));
+    COLUMNS.put(Tables.RAW_PROFIT, List.of("customer_id", "month", "profit"));
+    COLUMNS.put(Tables.FEATURES, List.of("customer_id", "snapshot_date", "recency_days",
+        "frequency_90d", "frequency_365d", "monetary_365d", "avg_order_value", "tenure_days",
+        "age", "web_sessions_90d", "email_open_rate_90d", "email_click_rate_90d", "region",
+        "channel", "segment", "gender", "label"));
+    COLUMNS.put(Tables.LEADERBOARD, List.of("run_id", "candidate", "params", "cv_metric",
+        "cv_mean", "cv_std", "validation_auc_roc", "validation_auc_pr", "test_auc_roc",
+        "test_auc_pr", "fit_seconds", "created_at"));
+    COLUMNS.put(Tables.BIN_STATS, List.of("run_id", "bin", "group_label", "customers",
+        "positives", "conversion_rate", "lift", "cumulative_customers", "cumulative_gain",
+        "cumulative_lift", "min_score", "max_score", "created_at"));
+    COLUMNS.put(Tables.CUSTOMER_SCORES, List.of("customer_id", "propensity", "bin",
+        "group_label", "voter_probabilities", "run_id", "snapshot_date", "scored_at"));
+    COLUMNS.put(Tables.CUSTOMER_PROPENSITY, List.of("customer_id", "propensity", "bin",
+        "group_label", "voter_probabilities", "run_id", "snapshot_date", "scored_at",
+        "is_stale"));
+  }
+
+  private PipelineChecks() {}
+
+  static void assertComplete(SparkSession spark, JobConfig config) {
+    Warehouse wh = Warehouse.of(spark, config);
+    assertThat(wh.tables()).containsAll(Tables.ALL);
+    COLUMNS.forEach((table, columns) ->
+        assertThat(wh.read(table).columns()).as(table).containsExactlyElementsOf(columns));
+
+    String latest = new ModelRuns(wh.root(), spark.sparkContext().hadoopConfiguration())
+        .latestId();
+    assertThat(latest).isNotNull();
+
+    Dataset<Row> newest = wh.read(Tables.FEATURES).where(col("snapshot_date")
+        .equalTo(config.strings("propensity.features.snapshot-dates").get(1)));
+    Dataset<Row> lookup = wh.read(Tables.CUSTOMER_PROPENSITY);
+    long customers = newest.count();
+    assertThat(customers).isGreaterThan(0);
+    assertThat(lookup.count()).isEqualTo(customers);
+    assertThat(lookup.join(newest, "customer_id").count()).isEqualTo(customers);
+    assertThat(lookup.where(col("propensity").isNull().or(col("propensity").lt(0))
+        .or(col("propensity").gt(1)).or(col("bin").isNull())).count()).isZero();
+    List<Row> bins = lookup.groupBy("bin").count().orderBy("bin").collectAsList();
+    assertThat(bins.stream().map(r -> r.getInt(0)).toList())
+        .containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
+    assertThat(lookup.select("run_id").distinct().collectAsList())
+        .extracting(r -> r.getString(0)).containsExactly(latest);
+    assertThat(wh.read(Tables.LEADERBOARD).where(col("run_id").equalTo(latest))
+        .select("candidate").collectAsList()).extracting(r -> r.getString(0))
+        .containsExactlyInAnyOrder("logistic", "ensemble");
+    assertThat(wh.read(Tables.BIN_STATS).where(col("run_id").equalTo(latest)).count())
+        .isEqualTo(10);
+  }
+}
