@@ -1,6 +1,6 @@
 package dev.propensity.jobs.cli;
 
-import dev.propensity.common.Errors;
+import dev.propensity.common.PropensityException;
 import dev.propensity.jobs.Job;
 import dev.propensity.jobs.bins.BinsJob;
 import dev.propensity.jobs.features.FeaturesJob;
@@ -8,7 +8,6 @@ import dev.propensity.jobs.generate.GenerateJob;
 import dev.propensity.jobs.inference.ScoreJob;
 import dev.propensity.jobs.selection.SelectJob;
 import dev.propensity.jobs.training.TrainJob;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +36,8 @@ public final class Jobs {
   public static Job byName(String name) {
     Job job = all().get(name);
     if (job == null) {
-      throw Errors.unknownName("job", name, new ArrayList<>(all().keySet()));
+      throw new PropensityException(String.format("Unknown job '%s'; known: %s",
+          name, String.join(", ", all().keySet())));
     }
     return job;
   }

@@ -51,7 +51,6 @@ public final class Main {
       }
       return 0;
     } catch (PropensityException e) {
-      LOG.error(e.getMessage());
       System.err.println("ERROR: " + e.getMessage());
       return e.exitCode();
     } catch (ConfigException e) {
