@@ -21,6 +21,11 @@ public final class Jobs {
 
   private Jobs() {}
 
+  /** @return the steps a scheduler runs on real data: every step but {@code generate} */
+  public static List<String> scheduled() {
+    return STEPS.stream().map(Job::name).filter(n -> !"generate".equals(n)).toList();
+  }
+
   /** @return every job, steps first, then pipeline, demo and sql */
   public static Map<String, Job> all() {
     Map<String, Job> jobs = new LinkedHashMap<>();
