@@ -3,6 +3,7 @@
 #   ./submit.sh demo                         generate data and run the whole pipeline locally
 #   ./submit.sh JOB [-c FILE] [key=value...] run one job (generate features train select bins score pipeline)
 #   ./submit.sh sql "STATEMENTS" [--csv]     Spark SQL over the warehouse tables
+#   ./submit.sh report [RUN]                 (re)build runs/RUN/report.html (default: latest)
 #   ./submit.sh build                        build the jars (also done on first use)
 # With SPARK_HOME set it calls $SPARK_HOME/bin/spark-submit with the cluster jar; with
 # --master URL and no SPARK_HOME it runs Spark's SparkSubmit from the Maven classpath; otherwise
@@ -14,7 +15,7 @@ MAIN=dev.propensity.jobs.cli.Main
 TARGET="$HERE/jobs/target"
 CLASSPATH_FILE="$TARGET/local-classpath.txt"
 
-usage() { sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 cluster_jar() { ls "$TARGET"/propensity-jobs-*-cluster.jar 2>/dev/null | head -n 1; }
 app_jar() { ls "$TARGET"/propensity-jobs-*.jar 2>/dev/null | grep -v -- '-cluster.jar' | head -n 1; }
@@ -62,6 +63,11 @@ while [[ $# -gt 0 ]]; do
     *) args+=("$1"); shift ;;
   esac
 done
+
+# ./submit.sh report [RUN]: the run to report on (default latest)
+if [[ "$cmd" == "report" && ${#args[@]} -gt 0 && "${args[0]}" != -* && "${args[0]}" != *=* ]]; then
+  args=("report.run=${args[0]}" "${args[@]:1}")
+fi
 
 if [[ "$cmd" == "demo" ]]; then
   has_conf=false

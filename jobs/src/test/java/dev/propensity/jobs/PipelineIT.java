@@ -4,16 +4,29 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.propensity.common.SparkTestBase;
 import dev.propensity.common.config.JobConfig;
+import dev.propensity.common.run.ModelRun;
+import dev.propensity.common.run.ModelRuns;
 import dev.propensity.jobs.cli.Main;
 import dev.propensity.jobs.cli.PipelineJob;
+import dev.propensity.jobs.report.ReportJob;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The whole thin pipeline in local[2] on a small generated data set, on local Delta tables. */
+/**
+ * The whole pipeline in local[2] on a small generated data set, on local Delta tables, run once;
+ * then the tables, the sql command and the run report are checked against it.
+ */
 class PipelineIT extends SparkTestBase {
+
+  private static Path warehouse;
+  private static JobConfig config;
 
   static JobConfig small(String warehouse) {
     return JobConfig.defaults().with("warehouse=" + warehouse, "generate.customers=3000",
@@ -21,13 +34,20 @@ class PipelineIT extends SparkTestBase {
         "train.logistic.elastic-net-param=[0.0]");
   }
 
-  @Test
-  void pipelineWritesEveryTableAndScoresEveryCustomer() throws Exception {
-    Path wh = tempWarehouse("pipeline");
-    JobConfig config = small(wh.toString());
+  @BeforeAll
+  static void runPipeline() {
+    warehouse = tempWarehouse("pipeline");
+    config = small(warehouse.toString());
     new PipelineJob().run(spark(), config);
-    PipelineChecks.assertComplete(spark(), config);
+  }
 
+  @Test
+  void pipelineWritesEveryTableAndScoresEveryCustomer() {
+    PipelineChecks.assertComplete(spark(), config);
+  }
+
+  @Test
+  void sqlCommandPrintsTheBinsOfTheLookupTable() {
     // the README's check, through the command line the sql job uses
     PrintStream stdout = System.out;
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -35,7 +55,7 @@ class PipelineIT extends SparkTestBase {
     try {
       System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
       code = Main.run(new String[] {"sql", "SELECT 1 AS one; SELECT bin, count(*) AS n FROM"
-          + " customer_propensity GROUP BY bin ORDER BY bin", "--csv", "warehouse=" + wh});
+          + " customer_propensity GROUP BY bin ORDER BY bin", "--csv", "warehouse=" + warehouse});
     } finally {
       System.setOut(stdout);
     }
@@ -43,5 +63,39 @@ class PipelineIT extends SparkTestBase {
     String csv = out.toString(StandardCharsets.UTF_8);
     assertThat(csv).startsWith("bin,n\n1,");
     assertThat(csv.lines().count()).isEqualTo(11);
+  }
+
+  @Test
+  void runReportRendersInHeadlessChromiumWithEveryChart() throws Exception {
+    ModelRun run = new ModelRuns("file:" + warehouse, spark().sparkContext().hadoopConfiguration())
+        .open("latest");
+    ReportJob.write(spark(), config, run);
+    Path report = warehouse.resolve("runs").resolve(run.id()).resolve(ReportJob.FILE);
+    String html = Files.readString(report);
+    assertThat(html).doesNotContain("http://").doesNotContain("https://"); // self-contained
+
+    // a copy with a check that every image decoded; the report itself has no scripts
+    Path work = Files.createTempDirectory("report-check");
+    Path page = work.resolve("report.html");
+    Files.writeString(page, html.replace("</body>", "<script>window.addEventListener('load',"
+        + "()=>{const i=[...document.images];document.body.dataset.images=i.length;"
+        + "document.body.dataset.decoded=i.filter(x=>x.complete&&x.naturalWidth>0).length;"
+        + "});</script></body>"));
+    HeadlessChromium.Rendered r = HeadlessChromium.render(page, work);
+
+    Matcher m = Pattern.compile("data-images=\"(\\d+)\" data-decoded=\"(\\d+)\"").matcher(r.dom());
+    assertThat(m.find()).as("check script ran; DOM:\n" + r.dom()).isTrue();
+    int charts = countOf(html, "data-chart=\"");
+    assertThat(Integer.parseInt(m.group(1))).isEqualTo(charts);
+    assertThat(Integer.parseInt(m.group(2))).as("decoded chart images").isEqualTo(charts);
+    for (String chart : new String[] {"roc", "precision-recall", "calibration", "lift", "gain"}) {
+      assertThat(html).contains("data-chart=\"" + chart + "\"");
+    }
+    assertThat(r.log()).doesNotContain("Uncaught").doesNotContain(":ERROR:CONSOLE");
+    assertThat(r.colours()).as("screenshot is not blank").isGreaterThan(20);
+  }
+
+  private static int countOf(String s, String part) {
+    return s.split(Pattern.quote(part), -1).length - 1;
   }
 }

@@ -6,6 +6,7 @@ import dev.propensity.jobs.bins.BinsJob;
 import dev.propensity.jobs.features.FeaturesJob;
 import dev.propensity.jobs.generate.GenerateJob;
 import dev.propensity.jobs.inference.ScoreJob;
+import dev.propensity.jobs.report.ReportJob;
 import dev.propensity.jobs.selection.SelectJob;
 import dev.propensity.jobs.training.TrainJob;
 import java.util.LinkedHashMap;
@@ -30,7 +31,8 @@ public final class Jobs {
   public static Map<String, Job> all() {
     Map<String, Job> jobs = new LinkedHashMap<>();
     STEPS.forEach(j -> jobs.put(j.name(), j));
-    List.of(new PipelineJob(), new DemoJob(), new SqlJob()).forEach(j -> jobs.put(j.name(), j));
+    List.of(new PipelineJob(), new DemoJob(), new SqlJob(), new ReportJob())
+        .forEach(j -> jobs.put(j.name(), j));
     return jobs;
   }
 

@@ -1,0 +1,135 @@
+package dev.propensity.jobs.report;
+
+import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.floor;
+import static org.apache.spark.sql.functions.least;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.propensity.common.run.ModelRun;
+import dev.propensity.common.schema.FeatureSchema;
+import dev.propensity.common.table.Warehouse;
+import dev.propensity.jobs.RunData;
+import dev.propensity.jobs.selection.Ensemble;
+import dev.propensity.jobs.training.CandidatePipeline;
+import dev.propensity.jobs.training.Splits;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.mllib.evaluation.BinaryClassificationMetrics;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
+import scala.Tuple2;
+
+/**
+ * What the run report shows, gathered from the run folder and the tables. Curves and the
+ * calibration table are computed on Spark from the run's validation rows; only curve points
+ * (downsampled by {@link BinaryClassificationMetrics}) and small aggregates reach the driver.
+ */
+final class ReportData {
+
+  /** ROC and precision-recall points of one scorer on the validation rows. */
+  record Curve(String name, double[] fpr, double[] tpr, double[] recall, double[] precision,
+      double aucRoc, double aucPr) {}
+
+  /** One bucket of the calibration table. */
+  record CalibrationBucket(double meanPredicted, double observedRate, long rows) {}
+
+  private ReportData() {}
+
+  /** @return curves of every voter and of the ensemble, ensemble last */
+  static List<Curve> curves(Warehouse warehouse, FeatureSchema schema, ModelRun run,
+      Ensemble ensemble, int points, List<CalibrationBucket> calibrationOut) {
+    Dataset<Row> scored = ensemble.score(RunData.splitRows(warehouse, schema, run)
+            .where(col("__split").equalTo(Splits.VALIDATION)))
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    List<Curve> out = new ArrayList<>();
+    for (Ensemble.Voter v : ensemble.voters()) {
+      out.add(curve(v.name(), scored, col("voter_probabilities").getItem(v.name()), points));
+    }
+    out.add(curve("ensemble", scored, col("propensity"), points));
+    Column bucket = least(floor(col("propensity").multiply(10)), lit(9));
+    for (Row r : scored.groupBy(bucket.as("b"))
+        .agg(avg("propensity"), avg(CandidatePipeline.LABEL), count(lit(1)))
+        .orderBy("b").collectAsList()) {
+      calibrationOut.add(new CalibrationBucket(r.getDouble(1), r.getDouble(2), r.getLong(3)));
+    }
+    scored.unpersist();
+    return out;
+  }
+
+  private static Curve curve(String name, Dataset<Row> scored, Column score, int points) {
+    JavaRDD<Tuple2<Object, Object>> pairs = scored
+        .select(score.cast("double"), col(CandidatePipeline.LABEL))
+        .javaRDD()
+        .map(r -> new Tuple2<>(r.get(0), r.get(1)));
+    BinaryClassificationMetrics m = new BinaryClassificationMetrics(pairs.rdd(), points);
+    List<Tuple2<Object, Object>> roc = m.roc().toJavaRDD().collect();
+    List<Tuple2<Object, Object>> pr = m.pr().toJavaRDD().collect();
+    double aucRoc = m.areaUnderROC();
+    double aucPr = m.areaUnderPR();
+    m.unpersist();
+    return new Curve(name, first(roc), second(roc), first(pr), second(pr), aucRoc, aucPr);
+  }
+
+  /** @return per-bin statistics the bins job stored, bin 1 first */
+  static List<Map<String, Object>> binStats(ModelRun run) {
+    return run.exists("bins/bin_stats.json")
+        ? run.readJson("bins/bin_stats.json", new TypeReference<>() {}) : List.of();
+  }
+
+  /**
+   * @return feature importance per voter from {@code candidates/<name>/importance.json}
+   *     (a feature-to-importance object), for the voters that have one
+   */
+  static Map<String, Map<String, Double>> importance(ModelRun run, List<Ensemble.Voter> voters) {
+    Map<String, Map<String, Double>> out = new LinkedHashMap<>();
+    for (Ensemble.Voter v : voters) {
+      String file = "candidates/" + v.name() + "/importance.json";
+      if (run.exists(file)) {
+        out.put(v.name(), run.readJson(file, new TypeReference<>() {}));
+      }
+    }
+    return out;
+  }
+
+  /** @return the leaderboard rows of the run, best validation AUC first */
+  static Dataset<Row> leaderboard(Warehouse warehouse, String table, String runId) {
+    return warehouse.read(table).where(col("run_id").equalTo(runId))
+        .drop("run_id", "params", "created_at")
+        .orderBy(col("validation_auc_roc").desc_nulls_last());
+  }
+
+  /** @return feature to PSI of the newest scored snapshot of the run, or empty */
+  static Map<String, Double> psi(Warehouse warehouse, String table, String runId) {
+    Map<String, Double> out = new LinkedHashMap<>();
+    if (!warehouse.exists(table)) {
+      return out;
+    }
+    Dataset<Row> report = warehouse.read(table).where(col("run_id").equalTo(runId));
+    Object newest = report.agg(max("snapshot_date")).first().get(0);
+    if (newest == null) {
+      return out;
+    }
+    for (Row r : report.where(col("snapshot_date").equalTo(lit(newest)))
+        .select("feature", "psi").orderBy(col("psi").desc()).collectAsList()) {
+      out.put(r.getString(0), r.getDouble(1));
+    }
+    return out;
+  }
+
+  private static double[] first(List<Tuple2<Object, Object>> points) {
+    return points.stream().mapToDouble(t -> ((Number) t._1()).doubleValue()).toArray();
+  }
+
+  private static double[] second(List<Tuple2<Object, Object>> points) {
+    return points.stream().mapToDouble(t -> ((Number) t._2()).doubleValue()).toArray();
+  }
+}
