@@ -1,0 +1,305 @@
+package dev.propensity.jobs.selection;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.exp;
+import static org.apache.spark.sql.functions.greatest;
+import static org.apache.spark.sql.functions.least;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.map;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.propensity.jobs.training.CandidatePipeline;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.ml.Model;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.classification.LogisticRegressionModel;
+import org.apache.spark.ml.feature.VectorAssembler;
+import org.apache.spark.ml.functions;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.regression.IsotonicRegressionModel;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.ml.util.MLWritable;
+import org.apache.spark.ml.util.MLWriter;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * The voters and how they combine, as one Spark ML model that saves and loads as a folder:
+ * the voters' fitted pipelines, an optional stacking meta-learner and an optional calibrator.
+ *
+ * <p>Output columns: {@code voter_probabilities} (voter name to its positive-class probability),
+ * {@code propensity_raw} (the combined score before calibration) and {@code propensity} (the
+ * calibrated probability, equal to the raw score when calibration is off).
+ *
+ * <p>Combining: {@code mean} or {@code weighted} (weights normalised to sum 1) average the
+ * probabilities; {@code stacking} feeds the voters' logits to a logistic-regression meta-learner
+ * fitted on out-of-fold predictions. Calibration: {@code platt} (sigmoid of a linear function of
+ * the raw score's logit) or {@code isotonic} (MLlib's isotonic regression on the raw score).
+ */
+public final class EnsembleModel extends Model<EnsembleModel> implements MLWritable {
+
+  public static final String VOTER_PROBABILITIES = "voter_probabilities";
+  public static final String RAW = "propensity_raw";
+  public static final String PROPENSITY = "propensity";
+  static final String META_FEATURES = "__meta_features";
+  private static final double CLIP = 1e-6;
+
+  /** A voter: a candidate's fitted pipeline and its weight. */
+  public record Voter(String name, double weight, PipelineModel model) {}
+
+  private final String uid;
+  private final List<Voter> voters;
+  private final String combine;
+  private final LogisticRegressionModel meta;
+  private final String calibration;
+  private final double plattSlope;
+  private final double plattIntercept;
+  private final IsotonicRegressionModel isotonic;
+
+  EnsembleModel(String uid, List<Voter> voters, String combine, LogisticRegressionModel meta,
+      String calibration, double plattSlope, double plattIntercept,
+      IsotonicRegressionModel isotonic) {
+    this.uid = uid;
+    this.voters = List.copyOf(voters);
+    this.combine = combine;
+    this.meta = meta;
+    this.calibration = calibration;
+    this.plattSlope = plattSlope;
+    this.plattIntercept = plattIntercept;
+    this.isotonic = isotonic;
+  }
+
+  /** An uncalibrated soft vote ({@code mean} or {@code weighted}) of the voters. */
+  public static EnsembleModel softVote(List<Voter> voters, String combine) {
+    return new EnsembleModel("ensemble_" + UUID.randomUUID().toString().substring(0, 8), voters,
+        combine, null, "none", 1.0, 0.0, null);
+  }
+
+  /** A stacked ensemble: the meta-learner reads {@link #metaFeatures} of the voters. */
+  public static EnsembleModel stacked(List<Voter> voters, LogisticRegressionModel meta) {
+    return new EnsembleModel("ensemble_" + UUID.randomUUID().toString().substring(0, 8), voters,
+        "stacking", meta, "none", 1.0, 0.0, null);
+  }
+
+  /** @return this ensemble with Platt calibration of the raw score */
+  public EnsembleModel withPlatt(double slope, double intercept) {
+    return new EnsembleModel(uid, voters, combine, meta, "platt", slope, intercept, null);
+  }
+
+  /** @return this ensemble with isotonic calibration of the raw score */
+  public EnsembleModel withIsotonic(IsotonicRegressionModel model) {
+    return new EnsembleModel(uid, voters, combine, meta, "isotonic", 1.0, 0.0,
+        model.setFeaturesCol(RAW).setPredictionCol("__isotonic"));
+  }
+
+  /** @return this ensemble without calibration */
+  public EnsembleModel uncalibrated() {
+    return new EnsembleModel(uid, voters, combine, meta, "none", 1.0, 0.0, null);
+  }
+
+  public List<Voter> voters() {
+    return voters;
+  }
+
+  public String combine() {
+    return combine;
+  }
+
+  public String calibration() {
+    return calibration;
+  }
+
+  /** @return the logit of a probability column, clipped away from 0 and 1 */
+  public static Column logit(Column p) {
+    Column c = least(greatest(p, lit(CLIP)), lit(1 - CLIP));
+    return org.apache.spark.sql.functions.log(c.divide(lit(1.0).minus(c)));
+  }
+
+  /** @return the meta-learner's input: a vector of the voters' logits, in voter order */
+  public static Dataset<Row> metaFeatures(Dataset<Row> df, List<String> probabilityColumns) {
+    String[] logits = new String[probabilityColumns.size()];
+    Dataset<Row> out = df;
+    for (int i = 0; i < logits.length; i++) {
+      logits[i] = "__logit_" + i;
+      out = out.withColumn(logits[i], logit(col(probabilityColumns.get(i))));
+    }
+    return new VectorAssembler().setInputCols(logits).setOutputCol(META_FEATURES)
+        .transform(out).drop(logits);
+  }
+
+  @Override
+  public Dataset<Row> transform(Dataset<?> dataset) {
+    Dataset<Row> out = dataset.toDF();
+    List<String> original = Arrays.asList(out.columns());
+    List<Column> mapEntries = new ArrayList<>();
+    List<String> probs = new ArrayList<>();
+    Column weighted = lit(0.0);
+    double total = voters.stream().mapToDouble(Voter::weight).sum();
+    for (Voter v : voters) {
+      String p = "__p_" + v.name();
+      out = v.model().transform(out).withColumn(p, CandidatePipeline.positiveProbability(v.name()));
+      String prefix = v.name() + "__";
+      out = out.drop(Arrays.stream(out.columns()).filter(c -> c.startsWith(prefix))
+          .toArray(String[]::new));
+      mapEntries.add(lit(v.name()));
+      mapEntries.add(col(p));
+      probs.add(p);
+      double w = "mean".equals(combine) ? 1.0 / voters.size() : v.weight() / total;
+      weighted = weighted.plus(col(p).multiply(w));
+    }
+    Column raw;
+    if ("stacking".equals(combine)) {
+      out = meta.setFeaturesCol(META_FEATURES).setProbabilityCol("__meta_probability")
+          .setRawPredictionCol("__meta_raw").setPredictionCol("__meta_prediction")
+          .transform(metaFeatures(out, probs));
+      raw = functions.vector_to_array(col("__meta_probability"), "float64").getItem(1);
+    } else {
+      raw = weighted;
+    }
+    out = out.withColumn(RAW, raw);
+    Column calibrated = col(RAW);
+    if ("platt".equals(calibration)) {
+      calibrated = lit(1.0).divide(lit(1.0).plus(
+          exp(logit(col(RAW)).multiply(-plattSlope).minus(plattIntercept))));
+    } else if ("isotonic".equals(calibration)) {
+      out = isotonic.transform(out);
+      calibrated = col("__isotonic");
+    }
+    List<Column> select = new ArrayList<>(original.stream().map(c -> col(c)).toList());
+    select.add(map(mapEntries.toArray(new Column[0])).as(VOTER_PROBABILITIES));
+    select.add(col(RAW));
+    select.add(calibrated.as(PROPENSITY));
+    return out.select(select.toArray(new Column[0]));
+  }
+
+  @Override
+  public StructType transformSchema(StructType schema) {
+    return schema
+        .add(VOTER_PROBABILITIES, DataTypes.createMapType(DataTypes.StringType,
+            DataTypes.DoubleType), false)
+        .add(RAW, DataTypes.DoubleType, false)
+        .add(PROPENSITY, DataTypes.DoubleType, false);
+  }
+
+  @Override
+  public EnsembleModel copy(ParamMap extra) {
+    return new EnsembleModel(uid, voters, combine, meta, calibration, plattSlope, plattIntercept,
+        isotonic);
+  }
+
+  @Override
+  public String uid() {
+    return uid;
+  }
+
+  @Override
+  public MLWriter write() {
+    return new Writer(this);
+  }
+
+  /** @return the reader {@code load} uses; found by reflection like Spark's own models */
+  public static MLReader<EnsembleModel> read() {
+    return new Reader();
+  }
+
+  /** Loads an ensemble saved with {@link #write()}. */
+  public static EnsembleModel load(String path) {
+    return read().load(path);
+  }
+
+  private static final class Writer extends MLWriter {
+    private final EnsembleModel model;
+
+    Writer(EnsembleModel model) {
+      this.model = model;
+    }
+
+    @Override
+    public void saveImpl(String path) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("class", EnsembleModel.class.getName());
+      m.put("uid", model.uid);
+      m.put("combine", model.combine);
+      m.put("calibration", model.calibration);
+      m.put("platt", Map.of("slope", model.plattSlope, "intercept", model.plattIntercept));
+      List<Map<String, Object>> vs = new ArrayList<>();
+      for (Voter v : model.voters) {
+        vs.add(Map.of("name", v.name(), "weight", v.weight()));
+      }
+      m.put("voters", vs);
+      try {
+        for (Voter v : model.voters) {
+          v.model().write().overwrite().save(path + "/voters/" + v.name());
+        }
+        if (model.meta != null) {
+          model.meta.write().overwrite().save(path + "/meta");
+        }
+        if (model.isotonic != null) {
+          model.isotonic.write().overwrite().save(path + "/isotonic");
+        }
+        // metadata last: a folder without it is not a loadable model
+        Path file = new Path(path, "metadata.json");
+        FileSystem fs = file.getFileSystem(sparkSession().sparkContext().hadoopConfiguration());
+        try (OutputStream out = fs.create(file, true)) {
+          out.write(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(m));
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("Cannot save ensemble to " + path, e);
+      }
+    }
+  }
+
+  private static final class Reader extends MLReader<EnsembleModel> {
+    @Override
+    public EnsembleModel load(String path) {
+      SparkSession spark = sparkSession();
+      Map<String, Object> m;
+      try {
+        Path file = new Path(path, "metadata.json");
+        FileSystem fs = file.getFileSystem(spark.sparkContext().hadoopConfiguration());
+        try (InputStream in = fs.open(file)) {
+          m = new ObjectMapper().readValue(new String(in.readAllBytes(), StandardCharsets.UTF_8),
+              new TypeReference<Map<String, Object>>() {});
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("Cannot read ensemble metadata at " + path, e);
+      }
+      List<Voter> voters = new ArrayList<>();
+      @SuppressWarnings("unchecked")
+      List<Map<String, Object>> vs = (List<Map<String, Object>>) m.get("voters");
+      for (Map<String, Object> v : vs) {
+        String name = (String) v.get("name");
+        voters.add(new Voter(name, ((Number) v.get("weight")).doubleValue(),
+            PipelineModel.load(path + "/voters/" + name)));
+      }
+      String combine = (String) m.get("combine");
+      LogisticRegressionModel meta = "stacking".equals(combine)
+          ? LogisticRegressionModel.load(path + "/meta") : null;
+      String calibration = (String) m.get("calibration");
+      @SuppressWarnings("unchecked")
+      Map<String, Object> platt = (Map<String, Object>) m.get("platt");
+      IsotonicRegressionModel iso = "isotonic".equals(calibration)
+          ? IsotonicRegressionModel.load(path + "/isotonic") : null;
+      return new EnsembleModel((String) m.get("uid"), voters, combine, meta, calibration,
+          ((Number) platt.get("slope")).doubleValue(),
+          ((Number) platt.get("intercept")).doubleValue(), iso);
+    }
+  }
+}
