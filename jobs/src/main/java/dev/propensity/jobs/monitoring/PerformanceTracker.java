@@ -15,7 +15,6 @@ import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.schema.FeatureSchema;
 import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
-import dev.propensity.jobs.training.Metrics;
 import java.sql.Date;
 import java.sql.Timestamp;
 import java.time.Instant;
@@ -24,6 +23,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.ml.evaluation.BinaryClassificationEvaluator;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -165,7 +165,7 @@ public final class PerformanceTracker {
     Dataset<Row> data = rows.select("propensity", "bin", "group_label", "__label")
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      Map<String, Double> ranking = Metrics.ranking(data, col("propensity"), "__label");
+      Map<String, Double> ranking = ranking(data);
       List<BinStatistics.Counts> counts = new ArrayList<>();
       Map<Integer, String> labels = new HashMap<>();
       for (Row r : data.groupBy("bin").agg(count(lit(1)), sum("__label"), min("propensity"),
@@ -212,6 +212,14 @@ public final class PerformanceTracker {
     } finally {
       data.unpersist();
     }
+  }
+
+  /** Exact AUCs: numBins 0 turns off the evaluator's down-sampling to 1000 score bins. */
+  private static Map<String, Double> ranking(Dataset<Row> data) {
+    BinaryClassificationEvaluator eval = new BinaryClassificationEvaluator()
+        .setRawPredictionCol("propensity").setLabelCol("__label").setNumBins(0);
+    return Map.of("auc_roc", eval.setMetricName("areaUnderROC").evaluate(data),
+        "auc_pr", eval.setMetricName("areaUnderPR").evaluate(data));
   }
 
   /** @return per bin of the run's reference: conversion rate and lift (empty if unknown) */
