@@ -82,4 +82,26 @@ public final class Errors {
             runId, runsRoot, available.isEmpty() ? "(none: run train first)"
                 : String.join(", ", available)));
   }
+
+  public static PropensityException significantDrift(String runId, String snapshot,
+      String features) {
+    return new PropensityException(
+        String.format(
+            "Significant drift in snapshot %s against the training baseline of run %s: %s."
+                + " The drift_report table has every feature's PSI. Retrain on recent data, or"
+                + " set propensity.drift.on-significant=warn to only log it.",
+            snapshot, runId, features),
+        PropensityException.EXIT_DRIFT);
+  }
+
+  public static PropensityException degradedModel(String runId, String snapshots) {
+    return new PropensityException(
+        String.format(
+            "Model run %s lost ranking quality on labelled snapshot(s): %s (relative AUC drop above"
+                + " propensity.performance.max-auc-drop). The model_performance table has the"
+                + " figures per bin. Retrain, or set propensity.performance.on-degraded=warn to"
+                + " only log it.",
+            runId, snapshots),
+        PropensityException.EXIT_DEGRADED);
+  }
 }

@@ -12,6 +12,20 @@ public class PropensityException extends RuntimeException {
   /** Exit code for bad config, bad input or a missing run (a crash exits with 1). */
   public static final int EXIT_USER_ERROR = 2;
 
+  /**
+   * Exit code of the drift check when a feature or the score drifted significantly and
+   * {@code propensity.drift.on-significant = fail}: the tables are written, a scheduler may branch
+   * (e.g. to retraining).
+   */
+  public static final int EXIT_DRIFT = 3;
+
+  /**
+   * Exit code of performance tracking when the AUC on a labelled snapshot dropped more than
+   * {@code propensity.performance.max-auc-drop} and {@code propensity.performance.on-degraded =
+   * fail}: the tables are written, a scheduler may branch (e.g. to retraining).
+   */
+  public static final int EXIT_DEGRADED = 4;
+
   private final int exitCode;
 
   /**

@@ -45,6 +45,14 @@ final class PipelineChecks {
     COLUMNS.put(Tables.CUSTOMER_PROPENSITY, List.of("customer_id", "propensity", "bin",
         "group_label", "voter_probabilities", "run_id", "snapshot_date", "scored_at",
         "is_stale"));
+    COLUMNS.put(Tables.CUSTOMER_SEGMENTS, List.of("customer_id", "snapshot_date", "run_id",
+        "propensity", "bin", "group_label", "propensity_group", "profit", "profit_tier",
+        "segment", "action", "created_at"));
+    COLUMNS.put(Tables.SEGMENT_SUMMARY, List.of("snapshot_date", "run_id", "segment",
+        "propensity_group", "profit_tier", "action", "customers", "mean_propensity",
+        "total_profit", "mean_profit", "created_at"));
+    COLUMNS.put(Tables.DRIFT_REPORT, List.of("run_id", "snapshot_date", "feature", "psi",
+        "level", "computed_at"));
   }
 
   private PipelineChecks() {}
@@ -78,5 +86,10 @@ final class PipelineChecks {
         .containsExactlyInAnyOrder("logistic", "ensemble");
     assertThat(wh.read(Tables.BIN_STATS).where(col("run_id").equalTo(latest)).count())
         .isEqualTo(10);
+    assertThat(wh.read(Tables.CUSTOMER_SEGMENTS).count()).isEqualTo(customers);
+    // every model feature and the score, once
+    assertThat(wh.read(Tables.DRIFT_REPORT).where(col("run_id").equalTo(latest)).count())
+        .isEqualTo(config.strings("propensity.schema.numeric").size()
+            + config.strings("propensity.schema.categorical").size() + 1);
   }
 }

@@ -15,11 +15,16 @@ public final class Tables {
   public static final String BIN_STATS = "bin_stats";
   public static final String CUSTOMER_SCORES = "customer_scores";
   public static final String CUSTOMER_PROPENSITY = "customer_propensity";
+  public static final String CUSTOMER_SEGMENTS = "customer_segments";
+  public static final String SEGMENT_SUMMARY = "segment_summary";
+  public static final String DRIFT_REPORT = "drift_report";
+  /** Written by performance tracking once a scored snapshot has labels (not by every pipeline). */
+  public static final String MODEL_PERFORMANCE = "model_performance";
 
   /** Every table, in the order the pipeline writes them. */
   public static final List<String> ALL = List.of(RAW_CUSTOMERS, RAW_ORDERS, RAW_WEB_SESSIONS,
       RAW_EMAIL_EVENTS, RAW_PROFIT, FEATURES, LEADERBOARD, BIN_STATS, CUSTOMER_SCORES,
-      CUSTOMER_PROPENSITY);
+      CUSTOMER_PROPENSITY, CUSTOMER_SEGMENTS, SEGMENT_SUMMARY, DRIFT_REPORT);
 
   private Tables() {}
 }

@@ -117,6 +117,31 @@ public final class Warehouse {
     LOG.info("Replaced {} where {} ({})", table, predicate, path(table));
   }
 
+  /**
+   * Replaces the rows where every {@code column = value} of {@code equals} holds, in one commit
+   * with {@code replaceWhere} (on data columns when they are not partition columns); other rows
+   * are untouched. Every row of {@code df} must match the predicate (Delta checks it). Creates the
+   * table, partitioned by {@code partitionBy}, if it does not exist.
+   *
+   * @param equals column to SQL literal value, e.g. {@code run_id -> 20261122-031500-a1b2}
+   */
+  public void replaceWhere(Dataset<Row> df, String table, java.util.Map<String, String> equals,
+      String... partitionBy) {
+    if (equals.isEmpty()) {
+      throw new IllegalArgumentException("replaceWhere needs at least one column = value");
+    }
+    String predicate = equals.entrySet().stream()
+        .map(e -> e.getKey() + " = '" + e.getValue().replace("'", "''") + "'")
+        .collect(Collectors.joining(" AND "));
+    if (!exists(table)) {
+      df.write().format("delta").mode("overwrite").partitionBy(partitionBy).save(path(table));
+    } else {
+      df.write().format("delta").mode("overwrite").option("replaceWhere", predicate)
+          .save(path(table));
+    }
+    LOG.info("Replaced {} where {} ({})", table, predicate, path(table));
+  }
+
   /** What a MERGE does with target rows that the source no longer has. */
   public record WhenMissing(boolean deleteRows, java.util.Map<String, String> set) {
     /** Leave them as they are. */

@@ -50,6 +50,21 @@ public final class DemoJob extends PipelineJob {
             round(col("min_score"), 4).as("min_score"), round(col("max_score"), 4)
                 .as("max_score"))
         .orderBy("bin").show(false);
+    if (warehouse.exists(Tables.SEGMENT_SUMMARY)) {
+      System.out.println("Segments (propensity group x profit tier) and their actions:");
+      warehouse.read(Tables.SEGMENT_SUMMARY).where(col("run_id").equalTo(runId))
+          .select(col("segment"), col("action"), col("customers"),
+              round(col("mean_propensity"), 4).as("mean_propensity"),
+              round(col("total_profit"), 0).as("total_profit"))
+          .orderBy(col("customers").desc()).show(false);
+    }
+    if (warehouse.exists(Tables.DRIFT_REPORT)) {
+      System.out.println("Drift of the scored snapshot against the training baseline (top 5 PSI):");
+      warehouse.read(Tables.DRIFT_REPORT).where(col("run_id").equalTo(runId))
+          .select(col("snapshot_date"), col("feature"), round(col("psi"), 4).as("psi"),
+              col("level"))
+          .orderBy(col("psi").desc()).show(5, false);
+    }
     System.out.println("Tables (Delta) under " + warehouse.root() + ":");
     for (String t : warehouse.tables()) {
       System.out.println("  " + t + "  " + warehouse.path(t));

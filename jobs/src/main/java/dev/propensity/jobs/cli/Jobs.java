@@ -6,7 +6,10 @@ import dev.propensity.jobs.bins.BinsJob;
 import dev.propensity.jobs.features.FeaturesJob;
 import dev.propensity.jobs.generate.GenerateJob;
 import dev.propensity.jobs.inference.ScoreJob;
+import dev.propensity.jobs.monitoring.DriftJob;
+import dev.propensity.jobs.monitoring.PerformanceJob;
 import dev.propensity.jobs.report.ReportJob;
+import dev.propensity.jobs.segments.SegmentsJob;
 import dev.propensity.jobs.selection.SelectJob;
 import dev.propensity.jobs.training.TrainJob;
 import java.util.LinkedHashMap;
@@ -18,7 +21,8 @@ public final class Jobs {
 
   /** The pipeline's steps, in order. */
   public static final List<Job> STEPS = List.of(new GenerateJob(), new FeaturesJob(),
-      new TrainJob(), new SelectJob(), new BinsJob(), new ScoreJob());
+      new TrainJob(), new SelectJob(), new BinsJob(), new ScoreJob(), new SegmentsJob(),
+      new DriftJob());
 
   private Jobs() {}
 
@@ -27,10 +31,11 @@ public final class Jobs {
     return STEPS.stream().map(Job::name).filter(n -> !"generate".equals(n)).toList();
   }
 
-  /** @return every job, steps first, then pipeline, demo and sql */
+  /** @return every job, steps first, then performance, pipeline, demo, sql and report */
   public static Map<String, Job> all() {
     Map<String, Job> jobs = new LinkedHashMap<>();
     STEPS.forEach(j -> jobs.put(j.name(), j));
+    jobs.put("performance", new PerformanceJob());
     List.of(new PipelineJob(), new DemoJob(), new SqlJob(), new ReportJob())
         .forEach(j -> jobs.put(j.name(), j));
     return jobs;

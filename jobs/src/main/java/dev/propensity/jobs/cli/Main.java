@@ -18,7 +18,9 @@ import org.slf4j.LoggerFactory;
  * the first free argument is the statements and {@code --csv} selects CSV output.
  *
  * <p>Exit codes: 0 success, 1 unexpected failure, 2 bad config or input (the message says how to
- * fix it).
+ * fix it), 3 significant drift with {@code propensity.drift.on-significant = fail}, 4 a degraded
+ * model with {@code propensity.performance.on-degraded = fail} (3 and 4 after writing the
+ * tables, so a scheduler can branch to retraining).
  */
 public final class Main {
 

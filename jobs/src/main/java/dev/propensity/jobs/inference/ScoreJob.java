@@ -5,7 +5,9 @@ import static org.apache.spark.sql.functions.current_timestamp;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.to_date;
 
+import dev.propensity.common.PropensityException;
 import dev.propensity.common.config.JobConfig;
+import dev.propensity.common.metrics.JobMetrics;
 import dev.propensity.common.run.ModelRun;
 import dev.propensity.common.run.ModelRuns;
 import dev.propensity.common.schema.FeatureSchema;
@@ -15,11 +17,16 @@ import dev.propensity.common.table.Warehouse.WhenMissing;
 import dev.propensity.jobs.FeatureInput;
 import dev.propensity.jobs.Job;
 import dev.propensity.jobs.bins.BinColumns;
+import dev.propensity.jobs.monitoring.DriftCheck;
 import dev.propensity.jobs.selection.Ensemble;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -31,7 +38,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Scores one feature snapshot with a completed run and publishes it: {@code customer_scores}
  * (history; the snapshot's partition replaced) and {@code customer_propensity} (the current
- * lookup table, one row per customer, upserted with MERGE).
+ * lookup table, one row per customer, upserted with MERGE). Category values the run never saw
+ * are scored (the voters' encoders keep a slot for them) and counted per column in the summary.
+ * With {@code propensity.score.drift} it ends with the drift check of the snapshot.
  */
 public final class ScoreJob implements Job {
 
@@ -45,9 +54,19 @@ public final class ScoreJob implements Job {
     return "score";
   }
 
+  /** The columns of {@code customer_scores} (and, with {@code is_stale}, the lookup table). */
+  public static final List<String> OUTPUT = List.of("customer_id", "propensity", "bin",
+      "group_label", "voter_probabilities", "run_id", "snapshot_date", "scored_at");
+
+  /** Prefix of the categorical columns kept next to the output to count unseen values. */
+  private static final String CATEGORY = "__cat_";
+
   @Override
   public String run(SparkSession spark, JobConfig config) {
+    JobMetrics metrics = JobMetrics.start(name());
     String missing = config.oneOf("propensity.score.missing-customers", MISSING);
+    Optional<DriftCheck.Settings> drift = config.bool("propensity.score.drift")
+        ? Optional.of(DriftCheck.Settings.fromConfig(config)) : Optional.empty();
     Warehouse warehouse = Warehouse.of(spark, config);
     ModelRuns runs = new ModelRuns(warehouse.root(), spark.sparkContext().hadoopConfiguration());
     ModelRun run = runs.open(config.string("propensity.score.run"));
@@ -61,32 +80,67 @@ public final class ScoreJob implements Job {
         .validate(input.rows(), FeatureSchema.Mode.SCORING);
     String snapshot = input.snapshot()
         .orElse(LocalDate.now(ZoneOffset.UTC).toString());
+    Map<String, Set<String>> known = UnseenCategories.known(ensemble, schema.categorical());
 
     Column propensity = col("propensity");
+    List<Column> kept = new ArrayList<>(List.of(
+        col(schema.idColumn()).cast("string").as("customer_id"),
+        propensity,
+        bins.bin(propensity).as("bin"),
+        col("voter_probabilities")));
+    known.keySet().forEach(c -> kept.add(col(c).as(CATEGORY + c)));
     Dataset<Row> scored = ensemble.score(input.rows().select(schema.inputColumns().stream()
             .map(c -> col(c)).toArray(Column[]::new)))
-        .select(
-            col(schema.idColumn()).cast("string").as("customer_id"),
-            propensity,
-            bins.bin(propensity).as("bin"),
-            col("voter_probabilities"))
+        .select(kept.toArray(new Column[0]))
         .withColumn("group_label", bins.label(col("bin")))
         .withColumn("run_id", lit(run.id()))
         .withColumn("snapshot_date", to_date(lit(snapshot)))
         .withColumn("scored_at", current_timestamp())
-        .select("customer_id", "propensity", "bin", "group_label", "voter_probabilities",
-            "run_id", "snapshot_date", "scored_at")
         .persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> output = scored.select(OUTPUT.stream().map(c -> col(c)).toArray(Column[]::new));
 
-    warehouse.overwritePartition(scored, Tables.CUSTOMER_SCORES, "snapshot_date", snapshot);
-    warehouse.merge(scored.withColumn("is_stale", lit(false)), Tables.CUSTOMER_PROPENSITY,
+    warehouse.overwritePartition(output, Tables.CUSTOMER_SCORES, "snapshot_date", snapshot);
+    warehouse.merge(output.withColumn("is_stale", lit(false)), Tables.CUSTOMER_PROPENSITY,
         List.of("customer_id"),
         "delete".equals(missing) ? WhenMissing.delete()
             : WhenMissing.set(Map.of("is_stale", "true")));
-    scored.unpersist();
+    Map<String, UnseenCategories.Count> unseen = UnseenCategories.count(scored, known, CATEGORY);
     LOG.info("score: {} customers of snapshot {} scored with run {}", rows, snapshot, run.id());
-    return String.format("score: %d customers, snapshot %s, run %s -> %s, %s", rows, snapshot,
-        run.id(), warehouse.path(Tables.CUSTOMER_SCORES),
-        warehouse.path(Tables.CUSTOMER_PROPENSITY));
+    metrics.gauge("propensity_rows_scored", "Customers scored", rows, "run_id", run.id(),
+        "snapshot_date", snapshot);
+    unseen.forEach((c, n) -> {
+      metrics.gauge("propensity_unseen_category_rows",
+          "Scored rows whose category value the run never saw in training", n.rows(),
+          "column", c);
+      if (n.rows() > 0) {
+        LOG.warn("score: column {} has {} row(s) with a value unseen in training (e.g. '{}');"
+            + " they are scored with the unseen-value slot of the voters' encoders", c,
+            n.rows(), n.example());
+      }
+    });
+    String unseenSummary = unseen.entrySet().stream().filter(e -> e.getValue().rows() > 0)
+        .map(e -> e.getKey() + "=" + e.getValue().rows() + " (e.g. '" + e.getValue().example()
+            + "')").collect(Collectors.joining(", "));
+    String summary = String.format("score: %d customers, snapshot %s, run %s -> %s, %s;"
+            + " unseen category values: %s", rows, snapshot, run.id(),
+        warehouse.path(Tables.CUSTOMER_SCORES), warehouse.path(Tables.CUSTOMER_PROPENSITY),
+        unseenSummary.isEmpty() ? "none" : unseenSummary);
+
+    if (drift.isPresent()) {
+      DriftCheck.Result result = DriftCheck.run(warehouse, drift.get(), schema, run, snapshot,
+          input.rows(), Optional.of(scored.select(propensity)));
+      result.addTo(metrics);
+      summary += "\n" + result.summary();
+      try {
+        DriftCheck.enforce(drift.get(), result);
+      } catch (PropensityException e) {
+        scored.unpersist();
+        metrics.push(config, e.exitCode());
+        throw e;
+      }
+    }
+    scored.unpersist();
+    metrics.push(config, 0);
+    return summary;
   }
 }

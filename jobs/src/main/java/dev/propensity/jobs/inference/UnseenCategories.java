@@ -1,0 +1,99 @@
+package dev.propensity.jobs.inference;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.not;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import dev.propensity.jobs.selection.Ensemble;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.Transformer;
+import org.apache.spark.ml.feature.StringIndexerModel;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * Category values a run never saw in training. The voters' pipelines score them (their indexers
+ * keep unseen values in an extra slot); this counts them per column so the score job can report
+ * them. The known values are the fitted {@code StringIndexerModel} labels of the voters: a value
+ * is unseen when any voter lacks it.
+ */
+public final class UnseenCategories {
+
+  /** Rows of one column whose value the run never saw, and one such value. */
+  public record Count(long rows, String example) {}
+
+  private UnseenCategories() {}
+
+  /**
+   * @param ensemble the run's voters
+   * @param categorical the schema's categorical columns
+   * @return per categorical column that a voter indexes, the values every voter knows
+   */
+  public static Map<String, Set<String>> known(Ensemble ensemble, List<String> categorical) {
+    Map<String, Set<String>> out = new LinkedHashMap<>();
+    for (PipelineModel model : ensemble.models()) {
+      for (Transformer stage : model.stages()) {
+        if (!(stage instanceof StringIndexerModel indexer)) {
+          continue;
+        }
+        String[] inputs = indexer.isSet(indexer.inputCols()) ? indexer.getInputCols()
+            : new String[] {indexer.getInputCol()};
+        String[][] labels = indexer.labelsArray();
+        for (int i = 0; i < inputs.length; i++) {
+          if (!categorical.contains(inputs[i])) {
+            continue;
+          }
+          Set<String> values = new LinkedHashSet<>(Arrays.asList(labels[i]));
+          out.merge(inputs[i], values, (a, b) -> {
+            a.retainAll(b);
+            return a;
+          });
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Counts in one aggregation pass.
+   *
+   * @param df rows holding the categorical columns, named {@code prefix + column}
+   * @param known the known values per column (from {@link #known})
+   * @param prefix the prefix of the columns in {@code df}
+   * @return per column, the rows with a non-null value not in {@code known}
+   */
+  public static Map<String, Count> count(Dataset<Row> df, Map<String, Set<String>> known,
+      String prefix) {
+    Map<String, Count> out = new LinkedHashMap<>();
+    if (known.isEmpty()) {
+      return out;
+    }
+    List<Column> aggs = new ArrayList<>();
+    for (Map.Entry<String, Set<String>> e : known.entrySet()) {
+      Column value = col(prefix + e.getKey()).cast("string");
+      Column unseen = value.isNotNull().and(e.getValue().isEmpty() ? lit(true)
+          : not(value.isin(e.getValue().toArray())));
+      aggs.add(sum(when(unseen, 1L).otherwise(0L)));
+      aggs.add(min(when(unseen, value)));
+    }
+    Row r = df.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new Column[0])).first();
+    int i = 0;
+    for (String c : known.keySet()) {
+      long rows = r.isNullAt(i) ? 0 : r.getLong(i);
+      out.put(c, new Count(rows, r.isNullAt(i + 1) ? null : r.getString(i + 1)));
+      i += 2;
+    }
+    return out;
+  }
+}
