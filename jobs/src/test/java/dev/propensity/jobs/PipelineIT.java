@@ -9,7 +9,12 @@ import dev.propensity.common.run.ModelRuns;
 import dev.propensity.jobs.cli.Main;
 import dev.propensity.jobs.cli.PipelineJob;
 import dev.propensity.jobs.report.ReportJob;
+import dev.propensity.common.table.Warehouse;
 import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Row;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -93,6 +98,38 @@ class PipelineIT extends SparkTestBase {
     }
     assertThat(r.log()).doesNotContain("Uncaught").doesNotContain(":ERROR:CONSOLE");
     assertThat(r.colours()).as("screenshot is not blank").isGreaterThan(20);
+  }
+
+  @Test
+  void everyNotebookQueryRunsAgainstThePipelinesTables() throws Exception {
+    List<NotebookQueries.Notebook> notebooks = NotebookQueries.read(new File("../notebooks"));
+    assertThat(notebooks).extracting(NotebookQueries.Notebook::name)
+        .contains("lookup_table.ipynb", "latest_run.ipynb", "segments_and_drift.ipynb");
+    Warehouse wh = Warehouse.of(spark(), config);
+    // values for the notebooks' named parameters, taken from the run's own tables
+    Map<String, String> params = Map.of("CUSTOMER_ID",
+        wh.read("customer_propensity").orderBy("customer_id").first().getString(0));
+    int ran = 0;
+    for (NotebookQueries.Notebook nb : notebooks) {
+      assertThat(nb.tables()).as(nb.name() + " registers its tables").isNotEmpty();
+      for (String table : nb.tables()) {
+        wh.read(table).createOrReplaceTempView(table);
+      }
+      assertThat(nb.queries()).as(nb.name() + " has query cells").isNotEmpty();
+      for (NotebookQueries.Query q : nb.queries()) {
+        String sql = q.sql();
+        for (String p : q.parameters()) {
+          assertThat(params).as(q.notebook() + " cell " + q.cell() + " parameter " + p)
+              .containsKey(p);
+          sql = sql.replace("{" + p + "}", params.get(p));
+        }
+        List<Row> rows = spark().sql(sql).collectAsList();
+        assertThat(rows).as(q.notebook() + " cell " + q.cell() + " returns rows:\n" + q.sql())
+            .isNotEmpty();
+        ran++;
+      }
+    }
+    assertThat(ran).isGreaterThanOrEqualTo(9);
   }
 
   private static int countOf(String s, String part) {
