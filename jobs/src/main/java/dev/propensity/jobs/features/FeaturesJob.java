@@ -75,6 +75,10 @@ public final class FeaturesJob implements Job {
     Cleaning cleaning = new Cleaning(config);
     Aggregates aggregates = new Aggregates(snapshots, horizon);
 
+    List<String> columns = new ArrayList<>(List.of("customer_id", "snapshot_date"));
+    features.forEach(f -> columns.add(f.name()));
+    columns.add("label");
+    checkCompatible(warehouse, columns);
     // read and check every needed input before any Spark job runs on them
     Map<RawInputs.Spec, Input> inputs = new LinkedHashMap<>();
     for (RawInputs.Spec spec : RawInputs.ALL) {
@@ -149,7 +153,6 @@ public final class FeaturesJob implements Job {
         .cast("int").as("label"));
     Dataset<Row> table = joined.select(out.toArray(new Column[0]));
 
-    checkCompatible(warehouse, table);
     warehouse.overwritePartitions(table, Tables.FEATURES, "snapshot_date", snapshots);
     LOG.info("features: written ({} s)", elapsed(start));
     String summary = summary(warehouse, snapshots, labelled, lastOrder, families, features,
@@ -168,12 +171,12 @@ public final class FeaturesJob implements Job {
   }
 
   /** Switching families changes the columns: refuse to mix old and new columns in one table. */
-  private static void checkCompatible(Warehouse warehouse, Dataset<Row> table) {
+  private static void checkCompatible(Warehouse warehouse, List<String> columns) {
     if (!warehouse.exists(Tables.FEATURES)) {
       return;
     }
     Set<String> existing = new TreeSet<>(Arrays.asList(warehouse.read(Tables.FEATURES).columns()));
-    Set<String> now = new TreeSet<>(Arrays.asList(table.columns()));
+    Set<String> now = new TreeSet<>(columns);
     if (!existing.equals(now)) {
       Set<String> gone = new TreeSet<>(existing);
       gone.removeAll(now);

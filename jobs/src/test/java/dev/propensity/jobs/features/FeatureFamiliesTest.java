@@ -270,6 +270,31 @@ class FeatureFamiliesTest extends SparkTestBase {
   }
 
   @Test
+  void eventsAtOrAfterTheSnapshotChangeNoFeature() {
+    // orders, lines, sessions, opens, clicks, follows, support contacts and profit months at or
+    // after 2026-05-01 00:00 UTC, and a customer who signs up that day
+    Path wh = tempWarehouse("point-in-time");
+    Warehouse later = HandMade.warehouse(wh);
+    HandMade.withLaterEvents().write(spark(), later);
+    new FeaturesJob().run(spark(), HandMade.config(wh, "features.snapshot-dates=[\"2026-05-01\"]"));
+    Map<String, Row> after = HandMade.read(later);
+    assertThat(after.keySet()).containsExactlyInAnyOrderElementsOf(features.keySet().stream()
+        .filter(k -> k.startsWith("2026-05-01/")).toList());
+    int compared = 0;
+    for (String key : after.keySet()) {
+      for (var f : FeatureCatalog.ALL) {
+        assertThat((Object) after.get(key).getAs(f.name())).as(key + " " + f.name())
+            .isEqualTo(features.get(key).getAs(f.name()));
+        compared++;
+      }
+    }
+    assertThat(compared).isEqualTo(7 * FeatureCatalog.ALL.size());
+    // the labels do see the new orders: C ordered on 2026-05-02
+    assertThat((Object) after.get("2026-05-01/C").getAs("label")).isEqualTo(1);
+    assertThat(value("C", "label")).isEqualTo(0);
+  }
+
+  @Test
   void summaryCountsEveryCleaningRule() {
     assertThat(summary)
         .containsPattern("customers: duplicate accounts merged into 1 surviving customers"

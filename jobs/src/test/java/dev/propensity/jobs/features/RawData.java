@@ -153,7 +153,16 @@ final class RawData {
 
   /** Writes every table (empty ones too) under the warehouse, replacing what was there. */
   void write(SparkSession spark, Warehouse warehouse) {
-    rows.forEach((table, r) -> warehouse.overwrite(
-        spark.createDataFrame(r, schemas.get(table)).coalesce(1), table));
+    rows.keySet().forEach(t -> write(spark, warehouse, t));
+  }
+
+  /** Writes one table as Delta under the warehouse. */
+  void write(SparkSession spark, Warehouse warehouse, String table) {
+    warehouse.overwrite(frame(spark, table).coalesce(1), table);
+  }
+
+  /** @return one table's rows */
+  org.apache.spark.sql.Dataset<Row> frame(SparkSession spark, String table) {
+    return spark.createDataFrame(rows.get(table), schemas.get(table));
   }
 }
