@@ -73,6 +73,55 @@ public final class Errors {
         String.format("Cannot read table '%s': no Delta table at %s. %s", name, path, hint));
   }
 
+  public static PropensityException inputNotFound(String name, String path, String format,
+      String hint) {
+    return new PropensityException(
+        String.format("Cannot read table '%s': no %s data at %s. %s", name, format, path, hint));
+  }
+
+  /** Feature columns of the catalogue that a table lacks: it was built with other families. */
+  public static PropensityException missingCatalogFeatures(String table,
+      Collection<String> columns, Collection<String> familyKeys) {
+    return new PropensityException(
+        String.format(
+            "Invalid table %s: missing feature column(s) %s of the feature catalogue (switched on"
+                + " by %s). The table was written with other feature families: re-run the"
+                + " features job with this config, or switch those families off.",
+            table, String.join(", ", columns), String.join(", ", familyKeys)));
+  }
+
+  /** A raw input table of the features job lacks columns it needs. */
+  public static PropensityException missingRawColumns(String table, Collection<String> columns,
+      Collection<String> present, String configKey) {
+    return new PropensityException(
+        String.format(
+            "Invalid table %s: missing column(s) %s, which the features job needs (README"
+                + " 'Tables'). Columns present: %s. Rename or add them in the table that '%s'"
+                + " names.",
+            table, String.join(", ", columns), String.join(", ", present), configKey));
+  }
+
+  /** A raw input column has a type the features job cannot use. */
+  public static PropensityException wrongRawType(String table, String column, String actual,
+      String expected, String configKey) {
+    return new PropensityException(
+        String.format(
+            "Invalid table %s: column '%s' has type %s, expected %s (input '%s', README"
+                + " 'Tables'). Cast the column in the table, or for CSV set %s.options.inferSchema"
+                + " = true.",
+            table, column, actual, expected, configKey, configKey));
+  }
+
+  /** Rows that {@code propensity.features.on-bad-rows = fail} refuses. */
+  public static PropensityException badInputRows(String table, String column, long rows,
+      String problem) {
+    return new PropensityException(
+        String.format(
+            "Invalid table %s: %d row(s) with %s in column '%s'. Repair the export, or set"
+                + " propensity.features.on-bad-rows = drop to drop and count such rows.",
+            table, rows, problem, column));
+  }
+
   public static PropensityException runNotFound(String runId, String runsRoot,
       Collection<String> available) {
     return new PropensityException(

@@ -14,39 +14,53 @@ import org.apache.spark.sql.Row;
 
 /**
  * The feature rows a job works on: one snapshot of the feature table, pinned to a Delta version
- * so a run can be reproduced (and its validation set rebuilt) later.
+ * so a run can be reproduced (and its validation set rebuilt) later. A Parquet or CSV table
+ * ({@code propensity.schema.format}) has no versions: its version is {@link #UNVERSIONED} and a
+ * pinned read re-reads the path.
  *
  * @param table the table's name or path
- * @param version the Delta version read
+ * @param version the Delta version read, or {@link #UNVERSIONED}
  * @param snapshot the snapshot date used, empty when the table has no snapshot column
  * @param rows the rows of that snapshot
  */
 public record FeatureInput(String table, long version, Optional<String> snapshot,
     Dataset<Row> rows) {
 
+  /** The version of a table that has none (Parquet, CSV). */
+  public static final long UNVERSIONED = -1;
+
   /** The newest snapshot whose labels are all known, or {@code requested} when given. */
   public static FeatureInput forTraining(Warehouse warehouse, FeatureSchema schema,
       String requested) {
-    long version = warehouse.version(schema.table());
-    Dataset<Row> all = warehouse.readAtVersion(schema.table(), version);
+    long version = currentVersion(warehouse, schema);
+    Dataset<Row> all = read(warehouse, schema, version);
     return pick(schema, version, all, requested, true);
   }
 
   /** The newest snapshot (labelled or not), or {@code requested} when given. */
   public static FeatureInput forScoring(Warehouse warehouse, FeatureSchema schema,
       String requested) {
-    long version = warehouse.version(schema.table());
-    Dataset<Row> all = warehouse.readAtVersion(schema.table(), version);
+    long version = currentVersion(warehouse, schema);
+    Dataset<Row> all = read(warehouse, schema, version);
     return pick(schema, version, all, requested, false);
   }
 
-  /** Exactly the input a run recorded: table version and snapshot. */
+  /** Exactly the input a run recorded: table version (re-read when unversioned) and snapshot. */
   public static FeatureInput pinned(Warehouse warehouse, FeatureSchema schema, long version,
       Optional<String> snapshot) {
-    Dataset<Row> all = warehouse.readAtVersion(schema.table(), version);
+    Dataset<Row> all = read(warehouse, schema, version);
     Dataset<Row> rows = snapshot.map(s -> all.where(col(schema.snapshotColumn().get())
         .cast("string").equalTo(s))).orElse(all);
     return new FeatureInput(schema.table(), version, snapshot, rows);
+  }
+
+  private static long currentVersion(Warehouse warehouse, FeatureSchema schema) {
+    return schema.format().isDelta() ? warehouse.version(schema.table()) : UNVERSIONED;
+  }
+
+  private static Dataset<Row> read(Warehouse warehouse, FeatureSchema schema, long version) {
+    return version == UNVERSIONED ? warehouse.read(schema.table(), schema.format())
+        : warehouse.readAtVersion(schema.table(), version);
   }
 
   private static FeatureInput pick(FeatureSchema schema, long version, Dataset<Row> all,

@@ -36,9 +36,7 @@ public final class RunData {
     Map<String, Object> input = (Map<String, Object>) manifest.get("input");
     Map<String, Object> split = (Map<String, Object>) manifest.get("splits");
     String snapshot = (String) input.get("snapshot");
-    FeatureSchema pinned = new FeatureSchema((String) input.get("table"), schema.idColumn(),
-        schema.snapshotColumn(), schema.labelColumn(), schema.numeric(), schema.categorical(),
-        schema.weightColumn(), schema.profitColumn());
+    FeatureSchema pinned = schema.forTable((String) input.get("table"));
     FeatureInput in = FeatureInput.pinned(warehouse, pinned,
         ((Number) input.get("version")).longValue(),
         snapshot.isEmpty() ? Optional.empty() : Optional.of(snapshot));

@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.run.ModelRuns;
+import dev.propensity.common.schema.FeatureCatalog;
 import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,19 +23,26 @@ final class PipelineChecks {
   static final Map<String, List<String>> COLUMNS = new LinkedHashMap<>();
 
   static {
-    COLUMNS.put(Tables.RAW_CUSTOMERS, List.of("customer_id", "age", "gender", "region",
-        "channel", "segment", "signup_date"));
-    COLUMNS.put(Tables.RAW_ORDERS, List.of("order_id", "customer_id", "order_date", "category",
-        "revenue", "promo", "returned"));
+    COLUMNS.put(Tables.RAW_CUSTOMERS, List.of("customer_id", "email", "age", "gender",
+        "region", "channel", "segment", "signup_date"));
+    COLUMNS.put(Tables.RAW_ORDERS, List.of("order_id", "customer_id", "order_date", "revenue",
+        "discount", "promo", "returned"));
+    COLUMNS.put(Tables.RAW_ORDER_LINES, List.of("order_id", "line_no", "category", "quantity",
+        "amount"));
     COLUMNS.put(Tables.RAW_WEB_SESSIONS, List.of("session_id", "customer_id", "session_start",
-        "device", "duration_sec", "pages", "cart_adds"));
+        "device", "duration_sec", "pages", "cart_adds", "ordered"));
     COLUMNS.put(Tables.RAW_EMAIL_EVENTS, List.of("email_id", "customer_id", "campaign_id",
         "sent_at", "opened_at", "clicked_at"));
+    COLUMNS.put(Tables.RAW_SOCIAL_FOLLOWS, List.of("customer_id", "platform", "followed_at",
+        "unfollowed_at"));
+    COLUMNS.put(Tables.RAW_SUPPORT_CONTACTS, List.of("contact_id", "customer_id",
+        "contacted_at", "channel", "reason"));
     COLUMNS.put(Tables.RAW_PROFIT, List.of("customer_id", "month", "profit"));
-    COLUMNS.put(Tables.FEATURES, List.of("customer_id", "snapshot_date", "recency_days",
-        "frequency_90d", "frequency_365d", "monetary_365d", "avg_order_value", "tenure_days",
-        "age", "web_sessions_90d", "email_open_rate_90d", "email_click_rate_90d", "region",
-        "channel", "segment", "gender", "label"));
+    // the feature catalogue's columns (README "Features" lists them; FeatureCatalogDocsTest)
+    List<String> features = new ArrayList<>(List.of("customer_id", "snapshot_date"));
+    FeatureCatalog.ALL.forEach(f -> features.add(f.name()));
+    features.add("label");
+    COLUMNS.put(Tables.FEATURES, features);
     COLUMNS.put(Tables.LEADERBOARD, List.of("run_id", "candidate", "params", "cv_metric",
         "cv_mean", "cv_std", "validation_auc_roc", "validation_auc_pr", "test_auc_roc",
         "test_auc_pr", "fit_seconds", "created_at"));

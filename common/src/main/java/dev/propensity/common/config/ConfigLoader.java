@@ -36,8 +36,13 @@ public final class ConfigLoader {
       "PROPENSITY_S3_ENDPOINT", "propensity.s3.endpoint",
       "PROPENSITY_SPARK_MASTER", "propensity.spark.master");
 
-  /** Sections whose keys are not fixed (Spark settings passed through as they are). */
-  public static final List<String> OPEN_SECTIONS = List.of("propensity.spark.conf");
+  /**
+   * Sections whose keys are not fixed (Spark settings and reader options passed through as they
+   * are, category aliases); {@code *} stands for one key segment.
+   */
+  public static final List<String> OPEN_SECTIONS = List.of("propensity.spark.conf",
+      "propensity.schema.options", "propensity.features.input.*.options",
+      "propensity.features.cleaning.category-aliases");
 
   private ConfigLoader() {}
 
@@ -122,7 +127,7 @@ public final class ConfigLoader {
     Set<String> known = leafKeys(ConfigFactory.parseResourcesAnySyntax("reference"));
     Set<String> unknown = new TreeSet<>();
     for (String key : leafKeys(resolved)) {
-      if (!known.contains(key) && OPEN_SECTIONS.stream().noneMatch(s -> key.startsWith(s + "."))) {
+      if (!known.contains(key) && OPEN_SECTIONS.stream().noneMatch(s -> inSection(key, s))) {
         unknown.add(key);
       }
     }
@@ -131,6 +136,12 @@ public final class ConfigLoader {
       listed.addAll(OPEN_SECTIONS.stream().map(s -> s + ".*").toList());
       throw Errors.unknownConfigKeys(unknown, listed);
     }
+  }
+
+  /** @return whether {@code key} lies under {@code section}, where {@code *} is one segment */
+  static boolean inSection(String key, String section) {
+    String pattern = java.util.regex.Pattern.quote(section + ".").replace("*", "\\E[^.]+\\Q");
+    return java.util.regex.Pattern.compile("^" + pattern + ".+").matcher(key).matches();
   }
 
   private static Set<String> leafKeys(Config config) {

@@ -11,6 +11,7 @@ import static org.apache.spark.sql.functions.when;
 
 import dev.propensity.common.Errors;
 import dev.propensity.common.config.JobConfig;
+import dev.propensity.common.table.TableFormat;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -29,9 +30,13 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.TimestampType;
 
 /**
- * The typed description of a feature table: which column is the customer id, the snapshot date,
- * the label, and which columns are numeric or categorical features. Training and inference
- * validate their input against it.
+ * The typed description of a feature table: where it is and how it is stored, which column is
+ * the customer id, the snapshot date, the label, and which columns are numeric or categorical
+ * features. Training and inference validate their input against it.
+ *
+ * <p>By default ({@code propensity.schema.numeric} and {@code categorical} both empty) the
+ * features are those of the enabled families of the {@link FeatureCatalog}, and validation also
+ * checks each column's type against the catalogue. A table of your own lists its columns.
  *
  * @param table the table's name or path, for messages
  * @param idColumn customer id (string or integral), unique per snapshot
@@ -41,6 +46,9 @@ import org.apache.spark.sql.types.TimestampType;
  * @param categorical categorical feature columns (string, integral or boolean)
  * @param weightColumn optional instance weight column
  * @param profitColumn optional profit column
+ * @param format how the table is stored (Delta, Parquet, CSV and reader options)
+ * @param catalog the catalogue entries of the features when they come from the catalogue, else
+ *     empty
  */
 public record FeatureSchema(
     String table,
@@ -50,7 +58,9 @@ public record FeatureSchema(
     List<String> numeric,
     List<String> categorical,
     Optional<String> weightColumn,
-    Optional<String> profitColumn) {
+    Optional<String> profitColumn,
+    TableFormat format,
+    List<FeatureSpec> catalog) {
 
   /** What a validation requires of the label. */
   public enum Mode {
@@ -65,6 +75,15 @@ public record FeatureSchema(
   public FeatureSchema {
     numeric = List.copyOf(numeric);
     categorical = List.copyOf(categorical);
+    catalog = List.copyOf(catalog);
+  }
+
+  /** A Delta table with features listed by hand (no catalogue type checks). */
+  public FeatureSchema(String table, String idColumn, Optional<String> snapshotColumn,
+      String labelColumn, List<String> numeric, List<String> categorical,
+      Optional<String> weightColumn, Optional<String> profitColumn) {
+    this(table, idColumn, snapshotColumn, labelColumn, numeric, categorical, weightColumn,
+        profitColumn, TableFormat.DELTA, List.of());
   }
 
   /**
@@ -72,23 +91,32 @@ public record FeatureSchema(
    * @return the schema it describes
    */
   public static FeatureSchema fromConfig(JobConfig config) {
+    List<String> numeric = config.strings(KEY + ".numeric");
+    List<String> categorical = config.strings(KEY + ".categorical");
+    List<FeatureSpec> catalog = List.of();
+    if (numeric.isEmpty() && categorical.isEmpty()) {
+      catalog = FeatureCatalog.enabled(config);
+      numeric = catalog.stream().filter(f -> f.kind() == FeatureSpec.Kind.NUMERIC)
+          .map(FeatureSpec::name).toList();
+      categorical = catalog.stream().filter(f -> f.kind() == FeatureSpec.Kind.CATEGORICAL)
+          .map(FeatureSpec::name).toList();
+    }
     FeatureSchema schema = new FeatureSchema(
         config.string(KEY + ".table"),
         config.string(KEY + ".id-column"),
         optional(config.string(KEY + ".snapshot-column")),
         config.string(KEY + ".label-column"),
-        config.strings(KEY + ".numeric"),
-        config.strings(KEY + ".categorical"),
+        numeric,
+        categorical,
         optional(config.string(KEY + ".weight-column")),
-        optional(config.string(KEY + ".profit-column")));
+        optional(config.string(KEY + ".profit-column")),
+        TableFormat.fromConfig(config, KEY),
+        catalog);
     List<String> both = new ArrayList<>(schema.numeric);
     both.retainAll(schema.categorical);
     if (!both.isEmpty()) {
       throw Errors.invalidConfig(KEY + ".categorical", both,
           "columns that are not also listed in " + KEY + ".numeric");
-    }
-    if (schema.numeric.isEmpty() && schema.categorical.isEmpty()) {
-      throw Errors.invalidConfig(KEY + ".numeric", "[]", "at least one feature column");
     }
     return schema;
   }
@@ -113,7 +141,7 @@ public record FeatureSchema(
   /** @return a copy that names another table in messages */
   public FeatureSchema forTable(String otherTable) {
     return new FeatureSchema(otherTable, idColumn, snapshotColumn, labelColumn, numeric,
-        categorical, weightColumn, profitColumn);
+        categorical, weightColumn, profitColumn, format, catalog);
   }
 
   /**
@@ -138,9 +166,17 @@ public record FeatureSchema(
       missing.add(labelColumn);
     }
     if (!missing.isEmpty()) {
+      List<FeatureSpec> fromCatalog = catalog.stream()
+          .filter(f -> missing.contains(f.name())).toList();
+      if (!fromCatalog.isEmpty()) {
+        throw Errors.missingCatalogFeatures(table,
+            fromCatalog.stream().map(FeatureSpec::name).toList(),
+            fromCatalog.stream().map(f -> f.family().configKey()).distinct().toList());
+      }
       throw Errors.missingColumns(table, missing, present, KEY);
     }
     checkTypes(df);
+    checkCatalogTypes(df);
 
     List<Column> aggs = new ArrayList<>(List.of(
         count(lit(1)).as("rows"),
@@ -222,6 +258,17 @@ public record FeatureSchema(
       if (weightColumn.filter(name::equals).isPresent() && !(t instanceof NumericType)) {
         throw Errors.wrongType(table, name, t.simpleString(), "a numeric type",
             KEY + ".weight-column");
+      }
+    }
+  }
+
+  private void checkCatalogTypes(Dataset<Row> df) {
+    for (FeatureSpec f : catalog) {
+      String actual = df.schema().apply(f.name()).dataType().simpleString();
+      if (!actual.equals(f.sparkType())) {
+        throw Errors.wrongType(table, f.name(), actual, f.sparkType() + " (feature catalogue,"
+            + " family " + f.family().configName() + ")", KEY + ".numeric/categorical (empty:"
+            + " the catalogue)");
       }
     }
   }

@@ -7,8 +7,11 @@ public final class Tables {
 
   public static final String RAW_CUSTOMERS = "raw_customers";
   public static final String RAW_ORDERS = "raw_orders";
+  public static final String RAW_ORDER_LINES = "raw_order_lines";
   public static final String RAW_WEB_SESSIONS = "raw_web_sessions";
   public static final String RAW_EMAIL_EVENTS = "raw_email_events";
+  public static final String RAW_SOCIAL_FOLLOWS = "raw_social_follows";
+  public static final String RAW_SUPPORT_CONTACTS = "raw_support_contacts";
   public static final String RAW_PROFIT = "raw_profit";
   public static final String FEATURES = "features";
   public static final String LEADERBOARD = "leaderboard";
@@ -22,9 +25,10 @@ public final class Tables {
   public static final String MODEL_PERFORMANCE = "model_performance";
 
   /** Every table, in the order the pipeline writes them. */
-  public static final List<String> ALL = List.of(RAW_CUSTOMERS, RAW_ORDERS, RAW_WEB_SESSIONS,
-      RAW_EMAIL_EVENTS, RAW_PROFIT, FEATURES, LEADERBOARD, BIN_STATS, CUSTOMER_SCORES,
-      CUSTOMER_PROPENSITY, CUSTOMER_SEGMENTS, SEGMENT_SUMMARY, DRIFT_REPORT);
+  public static final List<String> ALL = List.of(RAW_CUSTOMERS, RAW_ORDERS, RAW_ORDER_LINES,
+      RAW_WEB_SESSIONS, RAW_EMAIL_EVENTS, RAW_SOCIAL_FOLLOWS, RAW_SUPPORT_CONTACTS, RAW_PROFIT,
+      FEATURES, LEADERBOARD, BIN_STATS, CUSTOMER_SCORES, CUSTOMER_PROPENSITY, CUSTOMER_SEGMENTS,
+      SEGMENT_SUMMARY, DRIFT_REPORT);
 
   private Tables() {}
 }

@@ -73,6 +73,32 @@ public final class Warehouse {
     return spark.read().format("delta").load(path(table));
   }
 
+  /**
+   * Reads a table in any {@link TableFormat}: Delta through {@link #read(String)}, Parquet and CSV
+   * from their path with the format's options.
+   *
+   * @param table a name under the root or a path with a scheme
+   * @param format the table's format and reader options
+   * @return the table's rows
+   * @throws dev.propensity.common.PropensityException if nothing is at that path
+   */
+  public Dataset<Row> read(String table, TableFormat format) {
+    format.check("format");
+    if (format.isDelta()) {
+      return read(table);
+    }
+    try {
+      Path p = new Path(path(table));
+      if (!p.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(p)) {
+        throw Errors.inputNotFound(table, path(table), format.format(),
+            "Check the path and propensity.warehouse (now " + root + ").");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot check " + path(table), e);
+    }
+    return spark.read().format(format.format()).options(format.options()).load(path(table));
+  }
+
   /** @return the table as of a Delta version (time travel) */
   public Dataset<Row> readAtVersion(String table, long version) {
     requireExists(table);
@@ -135,6 +161,26 @@ public final class Warehouse {
         .collect(Collectors.joining(" AND "));
     if (!exists(table)) {
       df.write().format("delta").mode("overwrite").partitionBy(partitionBy).save(path(table));
+    } else {
+      df.write().format("delta").mode("overwrite").option("replaceWhere", predicate)
+          .save(path(table));
+    }
+    LOG.info("Replaced {} where {} ({})", table, predicate, path(table));
+  }
+
+  /**
+   * Replaces the rows where {@code column} is one of {@code values} (those partitions) in one
+   * commit with {@code replaceWhere}: all of them change together or, on failure, none does;
+   * other partitions are untouched. Creates the table, partitioned by {@code column}, if needed.
+   *
+   * @param values SQL literals' values, e.g. dates {@code 2026-05-31}
+   */
+  public void overwritePartitions(Dataset<Row> df, String table, String column,
+      List<String> values) {
+    String predicate = column + " IN (" + values.stream()
+        .map(v -> "'" + v.replace("'", "''") + "'").collect(Collectors.joining(", ")) + ")";
+    if (!exists(table)) {
+      df.write().format("delta").mode("overwrite").partitionBy(column).save(path(table));
     } else {
       df.write().format("delta").mode("overwrite").option("replaceWhere", predicate)
           .save(path(table));

@@ -80,6 +80,27 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void readerOptionsAndCategoryAliasesTakeAnyKeyButTheirSiblingsDoNot() {
+    JobConfig c = ConfigLoader.load(null, List.of(
+        "features.input.order-lines.options.delimiter=\";\"",
+        "schema.options.header=true",
+        "features.cleaning.category-aliases.\"tv & audio\"=electronics"), Map.of());
+    assertThat(c.section("propensity.features.input.order-lines.options"))
+        .containsEntry("delimiter", ";");
+    assertThat(c.section("propensity.schema.options")).containsEntry("header", "true");
+    assertThat(c.section("propensity.features.cleaning.category-aliases"))
+        .containsEntry("tv & audio", "electronics").containsEntry("home & garden", "home");
+    assertThatThrownBy(() -> ConfigLoader.load(null,
+        List.of("features.input.orders.delimiter=x"), Map.of()))
+        .hasMessageContaining("Unknown config key(s): propensity.features.input.orders.delimiter")
+        .hasMessageContaining("propensity.features.input.*.options.*");
+    assertThat(ConfigLoader.inSection("propensity.features.input.order-lines.options.header",
+        "propensity.features.input.*.options")).isTrue();
+    assertThat(ConfigLoader.inSection("propensity.features.input.a.b.options.header",
+        "propensity.features.input.*.options")).isFalse();
+  }
+
+  @Test
   void malformedArgumentsAndMissingFilesSayHowToFix() {
     assertThatThrownBy(() -> ConfigLoader.load(null, List.of("customers"), Map.of()))
         .hasMessageContaining("key=value");

@@ -101,7 +101,44 @@ class FeatureSchemaTest extends SparkTestBase {
     assertThat(s.numeric()).contains("recency_days");
     assertThat(s.weightColumn()).isEmpty();
     assertThatThrownBy(() -> FeatureSchema.fromConfig(JobConfig.defaults()
-        .with("schema.categorical=[age]")))
+        .with("schema.numeric=[age, spend]", "schema.categorical=[age]")))
         .hasMessageContaining("propensity.schema.categorical").hasMessageContaining("age");
+  }
+
+  @Test
+  void catalogueFeaturesAreCheckedAgainstTheCatalogueTypesAndFamilies() {
+    FeatureSchema fromCatalog = FeatureSchema.fromConfig(JobConfig.defaults()
+        .with("features.families.rfm=false", "features.families.engagement=false",
+            "features.families.behaviour=false", "features.families.trends=false",
+            "features.families.interactions=false", "features.families.bins=false",
+            "schema.snapshot-column=\"\""));
+    assertThat(fromCatalog.features()).containsExactly("age", "tenure_days", "region", "channel",
+        "segment", "gender");
+    StructType good = new StructType().add("customer_id", DataTypes.StringType)
+        .add("age", DataTypes.DoubleType).add("tenure_days", DataTypes.DoubleType)
+        .add("region", DataTypes.StringType).add("channel", DataTypes.StringType)
+        .add("segment", DataTypes.StringType).add("gender", DataTypes.StringType)
+        .add("label", DataTypes.IntegerType);
+    assertThat(fromCatalog.validate(df(good, RowFactory.create("a", 30.0, 10.0, "N", "web",
+        "smb", "F", 0), RowFactory.create("b", null, 20.0, "S", "app", "smb", "M", 1)),
+        FeatureSchema.Mode.TRAINING)).isEqualTo(2);
+    // an integer age is numeric, but not the catalogue's double
+    StructType intAge = new StructType().add("customer_id", DataTypes.StringType)
+        .add("age", DataTypes.IntegerType).add("tenure_days", DataTypes.DoubleType)
+        .add("region", DataTypes.StringType).add("channel", DataTypes.StringType)
+        .add("segment", DataTypes.StringType).add("gender", DataTypes.StringType);
+    assertThatThrownBy(() -> fromCatalog.validate(df(intAge, RowFactory.create("a", 30, 10.0,
+        "N", "web", "smb", "F")), FeatureSchema.Mode.SCORING))
+        .hasMessageContaining("column 'age' has type int, expected double (feature catalogue,"
+            + " family profile)");
+    StructType noGender = new StructType().add("customer_id", DataTypes.StringType)
+        .add("age", DataTypes.DoubleType).add("tenure_days", DataTypes.DoubleType)
+        .add("region", DataTypes.StringType).add("channel", DataTypes.StringType)
+        .add("segment", DataTypes.StringType);
+    assertThatThrownBy(() -> fromCatalog.validate(df(noGender), FeatureSchema.Mode.SCORING))
+        .hasMessage("Invalid table features: missing feature column(s) gender of the feature"
+            + " catalogue (switched on by propensity.features.families.profile). The table was"
+            + " written with other feature families: re-run the features job with this config,"
+            + " or switch those families off.");
   }
 }

@@ -1,27 +1,34 @@
 package dev.propensity.jobs.features;
 
 import static org.apache.spark.sql.functions.avg;
-import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.datediff;
-import static org.apache.spark.sql.functions.date_add;
-import static org.apache.spark.sql.functions.date_sub;
+import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
-import static org.apache.spark.sql.functions.sum;
-import static org.apache.spark.sql.functions.to_date;
+import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.when;
 
 import dev.propensity.common.Errors;
+import dev.propensity.common.PropensityException;
 import dev.propensity.common.config.JobConfig;
+import dev.propensity.common.schema.FeatureCatalog;
+import dev.propensity.common.schema.FeatureFamily;
+import dev.propensity.common.schema.FeatureSpec;
 import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.Job;
+import dev.propensity.jobs.features.RawInputs.Input;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -30,15 +37,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Point-in-time customer features, one {@code features} partition per snapshot date.
+ * Point-in-time customer features, one {@code features} partition per snapshot date, all written
+ * in one Delta commit (a failed run changes nothing; a re-run replaces only its snapshots).
  *
  * <p>A snapshot is the instant 00:00 UTC of its date: events dated before it feed the features;
  * the label is 1 when the customer orders in the {@code label-horizon-days} days from the
- * snapshot on, and null when that window reaches past the last day of order data.
+ * snapshot on ({@code order_date} in {@code [snapshot, snapshot + horizon)}, i.e. the instants
+ * {@code (snapshot, snapshot + horizon]} for day-stamped orders), and null when that window
+ * reaches past the last day of order data.
+ *
+ * <p>Bounded passes: each raw table is read once to check and count its rows (cleaning rules,
+ * bad rows) and once more for one conditional aggregation over all snapshots at once; the
+ * handful of aggregates is joined to the customers once. Nothing is collected but counts.
  */
 public final class FeaturesJob implements Job {
 
   private static final Logger LOG = LoggerFactory.getLogger(FeaturesJob.class);
+  private static final String SNAPSHOTS_KEY = "propensity.features.snapshot-dates";
 
   @Override
   public String name() {
@@ -47,100 +62,190 @@ public final class FeaturesJob implements Job {
 
   @Override
   public String run(SparkSession spark, JobConfig config) {
+    long start = System.nanoTime();
     Warehouse warehouse = Warehouse.of(spark, config);
     int horizon = config.integer("propensity.features.label-horizon-days");
+    if (horizon < 1) {
+      throw Errors.invalidConfig("propensity.features.label-horizon-days", horizon,
+          "a number of days >= 1");
+    }
     List<String> snapshots = snapshotDates(config);
-    Dataset<Row> customers = warehouse.read(Tables.RAW_CUSTOMERS);
-    Dataset<Row> orders = warehouse.read(Tables.RAW_ORDERS);
-    Dataset<Row> sessions = warehouse.read(Tables.RAW_WEB_SESSIONS);
-    Dataset<Row> emails = warehouse.read(Tables.RAW_EMAIL_EVENTS);
-    Object lastOrderDay = orders.agg(max("order_date")).first().get(0);
-    if (lastOrderDay == null) {
-      throw Errors.emptyTable(warehouse.path(Tables.RAW_ORDERS), "(no order_date)");
-    }
-    LocalDate dataEnd = LocalDate.parse(lastOrderDay.toString());
+    Set<FeatureFamily> families = FeatureCatalog.enabledFamilies(config);
+    List<FeatureSpec> features = FeatureCatalog.of(families);
+    Cleaning cleaning = new Cleaning(config);
+    Aggregates aggregates = new Aggregates(snapshots, horizon);
 
-    List<String> written = new ArrayList<>();
-    for (String snapshot : snapshots) {
-      boolean labelled = !LocalDate.parse(snapshot).plusDays(horizon).isAfter(dataEnd.plusDays(1));
-      Dataset<Row> features = snapshotFeatures(customers, orders, sessions, emails, snapshot,
-          horizon, labelled);
-      warehouse.overwritePartition(features, Tables.FEATURES, "snapshot_date", snapshot);
-      written.add(snapshot + (labelled ? " (labelled)" : " (label window not over: label null)"));
-      LOG.info("features: snapshot {} written, labelled={}", snapshot, labelled);
-    }
-    return "features: " + String.join(", ", written) + " -> " + warehouse.path(Tables.FEATURES);
-  }
-
-  static Dataset<Row> snapshotFeatures(Dataset<Row> customers, Dataset<Row> orders,
-      Dataset<Row> sessions, Dataset<Row> emails, String snapshot, int horizon,
-      boolean labelled) {
-    Column s = to_date(lit(snapshot));
-    Column before = col("order_date").lt(s);
-    Column d = col("order_date");
-    Dataset<Row> rfm = orders
-        .where(d.lt(date_add(s, horizon)))
-        .groupBy("customer_id")
-        .agg(
-            max(when(before, d)).as("last_order"),
-            sum(when(before.and(d.geq(date_sub(s, 90))), 1).otherwise(0)).as("frequency_90d"),
-            sum(when(before.and(d.geq(date_sub(s, 365))), 1).otherwise(0)).as("frequency_365d"),
-            sum(when(before.and(d.geq(date_sub(s, 365))), col("revenue")).otherwise(0.0))
-                .as("monetary_365d"),
-            max(when(d.geq(s), 1).otherwise(0)).as("converted"));
-    Column t = col("session_start");
-    Dataset<Row> web = sessions
-        .where(t.lt(s.cast("timestamp")).and(t.geq(date_sub(s, 90).cast("timestamp"))))
-        .groupBy("customer_id").agg(count(lit(1)).as("web_sessions_90d"));
-    Column sent = col("sent_at");
-    Column inWindow = sent.lt(s.cast("timestamp")).and(sent.geq(date_sub(s, 90).cast("timestamp")));
-    Dataset<Row> mail = emails.where(inWindow)
-        .groupBy("customer_id")
-        .agg(
-            avg(when(col("opened_at").lt(s.cast("timestamp")), 1.0).otherwise(0.0))
-                .as("email_open_rate_90d"),
-            avg(when(col("clicked_at").lt(s.cast("timestamp")), 1.0).otherwise(0.0))
-                .as("email_click_rate_90d"));
-
-    Dataset<Row> base = customers.where(col("signup_date").lt(s));
-    Column tenure = datediff(s, col("signup_date"));
-    return base
-        .join(rfm, "customer_id", "left")
-        .join(web, "customer_id", "left")
-        .join(mail, "customer_id", "left")
-        .select(
-            col("customer_id"),
-            s.as("snapshot_date"),
-            // no order yet: recency is the whole tenure (documented rule)
-            coalesce(datediff(s, col("last_order")), tenure).cast("double").as("recency_days"),
-            coalesce(col("frequency_90d"), lit(0)).cast("double").as("frequency_90d"),
-            coalesce(col("frequency_365d"), lit(0)).cast("double").as("frequency_365d"),
-            coalesce(col("monetary_365d"), lit(0.0)).as("monetary_365d"),
-            when(col("frequency_365d").gt(0),
-                col("monetary_365d").divide(col("frequency_365d"))).as("avg_order_value"),
-            tenure.cast("double").as("tenure_days"),
-            col("age").cast("double").as("age"),
-            coalesce(col("web_sessions_90d"), lit(0)).cast("double").as("web_sessions_90d"),
-            col("email_open_rate_90d"),
-            col("email_click_rate_90d"),
-            col("region"), col("channel"), col("segment"), col("gender"),
-            (labelled ? coalesce(col("converted"), lit(0)) : lit(null)).cast("int").as("label"));
-  }
-
-  private static List<String> snapshotDates(JobConfig config) {
-    List<String> dates = config.strings("propensity.features.snapshot-dates");
-    if (dates.isEmpty()) {
-      throw Errors.invalidConfig("propensity.features.snapshot-dates", "[]",
-          "at least one date, e.g. [\"2026-05-31\"]");
-    }
-    for (String d : dates) {
-      try {
-        LocalDate.parse(d);
-      } catch (DateTimeParseException e) {
-        throw Errors.invalidConfig("propensity.features.snapshot-dates", d,
-            "ISO dates (yyyy-MM-dd)");
+    List<String> columns = new ArrayList<>(List.of("customer_id", "snapshot_date"));
+    features.forEach(f -> columns.add(f.name()));
+    columns.add("label");
+    checkCompatible(warehouse, columns);
+    // read and check every needed input before any Spark job runs on them
+    Map<RawInputs.Spec, Input> inputs = new LinkedHashMap<>();
+    for (RawInputs.Spec spec : RawInputs.ALL) {
+      if (spec.needed(families)) {
+        inputs.put(spec, RawInputs.read(warehouse, config, spec));
       }
     }
-    return dates;
+
+    LOG.info("features: {} input tables checked ({} s)", inputs.size(), elapsed(start));
+    Input customersIn = inputs.get(RawInputs.CUSTOMERS);
+    Dataset<Row> customers = cleaning.customers(customersIn);
+    LOG.info("features: customers cleaned ({} s)", elapsed(start));
+    Input ordersIn = inputs.get(RawInputs.ORDERS);
+    Cleaning.Cleaned orders = cleaning.events(ordersIn, "order_date",
+        Map.of("orders with a missing revenue (counted as orders, left out of revenue)",
+            col("revenue").isNull()),
+        List.of(min(col("order_date").cast("date")), max(col("order_date").cast("date"))));
+    LocalDate firstOrder = date(orders.extras().get(0), ordersIn);
+    LocalDate lastOrder = date(orders.extras().get(1), ordersIn);
+    checkSnapshots(snapshots, firstOrder, ordersIn);
+    List<String> labelled = snapshots.stream()
+        .filter(s -> !LocalDate.parse(s).plusDays(horizon).isAfter(lastOrder.plusDays(1)))
+        .toList();
+
+    Dataset<Row> ordersAgg = aggregates.orders(orders.rows());
+    List<Dataset<Row>> aggs = new ArrayList<>(List.of(ordersAgg));
+    if (inputs.containsKey(RawInputs.ORDER_LINES)) {
+      aggs.add(aggregates.orderLines(cleaning.orderLines(inputs.get(RawInputs.ORDER_LINES)),
+          orders.rows()));
+    }
+    if (inputs.containsKey(RawInputs.WEB_SESSIONS)) {
+      aggs.add(aggregates.sessions(events(cleaning, inputs, RawInputs.WEB_SESSIONS,
+          "session_start", Map.of("sessions with a missing duration (left out of durations)",
+              col("duration_sec").isNull()))));
+    }
+    if (inputs.containsKey(RawInputs.EMAIL_EVENTS)) {
+      aggs.add(aggregates.emails(events(cleaning, inputs, RawInputs.EMAIL_EVENTS, "sent_at",
+          Map.of())));
+    }
+    if (inputs.containsKey(RawInputs.SOCIAL_FOLLOWS)) {
+      aggs.add(aggregates.social(events(cleaning, inputs, RawInputs.SOCIAL_FOLLOWS,
+          "followed_at", Map.of())));
+    }
+    if (inputs.containsKey(RawInputs.SUPPORT_CONTACTS)) {
+      aggs.add(aggregates.support(events(cleaning, inputs, RawInputs.SUPPORT_CONTACTS,
+          "contacted_at", Map.of())));
+    }
+    if (inputs.containsKey(RawInputs.PROFIT)) {
+      aggs.add(aggregates.profit(events(cleaning, inputs, RawInputs.PROFIT, "month",
+          Map.of())));
+    }
+
+    LOG.info("features: event tables checked and counted ({} s)", elapsed(start));
+    Dataset<Row> joined = customers
+        .withColumn("snapshot_date", explode(aggregates.snapshotArray()))
+        .where(col("signup_date").lt(col("snapshot_date")));
+    for (Dataset<Row> agg : aggs) {
+      joined = joined.join(agg, scala.jdk.javaapi.CollectionConverters.asScala(Aggregates.KEYS)
+          .toSeq(), "left");
+      if (agg == ordersAgg) {
+        // quintiles among the snapshot's customers with an order (one small aggregate)
+        Dataset<Row> cuts = FeatureColumns.rfmCuts(joined);
+        joined = joined.join(broadcast(cuts), "snapshot_date", "left");
+      }
+    }
+
+    Map<String, Column> expressions = FeatureColumns.all();
+    List<Column> out = new ArrayList<>(List.of(col("customer_id"), col("snapshot_date")));
+    features.forEach(f -> out.add(expressions.get(f.name())));
+    out.add(when(col("snapshot_date").cast("string").isin(labelled.toArray()),
+        org.apache.spark.sql.functions.coalesce(col("converted"), lit(0)))
+        .cast("int").as("label"));
+    Dataset<Row> table = joined.select(out.toArray(new Column[0]));
+
+    warehouse.overwritePartitions(table, Tables.FEATURES, "snapshot_date", snapshots);
+    LOG.info("features: written ({} s)", elapsed(start));
+    String summary = summary(warehouse, snapshots, labelled, lastOrder, families, features,
+        cleaning, (System.nanoTime() - start) / 1e9);
+    summary.lines().forEach(l -> LOG.info("{}", l));
+    return summary;
+  }
+
+  private static long elapsed(long start) {
+    return (System.nanoTime() - start) / 1_000_000_000L;
+  }
+
+  private static Dataset<Row> events(Cleaning cleaning, Map<RawInputs.Spec, Input> inputs,
+      RawInputs.Spec spec, String time, Map<String, Column> notes) {
+    return cleaning.events(inputs.get(spec), time, notes, List.of()).rows();
+  }
+
+  /** Switching families changes the columns: refuse to mix old and new columns in one table. */
+  private static void checkCompatible(Warehouse warehouse, List<String> columns) {
+    if (!warehouse.exists(Tables.FEATURES)) {
+      return;
+    }
+    Set<String> existing = new TreeSet<>(Arrays.asList(warehouse.read(Tables.FEATURES).columns()));
+    Set<String> now = new TreeSet<>(columns);
+    if (!existing.equals(now)) {
+      Set<String> gone = new TreeSet<>(existing);
+      gone.removeAll(now);
+      Set<String> added = new TreeSet<>(now);
+      added.removeAll(existing);
+      throw new PropensityException(String.format("Cannot write features to %s: its columns"
+              + " differ from this run's (in the table only: %s; new in this run: %s), because"
+              + " propensity.features.families (or the feature catalogue) changed since it was"
+              + " written. Remove the table (the next run rebuilds its snapshots) or switch the"
+              + " families back.", warehouse.path(Tables.FEATURES),
+          gone.isEmpty() ? "none" : String.join(", ", gone),
+          added.isEmpty() ? "none" : String.join(", ", added)));
+    }
+  }
+
+  private static String summary(Warehouse warehouse, List<String> snapshots,
+      List<String> labelled, LocalDate lastOrder, Set<FeatureFamily> families,
+      List<FeatureSpec> features, Cleaning cleaning, double seconds) {
+    StringBuilder sb = new StringBuilder(String.format(
+        "features: %d snapshot(s), %d features (families %s) -> %s in %.0f s%n",
+        snapshots.size(), features.size(),
+        String.join(", ", families.stream().map(FeatureFamily::configName).toList()),
+        warehouse.path(Tables.FEATURES), seconds));
+    for (Row r : warehouse.read(Tables.FEATURES)
+        .where(col("snapshot_date").cast("string").isin(snapshots.toArray()))
+        .groupBy(col("snapshot_date").cast("string").as("snapshot"))
+        .agg(count(lit(1)), avg(col("label")))
+        .orderBy("snapshot").collectAsList()) {
+      String s = r.getString(0);
+      sb.append(String.format("  snapshot %s: %,d customers, %s%n", s, r.getLong(1),
+          labelled.contains(s) ? String.format("label rate %.2f%%", 100 * r.getDouble(2))
+              : "label null (the label window ends after the last order date, " + lastOrder
+                  + ")"));
+    }
+    sb.append("  cleaning (rows touched):");
+    cleaning.counts().forEach((rule, n) -> sb.append(String.format("%n    %-88s %,d", rule, n)));
+    return sb.toString();
+  }
+
+  private static LocalDate date(Object value, Input in) {
+    if (value == null) {
+      throw Errors.emptyTable(in.location(), "with an order_date");
+    }
+    return LocalDate.parse(value.toString());
+  }
+
+  /** Every snapshot must have some order history before it. */
+  private static void checkSnapshots(List<String> snapshots, LocalDate firstOrder, Input orders) {
+    for (String s : snapshots) {
+      if (!LocalDate.parse(s).isAfter(firstOrder)) {
+        throw Errors.invalidConfig(SNAPSHOTS_KEY, s, "dates after the first order in "
+            + orders.location() + " (" + firstOrder + "): a snapshot needs history before it");
+      }
+    }
+  }
+
+  static List<String> snapshotDates(JobConfig config) {
+    List<String> dates = config.strings(SNAPSHOTS_KEY);
+    if (dates.isEmpty()) {
+      throw Errors.invalidConfig(SNAPSHOTS_KEY, "[]", "at least one date, e.g. [\"2026-05-31\"]");
+    }
+    TreeSet<String> sorted = new TreeSet<>();
+    for (String d : dates) {
+      try {
+        sorted.add(LocalDate.parse(d).toString());
+      } catch (DateTimeParseException e) {
+        throw Errors.invalidConfig(SNAPSHOTS_KEY, d, "ISO dates (yyyy-MM-dd)");
+      }
+    }
+    return new ArrayList<>(sorted);
   }
 }

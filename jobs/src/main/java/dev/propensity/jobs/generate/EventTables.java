@@ -1,0 +1,263 @@
+package dev.propensity.jobs.generate;
+
+import static dev.propensity.jobs.generate.GenerateJob.DAYS_PER_PERIOD;
+import static org.apache.spark.sql.functions.add_months;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.concat_ws;
+import static org.apache.spark.sql.functions.date_add;
+import static org.apache.spark.sql.functions.date_sub;
+import static org.apache.spark.sql.functions.datediff;
+import static org.apache.spark.sql.functions.exp;
+import static org.apache.spark.sql.functions.explode;
+import static org.apache.spark.sql.functions.floor;
+import static org.apache.spark.sql.functions.greatest;
+import static org.apache.spark.sql.functions.initcap;
+import static org.apache.spark.sql.functions.least;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.make_interval;
+import static org.apache.spark.sql.functions.round;
+import static org.apache.spark.sql.functions.sequence;
+import static org.apache.spark.sql.functions.trunc;
+import static org.apache.spark.sql.functions.upper;
+import static org.apache.spark.sql.functions.when;
+
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * The generated event tables, each driven by the customers' hidden traits (see
+ * {@link GenerateJob}). Rows are keyed by hashes of (customer number, period, index), so they do
+ * not depend on partitioning.
+ */
+final class EventTables {
+
+  /** Months of sessions, emails, support contacts and profit before the extract date. */
+  static final int EVENT_MONTHS = 12;
+  static final String[] CATEGORIES = {"electronics", "home", "beauty", "kids", "grocery"};
+  /** What a sloppy export calls each category now and then (same order as CATEGORIES). */
+  private static final String[] SYNONYMS = {"Electronic", "Home & Garden", "Health & Beauty",
+      "Toys & Kids", "Groceries"};
+  static final Column[] ORDER_COLUMNS = {col("order_id"), col("customer_id"), col("order_date"),
+      col("revenue"), col("discount"), col("promo"), col("returned")};
+
+  private final Random rnd;
+  private final Column asOf;
+
+  EventTables(Random rnd, Column asOf) {
+    this.rnd = rnd;
+    this.asOf = asOf;
+  }
+
+  /** One row per customer and 30-day period k (0 = the last 30 days) in which they are active. */
+  Dataset<Row> activePeriods(Dataset<Row> latent, int months) {
+    return latent
+        .withColumn("k", explode(sequence(lit(0), lit(months - 1))))
+        .withColumn("period_end", date_sub(asOf, col("k").multiply(DAYS_PER_PERIOD).cast("int")))
+        .withColumn("period_start", date_sub(col("period_end"), DAYS_PER_PERIOD - 1))
+        .where(col("period_end").geq(col("signup_date"))
+            .and(col("churn_date").isNull().or(col("period_start").lt(col("churn_date")))));
+  }
+
+  /** Orders with their generation keys (n, k, j, lines, gross) for {@link #orderLines}. */
+  Dataset<Row> orders(Dataset<Row> periods) {
+    Column id = col("n");
+    Column k = col("k");
+    Column p = col("p_month").multiply(exp(rnd.normal("month-noise", id, k).multiply(0.3)));
+    Column count = when(rnd.uniform("order-1", id, k).lt(p), 1).otherwise(0)
+        .plus(when(rnd.uniform("order-2", id, k).lt(p.multiply(0.3)), 1).otherwise(0));
+    Column j = col("j");
+    Column orderDate = date_add(col("period_start"),
+        floor(rnd.uniform("order-day", id, k, j).multiply(DAYS_PER_PERIOD)).cast("int"));
+    Column promo = rnd.uniform("promo", id, k, j).lt(0.25);
+    Column gross = round(col("aov").multiply(exp(rnd.normal("revenue", id, k, j).multiply(0.4))),
+        2);
+    Column discount = when(promo, round(gross.multiply(rnd.uniform("discount", id, k, j)
+        .multiply(0.2).plus(0.1)), 2)).otherwise(0.0);
+    return periods.withColumn("n_orders", count).where(col("n_orders").gt(0))
+        .withColumn("j", explode(sequence(lit(1), col("n_orders"))))
+        .withColumn("order_date", orderDate)
+        .where(col("order_date").geq(col("signup_date")).and(col("order_date").leq(asOf))
+            .and(col("churn_date").isNull().or(col("order_date").lt(col("churn_date")))))
+        .withColumn("gross", gross)
+        .withColumn("promo", promo)
+        .withColumn("discount", discount)
+        .select(
+            col("n"), k, j, col("gross"),
+            floor(rnd.uniform("lines", id, k, j).multiply(2.6)).cast("int").plus(1).as("lines"),
+            concat_ws("-", lit("O"), col("n"), k, j).as("order_id"),
+            secondAccount("order", col("order_date")),
+            col("order_date"),
+            when(rnd.uniform("revenue-missing", id, k, j).lt(0.003), lit(null).cast("double"))
+                .otherwise(round(col("gross").minus(col("discount")), 2)).as("revenue"),
+            col("discount"),
+            col("promo"),
+            rnd.uniform("returned", id, k, j).lt(0.06).as("returned"));
+  }
+
+  /** Lines of each order: category (spelled inconsistently now and then), quantity, amount. */
+  Dataset<Row> orderLines(Dataset<Row> orders) {
+    Column key = col("order_id");
+    Column line = col("line_no");
+    Column category = pick(rnd.uniform("category", key, line), CATEGORIES,
+        new double[] {0.15, 0.4, 0.6, 0.75});
+    Column synonym = pick(rnd.uniform("category", key, line), SYNONYMS,
+        new double[] {0.15, 0.4, 0.6, 0.75});
+    Column dirt = rnd.uniform("category-spelling", key, line);
+    Column spelled = when(dirt.lt(0.03), initcap(category))
+        .when(dirt.lt(0.05), upper(category))
+        .when(dirt.lt(0.07), concat(category, lit("  ")))
+        .when(dirt.lt(0.09), synonym)
+        .otherwise(category);
+    return orders
+        .withColumn("line_no", explode(sequence(lit(1), col("lines"))))
+        .select(
+            key,
+            line,
+            spelled.as("category"),
+            floor(rnd.uniform("quantity", key, line).multiply(2.5)).cast("int").plus(1)
+                .as("quantity"),
+            round(col("gross").divide(col("lines")), 2).as("amount"));
+  }
+
+  Dataset<Row> webSessions(Dataset<Row> periods) {
+    Column id = col("n");
+    Column k = col("k");
+    Column j = col("j");
+    Column count = least(lit(20), floor(col("sessions_rate")
+        .multiply(rnd.uniform("sessions", id, k).multiply(2)))).cast("int");
+    Column start = col("period_start").cast("timestamp").plus(seconds(floor(
+        rnd.uniform("session-time", id, k, j).multiply(DAYS_PER_PERIOD * 86400)).cast("int")));
+    Column appShare = when(col("channel").equalTo("app"), 0.65).otherwise(0.2);
+    Column cartAdds = floor(rnd.uniform("cart", id, k, j).multiply(col("p_month").multiply(20)))
+        .cast("int");
+    return periods.withColumn("n_sessions", count).where(col("n_sessions").gt(0))
+        .withColumn("j", explode(sequence(lit(1), col("n_sessions"))))
+        .withColumn("session_start", start)
+        .withColumn("cart_adds", cartAdds)
+        .select(
+            concat_ws("-", lit("S"), col("n"), k, j).as("session_id"),
+            secondAccount("session", col("session_start").cast("date")),
+            col("session_start"),
+            when(rnd.uniform("device", id, k, j).lt(appShare), "app").otherwise("web")
+                .as("device"),
+            when(rnd.uniform("duration-missing", id, k, j).lt(0.01), lit(null).cast("int"))
+                .otherwise(round(exp(rnd.normal("duration", id, k, j).multiply(0.6).plus(5.0)))
+                    .cast("int")).as("duration_sec"),
+            floor(exp(rnd.normal("pages", id, k, j).multiply(0.5).plus(1.2))).cast("int")
+                .plus(1).as("pages"),
+            col("cart_adds"),
+            col("cart_adds").gt(0).and(rnd.uniform("checkout", id, k, j)
+                .lt(least(lit(0.9), col("p_month").multiply(4).plus(0.15)))).as("ordered"));
+  }
+
+  Dataset<Row> emails(Dataset<Row> latent) {
+    Column id = col("n");
+    Column w = col("w");
+    Column sentAt = date_sub(asOf, w.multiply(14).cast("int")).cast("timestamp")
+        .plus(make_interval(lit(0), lit(0), lit(0), lit(0), lit(10), lit(0), lit(0)));
+    Column lapsed = col("churn_date").isNotNull().and(col("churn_date").lt(sentAt.cast("date")));
+    Column opened = rnd.uniform("open", id, w)
+        .lt(col("open_prob").multiply(when(lapsed, 0.3).otherwise(1.0)));
+    Column openDelay = floor(rnd.uniform("open-delay", id, w).multiply(48 * 3600)).cast("int");
+    Column clicked = opened.and(rnd.uniform("click", id, w).lt(col("click_prob")));
+    Column openedAt = sentAt.plus(seconds(openDelay));
+    return latent
+        .withColumn("w", explode(sequence(lit(0), lit(EVENT_MONTHS * 30 / 14))))
+        .where(sentAt.cast("date").geq(col("signup_date")))
+        .select(
+            concat_ws("-", lit("E"), col("n"), w).as("email_id"),
+            col("customer_id"),
+            concat_ws("-", lit("campaign"), w).as("campaign_id"),
+            sentAt.as("sent_at"),
+            when(opened, openedAt).as("opened_at"),
+            when(clicked, openedAt.plus(seconds(lit(300)))).as("clicked_at"));
+  }
+
+  /** Follows of the brand on three platforms, more likely for engaged customers. */
+  Dataset<Row> socialFollows(Dataset<Row> latent) {
+    Column id = col("n");
+    Column p = col("platform_no");
+    Column likely = sigmoid(col("z_eng").multiply(1.2).minus(1.0))
+        .multiply(when(p.equalTo(0), 0.6).when(p.equalTo(1), 0.45).otherwise(0.3));
+    Column days = datediff(asOf, col("signup_date"));
+    Column followedAt = col("signup_date").cast("timestamp").plus(seconds(floor(
+        rnd.uniform("follow-time", id, p).multiply(days).multiply(86400)).cast("int")));
+    Column leaves = rnd.uniform("unfollow", id, p)
+        .lt(when(col("churn_date").isNotNull(), 0.4).otherwise(0.12));
+    Column unfollowedAt = col("followed_at").plus(seconds(floor(rnd.uniform("unfollow-time", id, p)
+        .multiply(datediff(asOf, col("followed_at"))).multiply(86400)).cast("int")));
+    return latent
+        .withColumn("platform_no", explode(sequence(lit(0), lit(2))))
+        .where(rnd.uniform("follow", id, p).lt(likely))
+        .withColumn("followed_at", followedAt)
+        .select(
+            col("customer_id"),
+            pick(p.cast("double").divide(3), new String[] {"instagram", "facebook", "tiktok"},
+                new double[] {0.3, 0.6}).as("platform"),
+            col("followed_at"),
+            when(leaves, unfollowedAt).as("unfollowed_at"));
+  }
+
+  /** Support contacts: rare, and complaints cluster in the two months before a churn. */
+  Dataset<Row> supportContacts(Dataset<Row> periods) {
+    Column id = col("n");
+    Column k = col("k");
+    Column nearChurn = col("churn_date").isNotNull()
+        .and(datediff(col("churn_date"), col("period_end")).lt(60));
+    Column contacted = rnd.uniform("support", id, k)
+        .lt(when(nearChurn, 0.3).otherwise(0.04));
+    Column reason = rnd.uniform("support-reason", id, k);
+    return periods.where(contacted)
+        .select(
+            concat_ws("-", lit("T"), col("n"), k).as("contact_id"),
+            col("customer_id"),
+            col("period_start").cast("timestamp").plus(seconds(floor(
+                rnd.uniform("support-time", id, k).multiply(DAYS_PER_PERIOD * 86400)).cast("int")))
+                .as("contacted_at"),
+            pick(rnd.uniform("support-channel", id, k), new String[] {"phone", "chat", "email"},
+                new double[] {0.4, 0.8}).as("channel"),
+            when(reason.lt(when(nearChurn, 0.6).otherwise(0.15)), "complaint")
+                .otherwise(pick(rnd.uniform("support-topic", id, k),
+                    new String[] {"question", "delivery", "return"}, new double[] {0.5, 0.75}))
+                .as("reason"));
+  }
+
+  Dataset<Row> profit(Dataset<Row> latent) {
+    Column id = col("n");
+    Column m = col("m");
+    Column month = add_months(trunc(asOf, "month"), m.multiply(-1).cast("int"));
+    return latent
+        .withColumn("m", explode(sequence(lit(0), lit(EVENT_MONTHS - 1))))
+        .where(col("signup_date").leq(month))
+        .select(col("customer_id"), month.as("month"),
+            round(col("aov").multiply(col("p_month")).multiply(0.35)
+                .plus(rnd.normal("profit", id, m).multiply(3.0)), 2).as("profit"));
+  }
+
+  /** The customer id an event is filed under: now and then the person's second account. */
+  private Column secondAccount(String stream, Column day) {
+    Column id = col("n");
+    return when(col("dup_id").isNotNull().and(day.geq(col("dup_signup")))
+            .and(rnd.uniform("second-account-" + stream, id, col("k"), col("j")).lt(0.3)),
+        col("dup_id")).otherwise(col("customer_id")).as("customer_id");
+  }
+
+  private static Column seconds(Column s) {
+    return make_interval(lit(0), lit(0), lit(0), lit(0), lit(0), lit(0), s);
+  }
+
+  /** Picks values[i] where u falls below cumulative[i]; the last value takes the rest. */
+  static Column pick(Column u, String[] values, double[] cumulative) {
+    Column out = lit(values[values.length - 1]);
+    for (int i = cumulative.length - 1; i >= 0; i--) {
+      out = when(u.lt(cumulative[i]), values[i]).otherwise(out);
+    }
+    return out;
+  }
+
+  static Column sigmoid(Column x) {
+    return lit(1.0).divide(lit(1.0).plus(exp(x.multiply(-1))));
+  }
+}
