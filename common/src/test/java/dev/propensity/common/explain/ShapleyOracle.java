@@ -8,13 +8,13 @@ import java.util.List;
  * E[f(x) | x_S] (follow x on splits of features in S, the children's cover shares elsewhere),
  * computed directly on the {@link Tree.Node} records. O(2^M) per row; for small M only.
  */
-final class ShapleyOracle {
+public final class ShapleyOracle {
 
   private ShapleyOracle() {}
 
   /** A weighted sum of trees given as their roots, plus an offset. */
-  record Model(List<Tree.Node> roots, double[] weights, double offset) {
-    double value(double[] x, boolean[] known) {
+  public record Model(List<Tree.Node> roots, double[] weights, double offset) {
+    public double value(double[] x, boolean[] known) {
       double v = offset;
       for (int t = 0; t < roots.size(); t++) {
         v += weights[t] * expectation(roots.get(t), x, known);
@@ -51,7 +51,7 @@ final class ShapleyOracle {
   }
 
   /** @return phi_i = sum over S not containing i of |S|!(M-|S|-1)!/M! (v(S+i) - v(S)) */
-  static double[] shapley(Model model, double[] x, int m) {
+  public static double[] shapley(Model model, double[] x, int m) {
     double[] phi = new double[m];
     double[] factorial = new double[m + 1];
     factorial[0] = 1;

@@ -76,6 +76,11 @@ public final class Ensemble {
     return voters;
   }
 
+  /** @return the voters' fitted pipelines, in the order of {@link #voters()} */
+  public List<PipelineModel> models() {
+    return models;
+  }
+
   /**
    * @param df rows with the feature columns
    * @return {@code df} plus {@code voter_probabilities} (map voter to probability) and
