@@ -3,6 +3,7 @@ package dev.propensity.jobs.cli;
 import dev.propensity.common.PropensityException;
 import dev.propensity.jobs.Job;
 import dev.propensity.jobs.bins.BinsJob;
+import dev.propensity.jobs.explain.ExplainJob;
 import dev.propensity.jobs.features.FeaturesJob;
 import dev.propensity.jobs.generate.GenerateJob;
 import dev.propensity.jobs.inference.ScoreJob;
@@ -21,11 +22,12 @@ public final class Jobs {
 
   private Jobs() {}
 
-  /** @return every job, steps first, then pipeline, demo and sql */
+  /** @return every job, steps first, then pipeline, demo, sql and explain (not a step) */
   public static Map<String, Job> all() {
     Map<String, Job> jobs = new LinkedHashMap<>();
     STEPS.forEach(j -> jobs.put(j.name(), j));
-    List.of(new PipelineJob(), new DemoJob(), new SqlJob()).forEach(j -> jobs.put(j.name(), j));
+    List.of(new PipelineJob(), new DemoJob(), new SqlJob(), new ExplainJob())
+        .forEach(j -> jobs.put(j.name(), j));
     return jobs;
   }
 

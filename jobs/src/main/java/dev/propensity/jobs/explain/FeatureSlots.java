@@ -136,7 +136,7 @@ public record FeatureSlots(String featuresCol, List<String> sources, List<String
           // MLlib scales by 1/std, and by 0 where std is 0
           double scale = s.getWithStd() ? (sd[j] == 0 ? 0.0 : 1.0 / sd[j]) : 1.0;
           means[j] = (s.getWithMean() ? 0.0 : mu[j]) * scale;
-          stds[j] = sd[j] * scale;
+          stds[j] = s.getWithStd() ? (sd[j] == 0 ? 0.0 : 1.0) : sd[j];
         }
       } else {
         int[] picked = selected(stage);

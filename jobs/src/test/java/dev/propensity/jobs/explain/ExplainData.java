@@ -36,7 +36,7 @@ final class ExplainData {
 
   private ExplainData() {}
 
-  /** @return 1,500 rows: customer_id, recency, spend, visits, region, segment, label, __label */
+  /** @return 1,200 rows: customer_id, recency, spend, visits, region, segment, label, __label */
   static synchronized Dataset<Row> rows() {
     if (rows == null) {
       StructType schema = new StructType()
@@ -51,7 +51,7 @@ final class ExplainData {
       String[] segments = {"new", "loyal", "lapsed"};
       Random rnd = new Random(42);
       List<Row> list = new ArrayList<>();
-      for (int i = 0; i < 1500; i++) {
+      for (int i = 0; i < 1200; i++) {
         double recency = rnd.nextDouble() * 365;
         Double spend = rnd.nextDouble() < 0.1 ? null : Math.exp(rnd.nextGaussian() * 0.8 + 4);
         int visits = rnd.nextInt(20);
@@ -74,9 +74,10 @@ final class ExplainData {
     return MODELS.computeIfAbsent(name, n -> {
       ProbabilisticClassifier<?, ?, ?> c = switch (n) {
         case "dt" -> new DecisionTreeClassifier().setMaxDepth(5).setSeed(1);
-        case "rf" -> new RandomForestClassifier().setNumTrees(8).setMaxDepth(4).setSeed(1);
-        case "gbt" -> new GBTClassifier().setMaxIter(12).setMaxDepth(3).setSeed(1);
+        case "rf" -> new RandomForestClassifier().setNumTrees(6).setMaxDepth(4).setSeed(1);
+        case "gbt" -> new GBTClassifier().setMaxIter(8).setMaxDepth(3).setSeed(1);
         case "lr" -> new LogisticRegression().setRegParam(0.01).setMaxIter(50);
+        case "nb" -> new org.apache.spark.ml.classification.NaiveBayes();
         default -> throw new IllegalArgumentException(n);
       };
       return CandidatePipeline.build(n, SCHEMA, c, "lr".equals(n)).fit(rows());
