@@ -20,6 +20,8 @@ public final class TreeShap {
   private final double[] pathZero;
   private final double[] pathOne;
   private final double[] pathWeight;
+  // 1 / k for k = 0..maxDepth + 2: the hot loops multiply instead of dividing
+  private final double[] inverse;
 
   /** @param maxDepth the deepest tree (in edges) this instance will explain */
   public TreeShap(int maxDepth) {
@@ -32,6 +34,10 @@ public final class TreeShap {
     pathZero = new double[size];
     pathOne = new double[size];
     pathWeight = new double[size];
+    inverse = new double[maxDepth + 3];
+    for (int k = 1; k < inverse.length; k++) {
+      inverse[k] = 1.0 / k;
+    }
   }
 
   /**
@@ -109,9 +115,11 @@ public final class TreeShap {
     pathZero[off + depth] = zero;
     pathOne[off + depth] = one;
     pathWeight[off + depth] = depth == 0 ? 1.0 : 0.0;
+    double inv = inverse[depth + 1];
     for (int i = depth - 1; i >= 0; i--) {
-      pathWeight[off + i + 1] += one * pathWeight[off + i] * (i + 1) / (double) (depth + 1);
-      pathWeight[off + i] = zero * pathWeight[off + i] * (depth - i) / (double) (depth + 1);
+      double w = pathWeight[off + i];
+      pathWeight[off + i + 1] += one * w * (i + 1) * inv;
+      pathWeight[off + i] = zero * w * (depth - i) * inv;
     }
   }
 
@@ -120,13 +128,20 @@ public final class TreeShap {
     double one = pathOne[off + k];
     double zero = pathZero[off + k];
     double next = pathWeight[off + depth];
-    for (int i = depth - 1; i >= 0; i--) {
-      if (one != 0) {
+    double inv = inverse[depth + 1];
+    if (one != 0) {
+      double invOne = 1.0 / one;
+      for (int i = depth - 1; i >= 0; i--) {
         double tmp = pathWeight[off + i];
-        pathWeight[off + i] = next * (depth + 1) / ((i + 1) * one);
-        next = tmp - pathWeight[off + i] * zero * (depth - i) / (double) (depth + 1);
-      } else {
-        pathWeight[off + i] = pathWeight[off + i] * (depth + 1) / (zero * (depth - i));
+        double w = next * (depth + 1) * inverse[i + 1] * invOne;
+        pathWeight[off + i] = w;
+        next = tmp - w * zero * (depth - i) * inv;
+      }
+    } else {
+      double invZero = 1.0 / zero;
+      for (int i = depth - 1; i >= 0; i--) {
+        pathWeight[off + i] = pathWeight[off + i] * (depth + 1) * invZero
+            * inverse[depth - i];
       }
     }
     for (int i = k; i < depth; i++) {
@@ -143,14 +158,16 @@ public final class TreeShap {
     double next = pathWeight[off + depth];
     double total = 0;
     if (one != 0) {
+      double invOne = 1.0 / one;
       for (int i = depth - 1; i >= 0; i--) {
-        double tmp = next / ((i + 1) * one);
+        double tmp = next * inverse[i + 1] * invOne;
         total += tmp;
         next = pathWeight[off + i] - tmp * zero * (depth - i);
       }
     } else {
+      double invZero = 1.0 / zero;
       for (int i = depth - 1; i >= 0; i--) {
-        total += pathWeight[off + i] / (zero * (depth - i));
+        total += pathWeight[off + i] * invZero * inverse[depth - i];
       }
     }
     return total * (depth + 1);
