@@ -3,6 +3,7 @@ package dev.propensity.jobs.cli;
 import dev.propensity.common.PropensityException;
 import dev.propensity.jobs.Job;
 import dev.propensity.jobs.bins.BinsJob;
+import dev.propensity.jobs.explain.ExplainJob;
 import dev.propensity.jobs.features.FeaturesJob;
 import dev.propensity.jobs.generate.GenerateJob;
 import dev.propensity.jobs.inference.ScoreJob;
@@ -31,12 +32,13 @@ public final class Jobs {
     return STEPS.stream().map(Job::name).filter(n -> !"generate".equals(n)).toList();
   }
 
-  /** @return every job, steps first, then performance, pipeline, demo, sql and report */
+  /** @return every job, steps first, then performance, pipeline, demo, sql, report and explain */
   public static Map<String, Job> all() {
     Map<String, Job> jobs = new LinkedHashMap<>();
     STEPS.forEach(j -> jobs.put(j.name(), j));
     jobs.put("performance", new PerformanceJob());
-    List.of(new PipelineJob(), new DemoJob(), new SqlJob(), new ReportJob())
+    List.of(new PipelineJob(), new DemoJob(), new SqlJob(), new ReportJob(),
+        new ExplainJob())
         .forEach(j -> jobs.put(j.name(), j));
     return jobs;
   }

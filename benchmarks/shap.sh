@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# TreeSHAP benchmark: ./benchmarks/shap.sh [rows=1000000] [trees=100] [depth=5]
+# Builds offline, then runs dev.propensity.jobs.explain.ShapBenchmark in local[2].
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$HERE"
+mvn -B -q -o test-compile -pl jobs -am
+OPENS="$(sed -n 's:.*<spark.jvm.opens>\(.*\)</spark.jvm.opens>.*:\1:p' pom.xml)"
+CP="jobs/target/classes:jobs/target/test-classes:$(cat jobs/target/local-classpath.txt)"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%F)"
+# shellcheck disable=SC2086
+SPARK_LOCAL_IP=127.0.0.1 exec java -Xmx6g $OPENS \
+  -Dlog4j.configurationFile="$HERE/conf/log4j2.properties" \
+  -cp "$CP" dev.propensity.jobs.explain.ShapBenchmark "$@"

@@ -1,0 +1,80 @@
+package dev.propensity.jobs.explain;
+
+import dev.propensity.common.Errors;
+import dev.propensity.common.config.JobConfig;
+import dev.propensity.common.schema.FeatureSchema;
+import dev.propensity.jobs.selection.Ensemble;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataTypes;
+
+/**
+ * The top k reasons behind each customer's propensity: the features with the largest absolute
+ * SHAP contributions to the soft-voting ensemble's propensity (probability space, see {@link
+ * Explainer}), as {@code reason_codes: array<struct<feature string, value string, contribution
+ * double>>}, largest first. {@code value} is the customer's raw value of the feature as a string
+ * (null when missing: the model used the imputed value). A positive contribution raises the
+ * propensity above the ensemble's expected value, a negative one lowers it.
+ *
+ * <p>Config: {@code propensity.explain.top-k} (default 3), {@code
+ * propensity.explain.unsupported-voters} ({@code skip} or {@code fail}).
+ */
+public final class ReasonCodes {
+
+  /** The column added to scored rows. */
+  public static final String COLUMN = "reason_codes";
+
+  /** The values of {@code propensity.explain.unsupported-voters}. */
+  public static final List<String> UNSUPPORTED_VOTERS = List.of("skip", "fail");
+
+  private ReasonCodes() {}
+
+  /** @return the column's type */
+  public static ArrayType type() {
+    return DataTypes.createArrayType(Explainer.CODE, false);
+  }
+
+  /** @return {@code propensity.explain.top-k}, validated (at least 1) */
+  public static int topK(JobConfig config) {
+    int k = config.integer("propensity.explain.top-k");
+    if (k < 1) {
+      throw Errors.invalidConfig("propensity.explain.top-k", k, "an integer of at least 1");
+    }
+    return k;
+  }
+
+  /** @return whether {@code propensity.explain.unsupported-voters} is {@code skip} */
+  public static boolean skipUnsupported(JobConfig config) {
+    return "skip".equals(config.oneOf("propensity.explain.unsupported-voters",
+        UNSUPPORTED_VOTERS));
+  }
+
+  /**
+   * Adds {@link #COLUMN} to scored rows, with k and the voter policy from config.
+   *
+   * @param scored rows that still have the feature columns (e.g. {@code Ensemble.score}'s output)
+   * @param ensemble the run's voters, as loaded for scoring
+   * @param config the job config ({@code propensity.schema.*}, {@code propensity.explain.*})
+   * @return {@code scored} plus {@code reason_codes}
+   */
+  public static Dataset<Row> add(Dataset<Row> scored, Ensemble ensemble, JobConfig config) {
+    return add(scored, ensemble, FeatureSchema.fromConfig(config), topK(config),
+        skipUnsupported(config));
+  }
+
+  /**
+   * @param scored rows that still have the feature columns
+   * @param ensemble the run's voters
+   * @param schema the feature schema
+   * @param k how many reasons per customer
+   * @param skipUnsupported leave out voters that have no exact explanation instead of failing
+   * @return {@code scored} plus {@code reason_codes}
+   */
+  public static Dataset<Row> add(Dataset<Row> scored, Ensemble ensemble, FeatureSchema schema,
+      int k, boolean skipUnsupported) {
+    return Explainer.forEnsemble(ensemble, schema, skipUnsupported)
+        .topContributions(scored, k, COLUMN);
+  }
+}

@@ -1,0 +1,112 @@
+package dev.propensity.jobs.explain;
+
+import static org.apache.spark.sql.functions.abs;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.explode;
+import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.min;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.propensity.common.SparkTestBase;
+import dev.propensity.common.config.JobConfig;
+import dev.propensity.jobs.selection.Ensemble;
+import java.util.List;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+
+/** The soft-voting ensemble's contributions and the reason codes built from them. */
+class ReasonCodesTest extends SparkTestBase {
+
+  private static final Column SUM = expr(
+      "aggregate(contributions, 0D, (acc, c) -> acc + c.contribution)");
+
+  private static Ensemble ensemble(String... names) {
+    List<Ensemble.Voter> voters = new java.util.ArrayList<>();
+    for (int i = 0; i < names.length; i++) {
+      // unequal weights: the vote is a weighted mean
+      voters.add(new Ensemble.Voter(names[i], i == 2 ? 2.0 : 1.0, 0.0));
+    }
+    return Ensemble.of(voters, java.util.Arrays.stream(names).map(ExplainData::model).toList());
+  }
+
+  private static Dataset<Row> scored(Ensemble e) {
+    return e.score(ExplainData.rows().select("customer_id", "recency", "spend", "visits",
+        "region", "segment", "label"));
+  }
+
+  @Test
+  void ensembleContributionsAddUpToThePropensityOnEveryRow() {
+    Ensemble e = ensemble("dt", "rf", "gbt", "lr");
+    Explainer explainer = Explainer.forEnsemble(e, ExplainData.SCHEMA, false);
+    assertThat(explainer.outputSpace()).isEqualTo("probability");
+    Row r = explainer.contributions(scored(e)).agg(
+        max(abs(SUM.plus(col(Explainer.EXPECTED_VALUE)).minus(col("propensity")))),
+        max(abs(col(Explainer.OUTPUT).minus(col("propensity")))),
+        min(Explainer.EXPECTED_VALUE), max(Explainer.EXPECTED_VALUE)).first();
+    assertThat(r.getDouble(0)).isLessThan(1e-9);
+    assertThat(r.getDouble(1)).isLessThan(1e-9);
+    assertThat(r.getDouble(2)).as("one expected value for all rows").isEqualTo(r.getDouble(3));
+  }
+
+  @Test
+  void reasonCodesAreTheTopKContributionsWithTheCustomersValues() {
+    Ensemble e = ensemble("dt", "gbt", "lr");
+    Dataset<Row> scored = scored(e);
+    Dataset<Row> coded = ReasonCodes.add(scored, e, ExplainData.SCHEMA, 3, false);
+    assertThat(coded.schema().apply(ReasonCodes.COLUMN).dataType()).isEqualTo(ReasonCodes.type());
+    assertThat(coded.columns()).startsWith(scored.columns());
+    Dataset<Row> full = Explainer.forEnsemble(e, ExplainData.SCHEMA, false)
+        .contributions(scored).select(col("customer_id"), col("contributions"));
+    Dataset<Row> both = coded.join(full, "customer_id");
+    assertThat(both.count()).isEqualTo(1200);
+    assertThat(both.where(expr("size(reason_codes) != 3")).count()).isZero();
+    assertThat(both.where(expr("slice(contributions, 1, 3) != reason_codes")).count()).isZero();
+
+    // value is the customer's raw value of that feature (null when missing)
+    Dataset<Row> codes = coded.select(col("recency"), col("spend"), col("visits"),
+        col("region"), col("segment"), explode(col(ReasonCodes.COLUMN)).as("c"));
+    Column raw = expr("CASE c.feature WHEN 'region' THEN region WHEN 'segment' THEN segment"
+        + " ELSE NULL END");
+    Column num = expr("CASE c.feature WHEN 'recency' THEN recency WHEN 'spend' THEN spend"
+        + " WHEN 'visits' THEN CAST(visits AS DOUBLE) ELSE NULL END");
+    assertThat(codes.where(raw.isNotNull().and(raw.notEqual(col("c.value")))
+        .or(num.isNotNull().and(num.notEqual(col("c.value").cast("double"))))
+        .or(raw.isNull().and(num.isNull()).and(col("c.value").isNotNull()))).count()).isZero();
+    assertThat(codes.select("c.feature").distinct().count()).isGreaterThan(1);
+  }
+
+  @Test
+  void unsupportedVotersAreSkippedOrFailAsConfigured() {
+    Ensemble e = ensemble("gbt", "nb", "dt");
+    assertThatThrownBy(() -> Explainer.forEnsemble(e, ExplainData.SCHEMA, false))
+        .hasMessageContaining("voter 'nb' (NaiveBayesModel) has no exact per-customer"
+            + " explanation")
+        .hasMessageContaining("propensity.explain.unsupported-voters = skip");
+    Explainer skip = Explainer.forEnsemble(e, ExplainData.SCHEMA, true);
+    assertThat(skip.skipped()).containsExactly("nb");
+    // the output is the explained voters' weighted share: adding nb's share gives the propensity
+    double nbWeight = 1.0 / 4.0;
+    Row r = skip.contributions(scored(e)).agg(max(abs(col(Explainer.OUTPUT)
+        .plus(expr("voter_probabilities['nb']").multiply(nbWeight)).minus(col("propensity")))))
+        .first();
+    assertThat(r.getDouble(0)).isLessThan(1e-9);
+  }
+
+  @Test
+  void kComesFromConfigAndIsValidated() {
+    Ensemble e = ensemble("dt");
+    JobConfig two = JobConfig.defaults().with("explain.top-k=2",
+        "schema.numeric=[recency, spend, visits]", "schema.categorical=[region, segment]");
+    assertThat(ReasonCodes.add(scored(e), e, two)
+        .where(expr("size(reason_codes) != 2")).count()).isZero();
+    assertThatThrownBy(() -> ReasonCodes.topK(JobConfig.defaults().with("explain.top-k=0")))
+        .hasMessageContaining("Invalid config 'propensity.explain.top-k' = '0'");
+    assertThatThrownBy(() -> ReasonCodes.skipUnsupported(
+        JobConfig.defaults().with("explain.unsupported-voters=ignore")))
+        .hasMessageContaining("Unknown unsupported-voters 'ignore'; known: skip, fail");
+  }
+}
