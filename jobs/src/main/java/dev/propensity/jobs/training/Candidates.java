@@ -167,7 +167,7 @@ public final class Candidates {
   private static Candidate logistic(String name, Context ctx) {
     String k = KEY + name + ".";
     LogisticRegression lr = new LogisticRegression().setFamily("binomial")
-        .setMaxIter(ctx.config().integer(k + "max-iter"));
+        .setMaxIter(ctx.config().integer(k + "max-iter")).setTol(ctx.config().number(k + "tol"));
     columns(lr, name);
     if (ctx.weights()) {
       lr.setWeightCol(CandidatePipeline.WEIGHT);
@@ -261,6 +261,7 @@ public final class Candidates {
   private static Candidate linearSvc(String name, Context ctx) {
     String k = KEY + name + ".";
     LinearSVC svc = new LinearSVC().setMaxIter(ctx.config().integer(k + "max-iter"))
+        .setTol(ctx.config().number(k + "tol"))
         .setFeaturesCol(CandidatePipeline.featuresCol(name))
         .setLabelCol(CandidatePipeline.LABEL)
         .setRawPredictionCol(CandidatePipeline.rawPredictionCol(name))

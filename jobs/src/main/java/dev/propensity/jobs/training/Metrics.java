@@ -1,6 +1,5 @@
 package dev.propensity.jobs.training;
 
-import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.floor;
@@ -17,19 +16,27 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 import org.apache.spark.ml.evaluation.BinaryClassificationEvaluator;
-import org.apache.spark.mllib.evaluation.BinaryClassificationMetrics;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.expressions.WindowSpec;
+import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.storage.StorageLevel;
-import scala.Tuple2;
 
 /**
  * Metrics of a probability against a 0/1 label, computed on Spark: only aggregates (a handful
- * of numbers, ten calibration rows) reach the driver. AUCs come from MLlib's
- * BinaryClassificationMetrics (exact, no binning, ties counted half); the rest are one-pass
- * aggregations.
+ * of numbers, ten calibration rows) reach the driver.
+ *
+ * <p>Written on Spark SQL rather than with MLlib's BinaryClassificationMetrics because that one
+ * sums floating-point areas in task-completion order, so the same model on the same rows can
+ * differ in the last digits from run to run; here every sum is exact (integers, or decimals of
+ * per-row terms), so the same seed and input give the same leaderboard, digit for digit. The
+ * ranking metrics come from one table of the distinct scores with their positive and negative
+ * counts and cumulative counts from the top (a window over the distinct scores, sorted in one
+ * task: fine for millions of distinct scores).
  */
 public final class Metrics {
 
@@ -41,6 +48,8 @@ public final class Metrics {
   private Metrics() {}
 
   /**
+   * Ranking metrics as MLlib's evaluator computes them (kept for the select job).
+   *
    * @param scored rows with a score and a label
    * @param score a double column, higher means more likely positive
    * @param labelCol a numeric 0/1 column
@@ -59,98 +68,83 @@ public final class Metrics {
   }
 
   /**
-   * One cross-validation metric, with MLlib's default 1000-bin approximation (enough to rank grid
-   * points).
+   * One cross-validation metric, exact and reproducible.
    *
    * @param metric {@code auc_roc} or {@code auc_pr}
    */
   public static double cvMetric(Dataset<Row> scored, Column probability, String labelCol,
       String metric) {
-    Dataset<Row> in = scored.select(probability.cast("double").as("p"),
-        col(labelCol).cast("double").as("y"));
-    return new BinaryClassificationEvaluator().setRawPredictionCol("p").setLabelCol("y")
-        .setMetricName("auc_pr".equals(metric) ? "areaUnderPR" : "areaUnderROC").evaluate(in);
-  }
-
-  /**
-   * The threshold that maximises F1 on these rows (the highest such threshold on a tie), from
-   * MLlib's F-measure-by-threshold curve (1000 bins).
-   *
-   * @return the threshold, or 0.5 when there are no positives
-   */
-  public static double bestF1Threshold(Dataset<Row> scored, Column probability, String labelCol) {
-    var rdd = scored.select(probability.cast("double"), col(labelCol).cast("double"))
-        .javaRDD().map(r -> new Tuple2<Object, Object>(r.getDouble(0), r.getDouble(1)));
-    BinaryClassificationMetrics m = new BinaryClassificationMetrics(rdd.rdd(), 1000);
-    try {
-      Tuple2<Object, Object> best = m.fMeasureByThreshold().toJavaRDD().reduce((a, b) -> {
-        int c = Double.compare((Double) a._2(), (Double) b._2());
-        return c > 0 || c == 0 && (Double) a._1() >= (Double) b._1() ? a : b;
-      });
-      double f = (Double) best._2();
-      return Double.isNaN(f) || f == 0.0 ? 0.5 : (Double) best._1();
-    } finally {
-      m.unpersist();
-    }
+    Dataset<Row> curve = curve(scored.select(probability.cast("double").as("p"),
+        col(labelCol).cast("double").as("y")));
+    Row totals = totals(curve);
+    return "auc_pr".equals(metric) ? aucPr(curve, totals) : aucRoc(curve, totals);
   }
 
   /**
    * Every metric of one split: AUC-ROC, AUC-PR, log loss, Brier score, precision, recall and F1
-   * at {@code threshold} (predicted positive when p >= threshold), the confusion matrix, the
-   * calibration table (10 equal-width bins of p: rows, mean predicted, observed rate) and the
-   * top-decile lift.
+   * at a threshold (predicted positive when p >= threshold), the confusion matrix, the calibration
+   * table (10 equal-width bins of p: rows, mean predicted, observed rate; empty bins left out) and
+   * the top-decile lift.
+   *
+   * <p>AUC-ROC counts tied (positive, negative) pairs half. AUC-PR is MLlib's: the trapezoid
+   * area under the points (recall, precision) of each distinct score, starting at (0, the first
+   * precision). Without a threshold, the one that maximises F1 on these rows is used (the highest
+   * such score on a tie).
    *
    * <p>Top-decile lift: the positive rate of the {@code ceil(n / 10)} highest-scored rows over the
-   * overall positive rate. Rows tied at the cut-off score count with their group's positive rate
-   * (as if ties were broken at random, in expectation). The cut-off comes from
-   * {@code approxQuantile} with relative error 1e-5: exact below 50,000 rows, otherwise off by at
-   * most n / 100,000 rows.
+   * overall positive rate; rows tied at the cut-off score count with their group's positive rate
+   * (ties broken at random, in expectation).
    *
    * @param scored rows with the probability and the label (transformed once, then cached here)
+   * @param threshold the threshold, or empty for the F1-maximising one
    * @return the metrics by name; only {@code rows} when there are no rows
    */
   public static Map<String, Object> evaluate(Dataset<Row> scored, Column probability,
-      String labelCol, double threshold) {
+      String labelCol, OptionalDouble threshold) {
     Dataset<Row> in = scored.select(probability.cast("double").as("p"),
         col(labelCol).cast("double").as("y")).persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> curve = curve(in).persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      return evaluateCached(in, threshold);
+      return evaluateCached(in, curve, threshold);
     } finally {
+      curve.unpersist();
       in.unpersist();
     }
   }
 
-  private static Map<String, Object> evaluateCached(Dataset<Row> in, double threshold) {
-    Column p = col("p");
-    Column y = col("y");
-    Column pc = least(greatest(p, lit(EPS)), lit(1 - EPS));
-    Column predicted = p.geq(threshold);
-    Row a = in.agg(count(lit(1)), sum(y),
-        sum(y.multiply(log(pc)).plus(lit(1).minus(y).multiply(log(lit(1).minus(pc))))),
-        sum(pow(p.minus(y), 2)),
-        sum(when(predicted.and(y.equalTo(1)), 1).otherwise(0)),
-        sum(when(predicted.and(y.equalTo(0)), 1).otherwise(0)),
-        sum(when(not(predicted).and(y.equalTo(1)), 1).otherwise(0))).first();
+  private static Map<String, Object> evaluateCached(Dataset<Row> in, Dataset<Row> curve,
+      OptionalDouble fixed) {
     Map<String, Object> out = new LinkedHashMap<>();
-    long n = a.getLong(0);
+    Row totals = totals(curve);
+    long positives = totals.isNullAt(0) ? 0 : totals.getLong(0);
+    long n = positives + (totals.isNullAt(1) ? 0 : totals.getLong(1));
     out.put("rows", n);
     if (n == 0) {
       return out;
     }
-    long positives = Math.round(a.getDouble(1));
-    long tp = a.getLong(4);
-    long fp = a.getLong(5);
-    long fn = a.getLong(6);
-    long tn = n - tp - fp - fn;
     boolean bothClasses = positives > 0 && positives < n;
+    double threshold = fixed.isPresent() ? fixed.getAsDouble()
+        : bothClasses ? bestF1Threshold(curve, positives) : 0.5;
+    Column p = col("p");
+    Column y = col("y");
+    Column pc = least(greatest(p, lit(EPS)), lit(1 - EPS));
+    Column predicted = p.geq(threshold);
+    Row a = in.agg(
+        exactSum(y.multiply(log(pc)).plus(lit(1).minus(y).multiply(log(lit(1).minus(pc))))),
+        exactSum(pow(p.minus(y), 2)),
+        sum(when(predicted.and(y.equalTo(1)), 1).otherwise(0)),
+        sum(when(predicted.and(y.equalTo(0)), 1).otherwise(0)),
+        sum(when(not(predicted).and(y.equalTo(1)), 1).otherwise(0))).first();
+    long tp = a.getLong(2);
+    long fp = a.getLong(3);
+    long fn = a.getLong(4);
+    long tn = n - tp - fp - fn;
     out.put("positives", positives);
     out.put("positive_rate", positives / (double) n);
-    BinaryClassificationEvaluator eval = new BinaryClassificationEvaluator()
-        .setRawPredictionCol("p").setLabelCol("y").setNumBins(0);
-    out.put("auc_roc", bothClasses ? eval.setMetricName("areaUnderROC").evaluate(in) : null);
-    out.put("auc_pr", bothClasses ? eval.setMetricName("areaUnderPR").evaluate(in) : null);
-    out.put("log_loss", -a.getDouble(2) / n);
-    out.put("brier", a.getDouble(3) / n);
+    out.put("auc_roc", bothClasses ? aucRoc(curve, totals) : null);
+    out.put("auc_pr", bothClasses ? aucPr(curve, totals) : null);
+    out.put("log_loss", -a.getDouble(0) / n);
+    out.put("brier", a.getDouble(1) / n);
     out.put("threshold", threshold);
     double precision = tp + fp == 0 ? 0.0 : tp / (double) (tp + fp);
     double recall = tp + fn == 0 ? 0.0 : tp / (double) (tp + fn);
@@ -163,45 +157,89 @@ public final class Metrics {
     confusion.put("tn", tn);
     confusion.put("fn", fn);
     out.put("confusion", confusion);
-    out.put("top_decile_lift", positives == 0 ? null : topDecileLift(in, n, positives));
+    out.put("top_decile_lift", positives == 0 ? null : topDecileLift(curve, n, positives));
     out.put("calibration", calibration(in));
     return out;
   }
 
-  private static double topDecileLift(Dataset<Row> in, long n, long positives) {
-    double cut = in.stat().approxQuantile("p", new double[] {0.9}, 1e-5)[0];
-    Column p = col("p");
-    Column y = col("y");
-    Row r = in.agg(sum(when(p.gt(cut), 1).otherwise(0)), sum(when(p.gt(cut), y).otherwise(0)),
-        sum(when(p.equalTo(cut), 1).otherwise(0)), sum(when(p.equalTo(cut), y).otherwise(0)))
-        .first();
-    long above = r.getLong(0);
-    double positivesAbove = r.isNullAt(1) ? 0 : r.getDouble(1);
-    long tied = r.getLong(2);
-    double positivesTied = r.isNullAt(3) ? 0 : r.getDouble(3);
+  /**
+   * @param in rows {@code p}, {@code y}
+   * @return per distinct score {@code p}: {@code pos}, {@code neg}, and {@code tp}, {@code fp}
+   *     = positives and negatives scored at least {@code p}
+   */
+  private static Dataset<Row> curve(Dataset<Row> in) {
+    // one partition on purpose (a constant key also keeps Spark from warning about it)
+    WindowSpec fromTop = Window.partitionBy(lit(0)).orderBy(col("p").desc())
+        .rowsBetween(Window.unboundedPreceding(), Window.currentRow());
+    return in.groupBy("p").agg(
+            sum(when(col("y").equalTo(1), 1L).otherwise(0L)).as("pos"),
+            sum(when(col("y").equalTo(1), 0L).otherwise(1L)).as("neg"))
+        .withColumn("tp", sum("pos").over(fromTop))
+        .withColumn("fp", sum("neg").over(fromTop));
+  }
+
+  /** @return positives, negatives */
+  private static Row totals(Dataset<Row> curve) {
+    return curve.agg(sum("pos"), sum("neg")).first();
+  }
+
+  /** Each negative scores 1 per positive above it and 1/2 per positive tied: integer sum. */
+  private static double aucRoc(Dataset<Row> curve, Row totals) {
+    Row r = curve.agg(sum(col("neg").multiply(col("tp").multiply(2).minus(col("pos"))))).first();
+    return r.getLong(0) / (2.0 * totals.getLong(0) * totals.getLong(1));
+  }
+
+  private static double aucPr(Dataset<Row> curve, Row totals) {
+    Column precision = col("tp").divide(col("tp").plus(col("fp")));
+    Column prevTp = col("tp").minus(col("pos"));
+    Column prevAll = prevTp.plus(col("fp")).minus(col("neg"));
+    // the curve starts at recall 0 with the first point's precision
+    Column prevPrecision = when(prevAll.equalTo(0), precision).otherwise(prevTp.divide(prevAll));
+    Column area = col("pos").divide(totals.getLong(0)).multiply(precision.plus(prevPrecision))
+        .divide(2);
+    return curve.agg(exactSum(area)).first().getDouble(0);
+  }
+
+  private static double bestF1Threshold(Dataset<Row> curve, long positives) {
+    // F1 of "p >= score": 2 tp / (2 tp + fp + fn) with fn = P - tp
+    Column f1 = col("tp").multiply(2).divide(col("tp").plus(col("fp")).plus(positives));
+    return curve.orderBy(f1.desc(), col("p").desc()).select("p").first().getDouble(0);
+  }
+
+  private static double topDecileLift(Dataset<Row> curve, long n, long positives) {
     long k = (n + 9) / 10;
-    long fromTies = Math.max(0, Math.min(tied, k - above));
-    double selected = above + fromTies;
-    double hits = positivesAbove + (tied == 0 ? 0 : fromTies * positivesTied / tied);
-    return (hits / selected) / (positives / (double) n);
+    // the score where the count from the top first reaches k
+    Row cut = curve.where(col("tp").plus(col("fp")).geq(k)).orderBy(col("p").desc())
+        .select("pos", "neg", "tp", "fp").first();
+    long tied = cut.getLong(0) + cut.getLong(1);
+    long above = cut.getLong(2) + cut.getLong(3) - tied;
+    long positivesAbove = cut.getLong(2) - cut.getLong(0);
+    double hits = positivesAbove + (k - above) * cut.getLong(0) / (double) tied;
+    return (hits / k) / (positives / (double) n);
   }
 
   private static List<Map<String, Object>> calibration(Dataset<Row> in) {
     Column bin = least(floor(col("p").multiply(CALIBRATION_BINS)), lit(CALIBRATION_BINS - 1))
         .cast("int");
     List<Map<String, Object>> out = new ArrayList<>();
-    for (Row r : in.groupBy(bin.as("bin")).agg(count(lit(1)), avg("p"), avg("y"))
+    for (Row r : in.groupBy(bin.as("bin")).agg(count(lit(1)), exactSum(col("p")), sum("y"))
         .orderBy("bin").collectAsList()) {
       Map<String, Object> row = new LinkedHashMap<>();
       int b = r.getInt(0);
+      long rows = r.getLong(1);
       row.put("bin", b);
       row.put("lower", b / (double) CALIBRATION_BINS);
       row.put("upper", (b + 1) / (double) CALIBRATION_BINS);
-      row.put("rows", r.getLong(1));
-      row.put("mean_predicted", r.getDouble(2));
-      row.put("observed_rate", r.getDouble(3));
+      row.put("rows", rows);
+      row.put("mean_predicted", r.getDouble(2) / rows);
+      row.put("observed_rate", r.getDouble(3) / rows);
       out.add(row);
     }
     return out;
+  }
+
+  /** A sum that does not depend on the order rows arrive in: per-row terms as exact decimals. */
+  private static Column exactSum(Column term) {
+    return sum(term.cast(DataTypes.createDecimalType(38, 18))).cast("double");
   }
 }

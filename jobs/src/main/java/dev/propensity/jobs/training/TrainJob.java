@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -255,23 +256,16 @@ public final class TrainJob implements Job {
         throw new UncheckedIOException("Cannot save " + name + " to " + run.path(), e);
       }
 
-      Dataset<Row> val = cv.model().transform(data.where(col(Splits.COLUMN)
-              .equalTo(Splits.VALIDATION)))
-          .select(CandidatePipeline.positiveProbability(name).as("p"),
-              col(CandidatePipeline.LABEL).as("y"))
-          .persist(StorageLevel.MEMORY_AND_DISK());
-      Map<String, Object> valMetrics;
-      double threshold;
-      try {
-        threshold = settings.threshold() != null ? settings.threshold()
-            : Metrics.bestF1Threshold(val, col("p"), "y");
-        valMetrics = Metrics.evaluate(val, col("p"), "y", threshold);
-      } finally {
-        val.unpersist();
-      }
+      Map<String, Object> valMetrics = Metrics.evaluate(cv.model().transform(
+              data.where(col(Splits.COLUMN).equalTo(Splits.VALIDATION))),
+          CandidatePipeline.positiveProbability(name), CandidatePipeline.LABEL,
+          settings.threshold() == null ? OptionalDouble.empty()
+              : OptionalDouble.of(settings.threshold()));
+      double threshold = (Double) valMetrics.get("threshold");
       Map<String, Object> testMetrics = Metrics.evaluate(cv.model().transform(
               data.where(col(Splits.COLUMN).equalTo(Splits.TEST))),
-          CandidatePipeline.positiveProbability(name), CandidatePipeline.LABEL, threshold);
+          CandidatePipeline.positiveProbability(name), CandidatePipeline.LABEL,
+          OptionalDouble.of(threshold));
       double seconds = (System.nanoTime() - start) / 1e9;
 
       CrossValidation.GridResult best = cv.bestResult();

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.Random;
 import java.util.TreeSet;
 import org.apache.spark.sql.Dataset;
@@ -48,7 +49,7 @@ class MetricsTest extends SparkTestBase {
   void everyMetricMatchesAComputationOverPlainArrays() {
     double[][] rows = sample(7);
     double threshold = 0.45;
-    Map<String, Object> m = Metrics.evaluate(frame(rows), col("p"), "y", threshold);
+    Map<String, Object> m = Metrics.evaluate(frame(rows), col("p"), "y", OptionalDouble.of(threshold));
 
     long n = rows.length;
     long pos = 0;
@@ -71,6 +72,12 @@ class MetricsTest extends SparkTestBase {
     assertThat(m.get("positives")).isEqualTo(pos);
     assertThat((double) m.get("auc_roc")).isCloseTo(aucByPairs(rows), within(1e-12));
     assertThat((double) m.get("auc_pr")).isCloseTo(aucPrTrapezoid(rows), within(1e-12));
+    // and MLlib's own evaluator agrees (fewer distinct scores than its bins: exact too)
+    Map<String, Double> mllib = Metrics.ranking(frame(rows), col("p"), "y");
+    assertThat((double) m.get("auc_roc")).isCloseTo(mllib.get("auc_roc"), within(1e-12));
+    assertThat((double) m.get("auc_pr")).isCloseTo(mllib.get("auc_pr"), within(1e-12));
+    assertThat(Metrics.cvMetric(frame(rows), col("p"), "y", "auc_roc"))
+        .isEqualTo(m.get("auc_roc"));
     assertThat((double) m.get("log_loss")).isCloseTo(logLoss / n, within(1e-12));
     assertThat((double) m.get("brier")).isCloseTo(brier / n, within(1e-12));
     assertThat(m.get("confusion")).isEqualTo(Map.of("tp", tp, "fp", fp, "fn", fn,
@@ -117,14 +124,14 @@ class MetricsTest extends SparkTestBase {
     rows[7][1] = 1;
     rows[11][1] = 1;
     // top decile = the 2 highest scores (1.00 positive, 0.95 negative): rate 0.5 over 0.25
-    assertThat((double) Metrics.evaluate(frame(rows), col("p"), "y", 0.5).get("top_decile_lift"))
+    assertThat((double) Metrics.evaluate(frame(rows), col("p"), "y", OptionalDouble.of(0.5)).get("top_decile_lift"))
         .isCloseTo(2.0, within(1e-12));
 
     // 10 rows, top decile = 1 row, taken from a tie of two at 0.9 (one positive): expected hits
     // 0.5; 2 positives in 10 -> lift 0.5 / 0.2 = 2.5
     double[][] tied = {{0.9, 1}, {0.9, 0}, {0.5, 0}, {0.4, 1}, {0.3, 0}, {0.3, 0}, {0.2, 0},
         {0.2, 0}, {0.1, 0}, {0.1, 0}};
-    assertThat((double) Metrics.evaluate(frame(tied), col("p"), "y", 0.5).get("top_decile_lift"))
+    assertThat((double) Metrics.evaluate(frame(tied), col("p"), "y", OptionalDouble.of(0.5)).get("top_decile_lift"))
         .isCloseTo(2.5, within(1e-12));
   }
 
@@ -148,12 +155,14 @@ class MetricsTest extends SparkTestBase {
         best = t;
       }
     }
-    assertThat(Metrics.bestF1Threshold(frame(rows), col("p"), "y")).isEqualTo(best);
+    Map<String, Object> m = Metrics.evaluate(frame(rows), col("p"), "y", OptionalDouble.empty());
+    assertThat(m.get("threshold")).isEqualTo(best);
+    assertThat((double) m.get("f1")).isCloseTo(bestF1, within(1e-12));
   }
 
   @Test
   void anEmptySplitHasOnlyItsRowCount() {
-    Map<String, Object> m = Metrics.evaluate(frame(new double[0][]), col("p"), "y", 0.5);
+    Map<String, Object> m = Metrics.evaluate(frame(new double[0][]), col("p"), "y", OptionalDouble.of(0.5));
     assertThat(m).containsExactly(Map.entry("rows", 0L));
   }
 
