@@ -153,4 +153,24 @@ public final class Errors {
             runId, snapshots),
         PropensityException.EXIT_DEGRADED);
   }
+
+  /**
+   * A class too rare in one split for training, e.g. fewer positives than cross-validation folds.
+   */
+  public static PropensityException tooFewLabels(String table, String labelColumn, String split,
+      String which, long count, long needed, String fix) {
+    return new PropensityException(
+        String.format("Invalid table %s: the %s split has %d %s label(s) in column '%s', needs at"
+            + " least %d. %s", table, split, count, which, labelColumn, needed, fix));
+  }
+
+  /** A feature column that cannot inform a model: all null, or one value in every row. */
+  public static PropensityException uselessFeature(String table, String column, String problem,
+      String configKey) {
+    return new PropensityException(
+        String.format("Invalid table %s: feature column '%s' %s in the training rows (listed in"
+            + " config '%s'). Remove it from the list, fix the table, or set"
+            + " propensity.train.degenerate-features = drop to drop it with a warning.",
+            table, column, problem, configKey));
+  }
 }

@@ -43,8 +43,7 @@ public final class RunData {
     Splits splits = new Splits(((Number) split.get("train")).doubleValue(),
         ((Number) split.get("validation")).doubleValue(),
         ((Number) split.get("test")).doubleValue(), ((Number) split.get("seed")).longValue());
-    return in.rows()
-        .withColumn(CandidatePipeline.LABEL, col(schema.labelColumn()).cast("double"))
-        .withColumn("__split", splits.column(schema.idColumn()));
+    return splits.assign(in.rows(), schema.idColumn(), schema.labelColumn())
+        .withColumn(CandidatePipeline.LABEL, col(schema.labelColumn()).cast("double"));
   }
 }

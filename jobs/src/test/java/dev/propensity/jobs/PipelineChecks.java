@@ -44,8 +44,12 @@ final class PipelineChecks {
     features.add("label");
     COLUMNS.put(Tables.FEATURES, features);
     COLUMNS.put(Tables.LEADERBOARD, List.of("run_id", "candidate", "params", "cv_metric",
-        "cv_mean", "cv_std", "validation_auc_roc", "validation_auc_pr", "test_auc_roc",
-        "test_auc_pr", "fit_seconds", "created_at"));
+        "cv_mean", "cv_std", "cv_folds", "grid_points", "grid_points_evaluated",
+        "budget_exhausted", "threshold", "validation_auc_roc", "validation_auc_pr",
+        "validation_log_loss", "validation_brier", "validation_precision", "validation_recall",
+        "validation_f1", "validation_top_decile_lift", "test_auc_roc", "test_auc_pr",
+        "test_log_loss", "test_brier", "test_precision", "test_recall", "test_f1",
+        "test_top_decile_lift", "fit_seconds", "created_at"));
     COLUMNS.put(Tables.BIN_STATS, List.of("run_id", "bin", "group_label", "customers",
         "positives", "conversion_rate", "lift", "cumulative_customers", "cumulative_gain",
         "cumulative_lift", "min_score", "max_score", "created_at"));
@@ -90,9 +94,12 @@ final class PipelineChecks {
         .containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
     assertThat(lookup.select("run_id").distinct().collectAsList())
         .extracting(r -> r.getString(0)).containsExactly(latest);
+    List<String> candidates = new java.util.ArrayList<>(
+        config.strings("propensity.train.candidates"));
+    candidates.add("ensemble");
     assertThat(wh.read(Tables.LEADERBOARD).where(col("run_id").equalTo(latest))
         .select("candidate").collectAsList()).extracting(r -> r.getString(0))
-        .containsExactlyInAnyOrder("logistic", "ensemble");
+        .containsExactlyInAnyOrderElementsOf(candidates);
     assertThat(wh.read(Tables.BIN_STATS).where(col("run_id").equalTo(latest)).count())
         .isEqualTo(10);
     assertThat(wh.read(Tables.CUSTOMER_SEGMENTS).count()).isEqualTo(customers);

@@ -35,8 +35,9 @@ class PipelineIT extends SparkTestBase {
 
   static JobConfig small(String warehouse) {
     return JobConfig.defaults().with("warehouse=" + warehouse, "generate.customers=3000",
-        "train.cv.num-folds=2", "train.logistic.reg-param=[0.01]",
-        "train.logistic.elastic-net-param=[0.0]");
+        "train.cv.num-folds=2", "train.candidates=[logistic, gbt]",
+        "train.logistic.reg-param=[0.01]", "train.logistic.elastic-net-param=[0.0]",
+        "train.gbt.max-depth=[3]", "train.gbt.max-iter=10");
   }
 
   @BeforeAll

@@ -13,6 +13,7 @@ import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.Job;
 import dev.propensity.jobs.RunData;
 import dev.propensity.jobs.training.CandidatePipeline;
+import dev.propensity.jobs.training.Leaderboard;
 import dev.propensity.jobs.training.Metrics;
 import dev.propensity.jobs.training.Splits;
 import dev.propensity.jobs.training.TrainJob;
@@ -25,7 +26,6 @@ import java.util.Map;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -78,11 +78,12 @@ public final class SelectJob implements Job {
         col("propensity"), CandidatePipeline.LABEL);
     Ensemble.save(run, "soft-vote-mean", metric, voters);
     run.writeJson("ensemble/metrics.json", Map.of("validation", val, "test", test));
-    Row row = RowFactory.create(run.id(), "ensemble",
-        "{\"method\":\"soft-vote-mean\",\"voters\":\""
+    Row row = Leaderboard.row(Map.of("run_id", run.id(), "candidate", "ensemble",
+        "params", "{\"method\":\"soft-vote-mean\",\"voters\":\""
             + String.join(",", voters.stream().map(Ensemble.Voter::name).toList()) + "\"}",
-        null, null, null, val.get("auc_roc"), val.get("auc_pr"), test.get("auc_roc"),
-        test.get("auc_pr"), null, Timestamp.from(Instant.now()));
+        "validation_auc_roc", val.get("auc_roc"), "validation_auc_pr", val.get("auc_pr"),
+        "test_auc_roc", test.get("auc_roc"), "test_auc_pr", test.get("auc_pr"),
+        "created_at", Timestamp.from(Instant.now())));
     warehouse.append(spark.createDataFrame(List.of(row), TrainJob.LEADERBOARD_SCHEMA),
         Tables.LEADERBOARD);
     LOG.info("select: run {} voters {} by {}; ensemble validation auc {}", run.id(),

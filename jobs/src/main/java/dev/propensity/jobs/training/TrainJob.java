@@ -1,7 +1,14 @@
 package dev.propensity.jobs.training;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.typesafe.config.ConfigFactory;
+import dev.propensity.common.Errors;
 import dev.propensity.common.Version;
 import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.run.ModelRun;
@@ -12,23 +19,21 @@ import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.FeatureInput;
 import dev.propensity.jobs.Job;
 import dev.propensity.jobs.selection.Ensemble;
+import dev.propensity.jobs.training.CandidatePipeline.FeatureSelection;
 import dev.propensity.jobs.training.Candidates.Candidate;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.ml.PipelineModel;
-import org.apache.spark.ml.evaluation.BinaryClassificationEvaluator;
-import org.apache.spark.ml.param.ParamPair;
-import org.apache.spark.ml.tuning.CrossValidator;
-import org.apache.spark.ml.tuning.CrossValidatorModel;
+import java.util.OptionalDouble;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
@@ -36,27 +41,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Cross-validated training of each configured candidate on the training split of one labelled
- * snapshot. Writes a new run folder (fitted pipelines, params and metrics per candidate, the
- * manifest, the redacted settings) and appends one {@code leaderboard} row per candidate.
+ * snapshot. Writes a new run folder (per candidate: the fitted whole pipeline, best params,
+ * metrics, out-of-fold predictions; the manifest; the redacted settings) and appends one
+ * {@code leaderboard} row per candidate in one commit.
  */
 public final class TrainJob implements Job {
 
   private static final Logger LOG = LoggerFactory.getLogger(TrainJob.class);
 
-  /** The leaderboard table's columns. */
-  public static final StructType LEADERBOARD_SCHEMA = new StructType()
-      .add("run_id", DataTypes.StringType)
-      .add("candidate", DataTypes.StringType)
-      .add("params", DataTypes.StringType)
-      .add("cv_metric", DataTypes.StringType)
-      .add("cv_mean", DataTypes.DoubleType)
-      .add("cv_std", DataTypes.DoubleType)
-      .add("validation_auc_roc", DataTypes.DoubleType)
-      .add("validation_auc_pr", DataTypes.DoubleType)
-      .add("test_auc_roc", DataTypes.DoubleType)
-      .add("test_auc_pr", DataTypes.DoubleType)
-      .add("fit_seconds", DataTypes.DoubleType)
-      .add("created_at", DataTypes.TimestampType);
+  /** The leaderboard table's columns (see {@link Leaderboard}). */
+  public static final StructType LEADERBOARD_SCHEMA = Leaderboard.SCHEMA;
+
+  /** The per-candidate out-of-fold predictions, a Delta folder in the candidate's run folder. */
+  public static final String OOF = "oof";
 
   @Override
   public String name() {
@@ -65,133 +62,394 @@ public final class TrainJob implements Job {
 
   @Override
   public String run(SparkSession spark, JobConfig config) {
+    long runStart = System.nanoTime();
+    TrainSettings settings = TrainSettings.fromConfig(config);
     Warehouse warehouse = Warehouse.of(spark, config);
-    FeatureSchema schema = FeatureSchema.fromConfig(config);
-    List<Candidate> candidates = Candidates.fromConfig(config, schema);
+    FeatureSchema configured = FeatureSchema.fromConfig(config);
+    boolean weights = settings.balanced() || configured.weightColumn().isPresent();
+    List<Candidate> candidates = Candidates.fromConfig(config, weights);
     Splits splits = Splits.fromConfig(config);
+    FeatureSelection selection = FeatureSelection.fromConfig(config);
+
     FeatureInput input = FeatureInput.forTraining(
-        warehouse, schema, config.string("propensity.train.snapshot"));
-    schema.forTable(warehouse.path(schema.table()))
-        .validate(input.rows(), FeatureSchema.Mode.TRAINING);
+        warehouse, configured, config.string("propensity.train.snapshot"));
+    FeatureSchema schema = configured.forTable(warehouse.path(configured.table()));
+    schema.validate(input.rows(), FeatureSchema.Mode.TRAINING);
 
-    Dataset<Row> data = input.rows()
+    Dataset<Row> data = splits.assign(input.rows(), schema.idColumn(), schema.labelColumn())
         .withColumn(CandidatePipeline.LABEL, col(schema.labelColumn()).cast("double"))
-        .withColumn("__split", splits.column(schema.idColumn()))
         .persist(StorageLevel.MEMORY_AND_DISK());
-    Dataset<Row> train = data.where(col("__split").equalTo(Splits.TRAIN));
-    Dataset<Row> validation = data.where(col("__split").equalTo(Splits.VALIDATION));
-    Dataset<Row> test = data.where(col("__split").equalTo(Splits.TEST));
+    Dataset<Row> train = null;
+    try {
+      Map<String, long[]> counts = classCounts(data);
+      FeatureChecks.classCounts(schema, counts, settings.folds());
+      Dataset<Row> trainRows = data.where(col(Splits.COLUMN).equalTo(Splits.TRAIN));
+      FeatureChecks.Result features =
+          FeatureChecks.degenerateFeatures(trainRows, schema, settings.dropDegenerate());
+      List<String> warnings = new ArrayList<>(features.warnings());
+      warnings.forEach(w -> LOG.warn("train: {}", w));
+      for (Candidate c : candidates) {
+        if (weights && !c.weighted()) {
+          warnings.add(c.name() + ": MLlib's classifier takes no instance weights; trained"
+              + " unweighted");
+          LOG.warn("train: {}", warnings.get(warnings.size() - 1));
+        }
+      }
 
-    ModelRuns runs = new ModelRuns(warehouse.root(), spark.sparkContext().hadoopConfiguration());
-    ModelRun run = runs.create(config.string("propensity.train.run-id"));
-    LOG.info("train: run {} on {} snapshot {} (version {})", run.id(), schema.table(),
-        input.snapshot().orElse("(all)"), input.version());
-    run.writeText("settings.conf", config.renderRedacted());
+      long[] tc = counts.get(Splits.TRAIN);
+      double wNeg = settings.balanced() ? (tc[0] + tc[1]) / (2.0 * tc[0]) : 1.0;
+      double wPos = settings.balanced() ? (tc[0] + tc[1]) / (2.0 * tc[1]) : 1.0;
+      Dataset<Row> t = Splits.assignFolds(trainRows, schema.idColumn(), CandidatePipeline.LABEL,
+              settings.folds(), settings.seed())
+          .withColumn(CandidatePipeline.GBT_VALIDATION, Splits.holdOut(schema.idColumn(),
+              settings.seed(), "gbt-validation", settings.gbtValidationFraction()));
+      if (weights) {
+        Column w = when(col(CandidatePipeline.LABEL).equalTo(1.0), wPos).otherwise(wNeg);
+        if (schema.weightColumn().isPresent()) {
+          w = w.multiply(col(schema.weightColumn().get()).cast("double"));
+        }
+        t = t.withColumn(CandidatePipeline.WEIGHT, w);
+      }
+      train = t.persist(StorageLevel.MEMORY_AND_DISK());
 
-    List<Row> leaderboard = new ArrayList<>();
-    for (int i = 0; i < candidates.size(); i++) {
-      Candidate c = candidates.get(i);
-      LOG.info("train: candidate {} of {}: {} ({} grid points x {} folds)", i + 1,
-          candidates.size(), c.name(), c.grid().length,
-          config.integer("propensity.train.cv.num-folds"));
-      leaderboard.add(fitCandidate(c, config, run, train, validation, test));
+      ModelRuns runs = new ModelRuns(warehouse.root(), spark.sparkContext().hadoopConfiguration());
+      ModelRun run = runs.create(config.string("propensity.train.run-id"));
+      LOG.info("train: run {} on {} snapshot {} (version {}), {} candidate(s), {}-fold"
+              + " stratified CV", run.id(), schema.table(), input.snapshot().orElse("(all)"),
+          input.version(), candidates.size(), settings.folds());
+      run.writeText("settings.conf", config.renderRedacted());
+      RunManifest manifest = new RunManifest(spark, config, run, input, splits, settings);
+      manifest.describeData(counts, foldCounts(train), features, selection, wNeg, wPos, weights);
+      manifest.warnings(warnings);
+      manifest.write("running");
+      try {
+        List<Row> leaderboard = new ArrayList<>();
+        List<String> summary = new ArrayList<>();
+        for (int i = 0; i < candidates.size(); i++) {
+          Candidate c = candidates.get(i);
+          CandidateRun cr = new CandidateRun(c, run, schema, settings);
+          Row row = cr.fit(CandidatePipeline.preprocessing(c.name(), features.schema(),
+                  c.scaling(), selection), train, data, i + 1, candidates.size(), runStart);
+          leaderboard.add(row);
+          manifest.candidate(c.name(), cr.summary());
+          summary.add(cr.summaryLine());
+        }
+        warehouse.append(spark.createDataFrame(leaderboard, Leaderboard.SCHEMA),
+            Tables.LEADERBOARD);
+        manifest.write("trained");
+        return String.format("train: run %s, %d candidate(s) in %d s -> %s%n%s", run.id(),
+            candidates.size(), Math.round((System.nanoTime() - runStart) / 1e9), run.path(),
+            String.join("\n", summary));
+      } catch (RuntimeException e) {
+        manifest.failed(e);
+        throw e;
+      }
+    } finally {
+      if (train != null) {
+        train.unpersist();
+      }
+      data.unpersist();
     }
-    warehouse.append(spark.createDataFrame(leaderboard, LEADERBOARD_SCHEMA), Tables.LEADERBOARD);
-    run.writeJson("manifest.json", manifest(spark, config, run, input, data, splits));
-    data.unpersist();
-    return String.format("train: run %s, %d candidate(s) -> %s", run.id(), candidates.size(),
-        run.path());
   }
 
-  private static Row fitCandidate(Candidate c, JobConfig config, ModelRun run,
-      Dataset<Row> train, Dataset<Row> validation, Dataset<Row> test) {
-    long start = System.nanoTime();
-    CrossValidator cv = new CrossValidator()
-        .setEstimator(c.pipeline())
-        .setEstimatorParamMaps(c.grid())
-        .setEvaluator(new BinaryClassificationEvaluator()
-            .setLabelCol(CandidatePipeline.LABEL)
-            .setRawPredictionCol(CandidatePipeline.rawPredictionCol(c.name()))
-            .setMetricName("areaUnderROC"))
-        .setNumFolds(config.integer("propensity.train.cv.num-folds"))
-        .setParallelism(config.integer("propensity.train.cv.parallelism"))
-        .setSeed(config.longValue("propensity.train.seed"))
-        .setCollectSubModels(false);
-    CrossValidatorModel model = cv.fit(train);
-    double seconds = (System.nanoTime() - start) / 1e9;
-    int best = argMax(model.avgMetrics());
-    PipelineModel fitted = (PipelineModel) model.bestModel();
-    try {
-      fitted.write().overwrite().save(Ensemble.modelPath(run, c.name()));
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("Cannot save " + c.name() + " to " + run.path(), e);
+  /** @return split -> {negatives, positives} */
+  private static Map<String, long[]> classCounts(Dataset<Row> data) {
+    Map<String, long[]> out = new LinkedHashMap<>();
+    for (Row r : data.groupBy(col(Splits.COLUMN), col(CandidatePipeline.LABEL)).count()
+        .collectAsList()) {
+      long[] c = out.computeIfAbsent(r.getString(0), k -> new long[2]);
+      c[r.getDouble(1) == 1.0 ? 1 : 0] = r.getLong(2);
+    }
+    return out;
+  }
+
+  private static List<Map<String, Object>> foldCounts(Dataset<Row> train) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (Row r : train.groupBy(CandidatePipeline.FOLD)
+        .agg(count(lit(1)), sum(col(CandidatePipeline.LABEL)))
+        .orderBy(CandidatePipeline.FOLD).collectAsList()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("fold", r.getInt(0));
+      m.put("rows", r.getLong(1));
+      m.put("positives", Math.round(r.getDouble(2)));
+      m.put("positive_rate", r.getDouble(2) / r.getLong(1));
+      out.add(m);
+    }
+    return out;
+  }
+
+  /** The settings of {@code propensity.train.*} the job itself reads, validated up front. */
+  record TrainSettings(int folds, int parallelism, String metric, boolean balanced,
+      Double threshold, double budgetSeconds, boolean dropDegenerate, long seed,
+      double gbtValidationFraction) {
+
+    static final List<String> METRICS = List.of("auc_roc", "auc_pr");
+    static final String BEST_F1 = "best-f1";
+
+    static TrainSettings fromConfig(JobConfig config) {
+      String k = "propensity.train.";
+      int folds = config.integer(k + "cv.num-folds");
+      if (folds < 2) {
+        throw Errors.invalidConfig(k + "cv.num-folds", folds, "at least 2");
+      }
+      int parallelism = config.integer(k + "cv.parallelism");
+      if (parallelism < 1) {
+        throw Errors.invalidConfig(k + "cv.parallelism", parallelism, "at least 1");
+      }
+      String weights = config.oneOf(k + "class-weights", List.of("none", "balanced"));
+      String t = config.string(k + "threshold");
+      Double threshold = null;
+      if (!BEST_F1.equals(t)) {
+        try {
+          threshold = Double.parseDouble(t);
+        } catch (NumberFormatException e) {
+          threshold = Double.NaN;
+        }
+        if (!(threshold > 0 && threshold < 1)) {
+          throw Errors.invalidConfig(k + "threshold", t,
+              "'" + BEST_F1 + "' (the F1-maximising threshold on validation) or a number in (0, 1)");
+        }
+      }
+      double budget = config.number(k + "time-budget-seconds");
+      if (budget < 0) {
+        throw Errors.invalidConfig(k + "time-budget-seconds", budget, "0 (no limit) or more");
+      }
+      boolean drop = "drop".equals(config.oneOf(k + "degenerate-features",
+          List.of("drop", "fail")));
+      return new TrainSettings(folds, parallelism, config.oneOf(k + "cv.metric", METRICS),
+          "balanced".equals(weights), threshold, budget, drop, config.longValue(k + "seed"),
+          config.number(k + "gbt.validation-fraction"));
+    }
+  }
+
+  /** Fits, evaluates and saves one candidate. */
+  private static final class CandidateRun {
+    private final Candidate candidate;
+    private final ModelRun run;
+    private final FeatureSchema schema;
+    private final TrainSettings settings;
+    private final Map<String, Object> summary = new LinkedHashMap<>();
+    private String line;
+
+    CandidateRun(Candidate candidate, ModelRun run, FeatureSchema schema, TrainSettings settings) {
+      this.candidate = candidate;
+      this.run = run;
+      this.schema = schema;
+      this.settings = settings;
     }
 
-    Map<String, Double> val = score(fitted, c.name(), validation);
-    Map<String, Double> tst = score(fitted, c.name(), test);
-    Map<String, Object> params = new LinkedHashMap<>();
-    for (ParamPair<?> pp : c.grid()[best].toList()) {
-      params.put(pp.param().name(), pp.value());
+    Row fit(org.apache.spark.ml.Pipeline preprocessing, Dataset<Row> train, Dataset<Row> data,
+        int index, int total, long runStart) {
+      String name = candidate.name();
+      long start = System.nanoTime();
+      LOG.info("train: candidate {} of {}: {} ({} grid points x {} folds)", index, total, name,
+          candidate.grid().length, settings.folds());
+      CrossValidation.Settings cvs = new CrossValidation.Settings(settings.folds(),
+          settings.parallelism(), settings.budgetSeconds(), settings.metric(), schema.idColumn(),
+          index, total, runStart);
+      String dir = "candidates/" + name + "/";
+      CrossValidation.Result cv = CrossValidation.run(candidate, preprocessing, train, cvs,
+          oof -> oof.write().format("delta").mode("overwrite").save(run.path(dir + OOF)));
+      try {
+        cv.model().write().overwrite().save(Ensemble.modelPath(run, name));
+      } catch (IOException e) {
+        throw new UncheckedIOException("Cannot save " + name + " to " + run.path(), e);
+      }
+
+      Map<String, Object> valMetrics = Metrics.evaluate(cv.model().transform(
+              data.where(col(Splits.COLUMN).equalTo(Splits.VALIDATION))),
+          CandidatePipeline.positiveProbability(name), CandidatePipeline.LABEL,
+          settings.threshold() == null ? OptionalDouble.empty()
+              : OptionalDouble.of(settings.threshold()));
+      double threshold = (Double) valMetrics.get("threshold");
+      Map<String, Object> testMetrics = Metrics.evaluate(cv.model().transform(
+              data.where(col(Splits.COLUMN).equalTo(Splits.TEST))),
+          CandidatePipeline.positiveProbability(name), CandidatePipeline.LABEL,
+          OptionalDouble.of(threshold));
+      double seconds = (System.nanoTime() - start) / 1e9;
+
+      CrossValidation.GridResult best = cv.bestResult();
+      run.writeJson(dir + "params.json", cv.params());
+      run.writeJson(dir + "metrics.json", metricsJson(cv, valMetrics, testMetrics, threshold,
+          seconds));
+
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("run_id", run.id());
+      row.put("candidate", name);
+      row.put("params", json(cv.params()));
+      row.put("cv_metric", settings.metric());
+      row.put("cv_mean", best.mean());
+      row.put("cv_std", best.std());
+      row.put("cv_folds", settings.folds());
+      row.put("grid_points", cv.gridPoints());
+      row.put("grid_points_evaluated", cv.evaluated().size());
+      row.put("budget_exhausted", cv.budgetExhausted());
+      row.put("threshold", threshold);
+      for (String m : Leaderboard.SPLIT_METRICS) {
+        row.put("validation_" + m, valMetrics.get(m));
+        row.put("test_" + m, testMetrics.get(m));
+      }
+      row.put("fit_seconds", seconds);
+      row.put("created_at", Timestamp.from(Instant.now()));
+
+      summary.put("cv_mean", best.mean());
+      summary.put("cv_std", best.std());
+      summary.put("validation_auc_roc", valMetrics.get("auc_roc"));
+      summary.put("grid_points_evaluated", cv.evaluated().size());
+      summary.put("budget_exhausted", cv.budgetExhausted());
+      summary.put("fit_seconds", seconds);
+      line = String.format("  %-24s cv %s %.4f +- %.4f  validation auc %.4f  (%d of %d grid"
+              + " points%s, %d s)", name, settings.metric(), best.mean(), best.std(),
+          (Double) valMetrics.get("auc_roc"), cv.evaluated().size(), cv.gridPoints(),
+          cv.budgetExhausted() ? ", time budget hit" : "", Math.round(seconds));
+      LOG.info("train: candidate {} of {}: {} best {} cv {} {} validation auc {} in {} s", index,
+          total, name, cv.params(), settings.metric(), String.format("%.4f", best.mean()),
+          String.format("%.4f", (Double) valMetrics.get("auc_roc")), Math.round(seconds));
+      return Leaderboard.row(row);
     }
-    Map<String, Object> metrics = new LinkedHashMap<>();
-    metrics.put("cv_metric", "auc_roc");
-    metrics.put("cv_mean", model.avgMetrics()[best]);
-    // MLlib's CrossValidator keeps only the fold mean; per-fold spread comes with own folds
-    metrics.put("cv_std", null);
-    metrics.put("validation", val);
-    metrics.put("test", tst);
-    metrics.put("fit_seconds", seconds);
-    run.writeJson("candidates/" + c.name() + "/params.json", params);
-    run.writeJson("candidates/" + c.name() + "/metrics.json", metrics);
-    LOG.info("train: {} best {} cv auc {} validation auc {} in {} s", c.name(), params,
-        model.avgMetrics()[best], val.get("auc_roc"), Math.round(seconds));
-    String paramsJson;
+
+    private Map<String, Object> metricsJson(CrossValidation.Result cv, Map<String, Object> val,
+        Map<String, Object> test, double threshold, double seconds) {
+      CrossValidation.GridResult best = cv.bestResult();
+      Map<String, Object> cvJson = new LinkedHashMap<>();
+      cvJson.put("metric", settings.metric());
+      cvJson.put("folds", settings.folds());
+      cvJson.put("stratified", true);
+      cvJson.put("mean", best.mean());
+      cvJson.put("std", best.std());
+      cvJson.put("fold_metrics", best.foldMetrics());
+      cvJson.put("grid_points", cv.gridPoints());
+      cvJson.put("grid_points_evaluated", cv.evaluated().size());
+      cvJson.put("budget_exhausted", cv.budgetExhausted());
+      cvJson.put("time_budget_seconds", settings.budgetSeconds());
+      cvJson.put("grid", cv.evaluated());
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("cv_metric", settings.metric());
+      m.put("cv_mean", best.mean());
+      m.put("cv_std", best.std());
+      m.put("cv", cvJson);
+      m.put("threshold", Map.of("value", threshold, "chosen_by", settings.threshold() == null
+          ? "maximum F1 on validation" : "propensity.train.threshold"));
+      m.put("validation", val);
+      m.put("test", test);
+      m.put("model", Candidates.fittedFacts(cv.model()));
+      m.put("instance_weights", candidate.weighted());
+      m.put("out_of_fold", OOF);
+      m.put("fit_seconds", seconds);
+      m.put("cv_seconds", cv.cvSeconds());
+      m.put("refit_seconds", cv.refitSeconds());
+      return m;
+    }
+
+    Map<String, Object> summary() {
+      return summary;
+    }
+
+    String summaryLine() {
+      return line;
+    }
+  }
+
+  static String json(Object value) {
     try {
-      paramsJson = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(params);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      return ModelRun.JSON.writer().without(
+          com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(value);
+    } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
-    return RowFactory.create(run.id(), c.name(), paramsJson, "auc_roc",
-        model.avgMetrics()[best], null, val.get("auc_roc"),
-        val.get("auc_pr"), tst.get("auc_roc"), tst.get("auc_pr"), seconds,
-        Timestamp.from(Instant.now()));
   }
 
-  private static Map<String, Double> score(PipelineModel model, String name, Dataset<Row> rows) {
-    return Metrics.ranking(model.transform(rows), CandidatePipeline.positiveProbability(name),
-        CandidatePipeline.LABEL);
-  }
+  /** The run's manifest.json, rewritten as the run progresses. */
+  private static final class RunManifest {
+    private final Map<String, Object> m = new LinkedHashMap<>();
+    private final Map<String, Object> results = new LinkedHashMap<>();
+    private final ModelRun run;
 
-  private static int argMax(double[] values) {
-    int best = 0;
-    for (int i = 1; i < values.length; i++) {
-      if (values[i] > values[best]) {
-        best = i;
+    RunManifest(SparkSession spark, JobConfig config, ModelRun run, FeatureInput input,
+        Splits splits, TrainSettings s) {
+      this.run = run;
+      m.put("run_id", run.id());
+      m.put("status", "running");
+      m.put("created_at", Instant.now().toString());
+      Map<String, Object> in = new LinkedHashMap<>();
+      in.put("table", input.table());
+      in.put("path", Warehouse.of(spark, config).path(input.table()));
+      in.put("version", input.version());
+      in.put("snapshot", input.snapshot().orElse(""));
+      m.put("input", in);
+      Map<String, Object> sp = new LinkedHashMap<>();
+      sp.put("train", splits.train());
+      sp.put("validation", splits.validation());
+      sp.put("test", splits.test());
+      sp.put("seed", splits.seed());
+      sp.put("method", "stratified by label: seed-fixed hash order within each class");
+      m.put("splits", sp);
+      Map<String, Object> cv = new LinkedHashMap<>();
+      cv.put("folds", s.folds());
+      cv.put("metric", s.metric());
+      cv.put("stratified", true);
+      cv.put("parallelism", s.parallelism());
+      cv.put("time_budget_seconds", s.budgetSeconds());
+      m.put("cv", cv);
+      m.put("seed", s.seed());
+      m.put("candidates", config.strings("propensity.train.candidates"));
+      m.put("candidate_results", results);
+      m.put("warnings", List.of());
+      m.put("spark_version", spark.version());
+      m.put("delta_version", io.delta.tables.DeltaTable.class.getPackage()
+          .getImplementationVersion());
+      m.put("java_version", System.getProperty("java.version"));
+      m.put("propensity_version", Version.get());
+      m.put("settings_file", "settings.conf");
+      m.put("settings", ConfigFactory.parseString(config.renderRedacted()).root().unwrapped());
+    }
+
+    @SuppressWarnings("unchecked")
+    void describeData(Map<String, long[]> counts, List<Map<String, Object>> folds,
+        FeatureChecks.Result features, FeatureSelection selection, double wNeg, double wPos,
+        boolean weights) {
+      Map<String, Object> c = new LinkedHashMap<>();
+      counts.forEach((split, n) -> c.put(split, Map.of("rows", n[0] + n[1], "positives", n[1],
+          "positive_rate", n[1] / (double) (n[0] + n[1]))));
+      ((Map<String, Object>) m.get("splits")).put("counts", c);
+      ((Map<String, Object>) m.get("cv")).put("fold_counts", folds);
+      Map<String, Object> f = new LinkedHashMap<>();
+      f.put("numeric", features.schema().numeric());
+      f.put("categorical", features.schema().categorical());
+      f.put("dropped", features.dropped());
+      f.put("selection", selection);
+      m.put("features", f);
+      Map<String, Object> w = new LinkedHashMap<>();
+      w.put("instance_weights", weights);
+      w.put("negative", wNeg);
+      w.put("positive", wPos);
+      m.put("class_weights", w);
+    }
+
+    void warnings(List<String> warnings) {
+      m.put("warnings", List.copyOf(warnings));
+    }
+
+    void candidate(String name, Map<String, Object> result) {
+      results.put(name, result);
+      write("running");
+    }
+
+    void write(String status) {
+      m.put("status", status);
+      if (!"running".equals(status)) {
+        m.put("finished_at", Instant.now().toString());
+      }
+      run.writeJson("manifest.json", m);
+    }
+
+    void failed(RuntimeException e) {
+      m.put("error", String.valueOf(e.getMessage()));
+      try {
+        write("failed");
+      } catch (RuntimeException suppressed) {
+        e.addSuppressed(suppressed);
       }
     }
-    return best;
-  }
-
-  private static Map<String, Object> manifest(SparkSession spark, JobConfig config, ModelRun run,
-      FeatureInput input, Dataset<Row> data, Splits splits) {
-    Map<String, Object> counts = new LinkedHashMap<>();
-    for (Row r : data.groupBy("__split").agg(
-        org.apache.spark.sql.functions.count("*").as("rows"),
-        org.apache.spark.sql.functions.avg(CandidatePipeline.LABEL).as("positive_rate"))
-        .collectAsList()) {
-      counts.put(r.getString(0), Map.of("rows", r.getLong(1), "positive_rate", r.getDouble(2)));
-    }
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("run_id", run.id());
-    m.put("status", "trained");
-    m.put("created_at", Instant.now().toString());
-    m.put("input", Map.of("table", input.table(), "version", input.version(),
-        "snapshot", input.snapshot().orElse("")));
-    m.put("splits", Map.of("train", splits.train(), "validation", splits.validation(),
-        "test", splits.test(), "seed", splits.seed(), "counts", counts));
-    m.put("candidates", config.strings("propensity.train.candidates"));
-    m.put("spark_version", spark.version());
-    m.put("propensity_version", Version.get());
-    return m;
   }
 }

@@ -1,0 +1,207 @@
+package dev.propensity.jobs.training;
+
+import static org.apache.spark.sql.functions.col;
+
+import dev.propensity.jobs.training.Candidates.Candidate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Consumer;
+import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Grid search with stratified k-fold cross-validation for one candidate. Written here rather than
+ * with MLlib's CrossValidator because that one's folds are not stratified and it keeps neither the
+ * per-fold metrics (for the spread), nor the out-of-fold predictions (for stacking), nor a time
+ * budget.
+ *
+ * <p>Per fold, the preprocessing is fitted on the other folds only and its output cached; each
+ * grid point then fits the classifier on k - 1 folds and scores the held-out one (folds in
+ * parallel, {@code cv.parallelism} at a time). Before each grid point after the first, the time
+ * budget is checked; a grid cut short says so in the result. Only the fold models of the best grid
+ * point so far are kept (to write its out-of-fold predictions), never all sub-models.
+ */
+final class CrossValidation {
+
+  private static final Logger LOG = LoggerFactory.getLogger(CrossValidation.class);
+
+  /** How to search, and where this candidate stands in the run (for the progress log). */
+  record Settings(int folds, int parallelism, double budgetSeconds, String metric,
+      String idColumn, int candidateIndex, int candidates, long runStartNanos) {}
+
+  /** One evaluated grid point. */
+  record GridResult(int index, Map<String, Object> params, double[] foldMetrics, double mean,
+      double std, double seconds) {}
+
+  /**
+   * @param evaluated the grid points evaluated, in grid order
+   * @param gridPoints the size of the whole grid
+   * @param best the index in {@code evaluated} of the best mean
+   * @param budgetExhausted whether the time budget stopped the grid early
+   * @param model the whole pipeline (preprocessing + classifier) refitted on all training rows
+   *     with the best grid point
+   * @param params the best grid point as fitted on all rows
+   */
+  record Result(List<GridResult> evaluated, int gridPoints, int best, boolean budgetExhausted,
+      PipelineModel model, Map<String, Object> params, double cvSeconds, double refitSeconds) {
+
+    GridResult bestResult() {
+      return evaluated.get(best);
+    }
+  }
+
+  private CrossValidation() {}
+
+  /**
+   * @param train training rows with {@link CandidatePipeline#LABEL}, {@link CandidatePipeline#FOLD}
+   *     and, when used, the weight and GBT hold-out columns; best cached by the caller
+   * @param oofSink receives the out-of-fold predictions of the best grid point (id, fold, label,
+   *     probability) while the folds are still cached, e.g. to write them
+   */
+  static Result run(Candidate candidate, Pipeline preprocessing, Dataset<Row> train, Settings s,
+      Consumer<Dataset<Row>> oofSink) {
+    long start = System.nanoTime();
+    String name = candidate.name();
+    String features = CandidatePipeline.featuresCol(name);
+    List<String> keep = new ArrayList<>(List.of(s.idColumn(), CandidatePipeline.LABEL,
+        CandidatePipeline.FOLD, CandidatePipeline.GBT_VALIDATION));
+    if (Arrays.asList(train.columns()).contains(CandidatePipeline.WEIGHT)) {
+      keep.add(CandidatePipeline.WEIGHT);
+    }
+    keep.add(features);
+    Column[] kept = keep.stream().map(c -> col(c)).toArray(Column[]::new);
+
+    List<Dataset<Row>> folds = new ArrayList<>();
+    int[] sizes = new int[s.folds()];
+    ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(s.parallelism(),
+        s.folds())));
+    try {
+      for (int f = 0; f < s.folds(); f++) {
+        PipelineModel prep = preprocessing.fit(train.where(col(CandidatePipeline.FOLD).notEqual(f)));
+        Dataset<Row> d = prep.transform(train).select(kept)
+            .persist(StorageLevel.MEMORY_AND_DISK());
+        folds.add(d);
+        sizes[f] = d.select(features).first().<Vector>getAs(0).size();
+      }
+      int m = candidate.grid().length;
+      List<GridResult> evaluated = new ArrayList<>();
+      PipelineModel[] bestModels = null;
+      int best = -1;
+      boolean exhausted = false;
+      for (int j = 0; j < m; j++) {
+        double elapsed = seconds(start);
+        if (j > 0 && s.budgetSeconds() > 0 && elapsed >= s.budgetSeconds()) {
+          exhausted = true;
+          LOG.warn("train: candidate {} of {} ({}): time budget of {} s used up after {} s;"
+                  + " stopping the grid after {} of {} points", s.candidateIndex(),
+              s.candidates(), name, s.budgetSeconds(), Math.round(elapsed), j, m);
+          break;
+        }
+        long pointStart = System.nanoTime();
+        PipelineModel[] models = new PipelineModel[s.folds()];
+        double[] metrics = new double[s.folds()];
+        List<Future<?>> running = new ArrayList<>();
+        for (int f = 0; f < s.folds(); f++) {
+          int fold = f;
+          ParamMap point = candidate.resolve(j, sizes[f]);
+          running.add(pool.submit(() -> {
+            Dataset<Row> d = folds.get(fold);
+            Column inFold = col(CandidatePipeline.FOLD).equalTo(fold);
+            PipelineModel model = candidate.head().fit(d.where(functions.not(inFold)), point);
+            metrics[fold] = Metrics.cvMetric(model.transform(d.where(inFold)),
+                CandidatePipeline.positiveProbability(name), CandidatePipeline.LABEL, s.metric());
+            models[fold] = model;
+          }));
+        }
+        await(running);
+        double mean = Arrays.stream(metrics).average().orElse(Double.NaN);
+        double std = Math.sqrt(Arrays.stream(metrics).map(x -> (x - mean) * (x - mean))
+            .average().orElse(0));
+        GridResult r = new GridResult(j, Candidates.describe(candidate.grid()[j]), metrics, mean,
+            std, seconds(pointStart));
+        evaluated.add(r);
+        if (best < 0 || mean > evaluated.get(best).mean()) {
+          best = evaluated.size() - 1;
+          bestModels = models;
+        }
+        LOG.info("train: candidate {} of {} ({}), grid point {} of {} {}: cv {} {} +- {}"
+                + " in {} s; elapsed {} s (run {} s)", s.candidateIndex(), s.candidates(), name,
+            j + 1, m, r.params(), s.metric(), String.format("%.4f", mean),
+            String.format("%.4f", std), Math.round(r.seconds()), Math.round(seconds(start)),
+            Math.round(seconds(s.runStartNanos())));
+      }
+      oofSink.accept(outOfFold(folds, bestModels, name, s.idColumn()));
+      double cvSeconds = seconds(start);
+
+      long refitStart = System.nanoTime();
+      PipelineModel prep = preprocessing.fit(train);
+      Dataset<Row> all = prep.transform(train).select(kept)
+          .persist(StorageLevel.MEMORY_AND_DISK());
+      int size = all.select(features).first().<Vector>getAs(0).size();
+      ParamMap point = candidate.resolve(evaluated.get(best).index(), size);
+      PipelineModel head = candidate.head().fit(all, point);
+      all.unpersist();
+      List<PipelineStage> stages = new ArrayList<>(Arrays.asList(prep.stages()));
+      stages.addAll(Arrays.asList(head.stages()));
+      // an all-transformer pipeline "fits" without touching the data: one flat saved model
+      PipelineModel whole = new Pipeline().setStages(stages.toArray(new PipelineStage[0]))
+          .fit(train);
+      return new Result(evaluated, m, best, exhausted, whole, Candidates.describe(point),
+          cvSeconds, seconds(refitStart));
+    } finally {
+      pool.shutdownNow();
+      folds.forEach(Dataset::unpersist);
+    }
+  }
+
+  private static Dataset<Row> outOfFold(List<Dataset<Row>> folds, PipelineModel[] models,
+      String name, String idColumn) {
+    Dataset<Row> out = null;
+    for (int f = 0; f < folds.size(); f++) {
+      Dataset<Row> scored = models[f].transform(folds.get(f)
+              .where(col(CandidatePipeline.FOLD).equalTo(f)))
+          .select(col(idColumn), col(CandidatePipeline.FOLD).as("fold"),
+              col(CandidatePipeline.LABEL).as("label"),
+              CandidatePipeline.positiveProbability(name).as("probability"));
+      out = out == null ? scored : out.unionByName(scored);
+    }
+    return out;
+  }
+
+  private static void await(List<Future<?>> running) {
+    try {
+      for (Future<?> f : running) {
+        f.get();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while cross-validating", e);
+    } catch (ExecutionException e) {
+      running.forEach(f -> f.cancel(true));
+      if (e.getCause() instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IllegalStateException(e.getCause());
+    }
+  }
+
+  private static double seconds(long since) {
+    return (System.nanoTime() - since) / 1e9;
+  }
+}

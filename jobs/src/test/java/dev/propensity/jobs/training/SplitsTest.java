@@ -1,0 +1,88 @@
+package dev.propensity.jobs.training;
+
+import static org.apache.spark.sql.functions.col;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.propensity.common.PropensityException;
+import dev.propensity.common.SparkTestBase;
+import dev.propensity.common.config.JobConfig;
+import dev.propensity.common.schema.FeatureSchema;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+
+/** Stratified splits and folds: shares per class, determinism, and too-rare classes. */
+class SplitsTest extends SparkTestBase {
+
+  private static final Splits SPLITS = new Splits(0.7, 0.15, 0.15, 42);
+
+  @Test
+  void everySplitHoldsItsShareOfEachClassToOneRow() {
+    Dataset<Row> df = TrainingData.frame(spark(), 2000, 3);
+    Map<Integer, Long> perClass = counts(df.groupBy("label").count());
+    List<Row> bySplit = SPLITS.assign(df, "customer_id", "label")
+        .groupBy(Splits.COLUMN, "label").count().collectAsList();
+    assertThat(bySplit).hasSize(6);
+    for (Row r : bySplit) {
+      double share = switch (r.getString(0)) {
+        case Splits.TRAIN -> 0.7;
+        case Splits.VALIDATION -> 0.15;
+        default -> 0.15;
+      };
+      assertThat((double) r.getLong(2)).as("%s label %d", r.getString(0), r.getInt(1))
+          .isBetween(share * perClass.get(r.getInt(1)) - 1, share * perClass.get(r.getInt(1)) + 1);
+    }
+  }
+
+  @Test
+  void foldsAreStratifiedAndFixedBySeedWhateverThePartitioning() {
+    Dataset<Row> df = TrainingData.frame(spark(), 1500, 5);
+    double rate = df.agg(org.apache.spark.sql.functions.avg("label")).first().getDouble(0);
+    Dataset<Row> folds = Splits.assignFolds(df.repartition(5), "customer_id", "label", 4, 42);
+    List<Row> perFold = folds.groupBy(CandidatePipeline.FOLD)
+        .agg(org.apache.spark.sql.functions.count("*"), org.apache.spark.sql.functions.sum("label"))
+        .collectAsList();
+    assertThat(perFold).hasSize(4);
+    long positives = Math.round(rate * 1500);
+    for (Row r : perFold) {
+      assertThat(r.getLong(2)).as("positives of fold %d", r.getInt(0))
+          .isBetween(positives / 4, positives / 4 + 1);
+      assertThat(r.getLong(2) / (double) r.getLong(1)).isCloseTo(rate,
+          org.assertj.core.api.Assertions.within(0.01));
+    }
+    Dataset<Row> again = Splits.assignFolds(df.coalesce(1), "customer_id", "label", 4, 42);
+    Dataset<Row> otherSeed = Splits.assignFolds(df, "customer_id", "label", 4, 7);
+    assertThat(sameFolds(folds, again)).isEqualTo(1500);
+    assertThat(sameFolds(folds, otherSeed)).isLessThan(600);
+  }
+
+  @Test
+  void tooFewPositivesForTheFoldsIsAClearError() {
+    FeatureSchema schema = FeatureSchema.fromConfig(JobConfig.defaults());
+    assertThatThrownBy(() -> FeatureChecks.classCounts(schema,
+        Map.of(Splits.TRAIN, new long[] {500, 2}, Splits.VALIDATION, new long[] {100, 1}), 3))
+        .isInstanceOf(PropensityException.class)
+        .hasMessageContaining("the train split has 2 positive label(s) in column 'label'")
+        .hasMessageContaining("needs at least 3")
+        .hasMessageContaining("propensity.train.cv.num-folds (now 3)");
+    assertThatThrownBy(() -> FeatureChecks.classCounts(schema,
+        Map.of(Splits.TRAIN, new long[] {500, 20}, Splits.VALIDATION, new long[] {100, 0}), 3))
+        .hasMessageContaining("the validation split has 0 positive label(s)")
+        .hasMessageContaining("propensity.train.split.validation");
+  }
+
+  private static long sameFolds(Dataset<Row> a, Dataset<Row> b) {
+    return a.select(col("customer_id"), col(CandidatePipeline.FOLD).as("fa"))
+        .join(b.select(col("customer_id"), col(CandidatePipeline.FOLD).as("fb")), "customer_id")
+        .where(col("fa").equalTo(col("fb"))).count();
+  }
+
+  private static Map<Integer, Long> counts(Dataset<Row> grouped) {
+    Map<Integer, Long> out = new java.util.HashMap<>();
+    grouped.collectAsList().forEach(r -> out.put(r.getInt(0), r.getLong(1)));
+    return out;
+  }
+}
