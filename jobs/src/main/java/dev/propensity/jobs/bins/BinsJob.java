@@ -18,6 +18,8 @@ import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.Job;
 import dev.propensity.jobs.RunData;
+import dev.propensity.jobs.monitoring.DriftBaseline;
+import dev.propensity.jobs.report.ReportJob;
 import dev.propensity.jobs.selection.Ensemble;
 import dev.propensity.jobs.training.CandidatePipeline;
 import dev.propensity.jobs.training.Splits;
@@ -66,28 +68,61 @@ public final class BinsJob implements Job {
     return "bins";
   }
 
+  /** Equal-frequency bins from the reference scores' quantiles. */
+  private static BinColumns quantileBins(Dataset<Row> reference, int count) {
+    double[] quantiles = reference.stat().approxQuantile("propensity",
+        BinEdges.quantileProbabilities(count), 1e-4);
+    double lowest = reference.agg(min("propensity")).first().getDouble(0);
+    double[] edges = BinEdges.fromQuantiles(quantiles, lowest);
+    return new BinColumns(edges, BinColumns.quantileLabels(edges.length + 1));
+  }
+
+  /**
+   * Fixed cut points, highest first, each the lowest score of its group (High &gt;= 0.7): the
+   * edge is the next double below the cut, since a score equal to an edge goes to the lower bin.
+   */
+  private static BinColumns fixedBins(JobConfig config) {
+    List<Double> cuts = config.numbers("propensity.bins.fixed.cuts");
+    List<String> labels = config.strings("propensity.bins.fixed.labels");
+    if (cuts.isEmpty() || labels.size() != cuts.size() + 1) {
+      throw Errors.invalidConfig("propensity.bins.fixed.labels", labels,
+          "one label more than propensity.bins.fixed.cuts " + cuts + " (highest group first)");
+    }
+    for (int i = 1; i < cuts.size(); i++) {
+      if (cuts.get(i) >= cuts.get(i - 1)) {
+        throw Errors.invalidConfig("propensity.bins.fixed.cuts", cuts,
+            "strictly decreasing cut points, e.g. [0.7, 0.4]");
+      }
+    }
+    double[] edges = new double[cuts.size()];
+    for (int i = 0; i < cuts.size(); i++) {
+      edges[cuts.size() - 1 - i] = Math.nextDown(cuts.get(i));
+    }
+    return new BinColumns(edges, labels);
+  }
+
   @Override
   public String run(SparkSession spark, JobConfig config) {
     int count = config.integer("propensity.bins.count");
     if (count < 2) {
       throw Errors.invalidConfig("propensity.bins.count", count, "at least 2");
     }
+    String method = config.oneOf("propensity.bins.method", List.of("quantile", "fixed"));
+    String split = config.oneOf("propensity.bins.reference",
+        List.of(Splits.VALIDATION, Splits.TEST));
     Warehouse warehouse = Warehouse.of(spark, config);
     ModelRuns runs = new ModelRuns(warehouse.root(), spark.sparkContext().hadoopConfiguration());
     ModelRun run = runs.openOrNewest(config.string("propensity.bins.run-id"));
     Ensemble ensemble = Ensemble.load(run);
     Dataset<Row> reference = ensemble.score(
             RunData.splitRows(warehouse, FeatureSchema.fromConfig(config), run)
-                .where(col("__split").equalTo(Splits.VALIDATION)))
+                .where(col("__split").equalTo(split)))
         .select(col("propensity"), col(CandidatePipeline.LABEL))
         .persist(StorageLevel.MEMORY_AND_DISK());
 
-    double[] quantiles = reference.stat().approxQuantile("propensity",
-        BinEdges.quantileProbabilities(count), 1e-4);
-    double lowest = reference.agg(min("propensity")).first().getDouble(0);
-    double[] edges = BinEdges.fromQuantiles(quantiles, lowest);
-    BinColumns bins = new BinColumns(edges, BinColumns.quantileLabels(edges.length + 1));
-    if (edges.length + 1 < count) {
+    BinColumns bins = "fixed".equals(method) ? fixedBins(config) : quantileBins(reference, count);
+    double[] edges = bins.edges();
+    if ("quantile".equals(method) && edges.length + 1 < count) {
       LOG.warn("bins: only {} distinct bins of {} asked for: the reference scores have ties",
           edges.length + 1, count);
     }
@@ -117,6 +152,11 @@ public final class BinsJob implements Job {
     manifest.put("status", "completed");
     manifest.put("completed_at", now.toInstant().toString());
     run.writeJson("manifest.json", manifest);
+    // the training baseline drift checks compare scored snapshots against
+    DriftBaseline.writeBaseline(spark, warehouse, FeatureSchema.fromConfig(config), run);
+    if (config.bool("propensity.report.on-complete")) {
+      ReportJob.write(spark, config, run);
+    }
     runs.markCompleted(run);
     LOG.info("bins: run {} has {} bins; top bin lift {}; marked latest", run.id(),
         stats.size(), stats.isEmpty() ? 0 : stats.get(0).lift());

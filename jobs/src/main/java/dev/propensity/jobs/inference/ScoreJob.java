@@ -17,6 +17,7 @@ import dev.propensity.common.table.Warehouse.WhenMissing;
 import dev.propensity.jobs.FeatureInput;
 import dev.propensity.jobs.Job;
 import dev.propensity.jobs.bins.BinColumns;
+import dev.propensity.jobs.explain.ReasonCodes;
 import dev.propensity.jobs.monitoring.DriftCheck;
 import dev.propensity.jobs.selection.Ensemble;
 import java.time.LocalDate;
@@ -56,7 +57,8 @@ public final class ScoreJob implements Job {
 
   /** The columns of {@code customer_scores} (and, with {@code is_stale}, the lookup table). */
   public static final List<String> OUTPUT = List.of("customer_id", "propensity", "bin",
-      "group_label", "voter_probabilities", "run_id", "snapshot_date", "scored_at");
+      "group_label", "voter_probabilities", "reason_codes", "run_id", "snapshot_date",
+      "scored_at");
 
   /** Prefix of the categorical columns kept next to the output to count unseen values. */
   private static final String CATEGORY = "__cat_";
@@ -89,8 +91,17 @@ public final class ScoreJob implements Job {
         bins.bin(propensity).as("bin"),
         col("voter_probabilities")));
     known.keySet().forEach(c -> kept.add(col(c).as(CATEGORY + c)));
-    Dataset<Row> scored = ensemble.score(input.rows().select(schema.inputColumns().stream()
-            .map(c -> col(c)).toArray(Column[]::new)))
+    Dataset<Row> withFeatures = ensemble.score(input.rows().select(schema.inputColumns()
+        .stream().map(c -> col(c)).toArray(Column[]::new)));
+    if (ReasonCodes.topK(config) > 0) {
+      // explains propensity_raw, the voters' vote before calibration (see README "Reason codes")
+      withFeatures = ReasonCodes.add(withFeatures, ensemble, config);
+    } else {
+      withFeatures = withFeatures.withColumn(ReasonCodes.COLUMN,
+          lit(null).cast(ReasonCodes.type()));
+    }
+    kept.add(col(ReasonCodes.COLUMN));
+    Dataset<Row> scored = withFeatures
         .select(kept.toArray(new Column[0]))
         .withColumn("group_label", bins.label(col("bin")))
         .withColumn("run_id", lit(run.id()))

@@ -1,41 +1,37 @@
 package dev.propensity.jobs.selection;
 
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.map;
-
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.propensity.common.Errors;
 import dev.propensity.common.run.ModelRun;
-import dev.propensity.jobs.training.CandidatePipeline;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.ml.PipelineModel;
-import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 /**
- * The voters chosen for a run and their soft vote: {@code propensity} is the weighted mean of the
- * voters' positive-class probabilities; each voter's own probability is kept in
- * {@code voter_probabilities}.
+ * A run's voters and their {@link EnsembleModel}, as inference loads them: {@code propensity}
+ * (calibrated), {@code propensity_raw} (the vote before calibration) and each voter's own
+ * probability in {@code voter_probabilities}.
  */
 public final class Ensemble {
 
-  /** A voter: a candidate of the run and its weight in the vote. */
+  /** A voter: a candidate of the run, its weight in the vote and its ranking metric. */
   public record Voter(String name, double weight, double metric) {}
 
   /** Where the voters are recorded in the run folder. */
   public static final String VOTERS_FILE = "voters.json";
 
-  private final List<Voter> voters;
-  private final List<PipelineModel> models;
+  /** Where the whole ensemble model is saved in the run folder. */
+  public static final String MODEL_DIR = "ensemble/model";
 
-  private Ensemble(List<Voter> voters, List<PipelineModel> models) {
+  private final List<Voter> voters;
+  private final EnsembleModel model;
+
+  private Ensemble(List<Voter> voters, EnsembleModel model) {
     this.voters = List.copyOf(voters);
-    this.models = List.copyOf(models);
+    this.model = model;
   }
 
   /** @return the folder of a candidate's fitted pipeline in a run */
@@ -43,13 +39,29 @@ public final class Ensemble {
     return run.path("candidates/" + candidate + "/model");
   }
 
-  /** Records the voters in the run folder. */
-  public static void save(ModelRun run, String method, String metric, List<Voter> voters) {
-    run.writeJson(VOTERS_FILE, Map.of("method", method, "metric", metric, "voters", voters));
+  /** Saves the ensemble model, then records the voters (the file select's success is read by). */
+  public static void save(ModelRun run, Map<String, Object> description, List<Voter> voters,
+      EnsembleModel model) {
+    try {
+      model.write().overwrite().save(run.path(MODEL_DIR));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("Cannot save the ensemble of run " + run.id(), e);
+    }
+    Map<String, Object> file = new java.util.LinkedHashMap<>(description);
+    file.put("voters", voters);
+    run.writeJson(VOTERS_FILE, file);
   }
 
   /**
-   * @return the run's ensemble with the voters' fitted pipelines loaded
+   * Records voters without an ensemble model: the run then scores with their uncalibrated
+   * weighted soft vote (the layout of runs before calibration and stacking existed).
+   */
+  public static void save(ModelRun run, String method, String metric, List<Voter> voters) {
+    run.writeJson(VOTERS_FILE, Map.of("combine", method, "metric", metric, "voters", voters));
+  }
+
+  /**
+   * @return the run's ensemble, loaded as one model
    * @throws dev.propensity.common.PropensityException if the run has no voters yet
    */
   public static Ensemble load(ModelRun run) {
@@ -60,16 +72,30 @@ public final class Ensemble {
     Map<String, Object> file = run.readJson(VOTERS_FILE, new TypeReference<>() {});
     List<Voter> voters = ModelRun.JSON.convertValue(file.get("voters"),
         new TypeReference<List<Voter>>() {});
-    List<PipelineModel> models = new ArrayList<>();
-    for (Voter v : voters) {
-      models.add(PipelineModel.load(modelPath(run, v.name())));
+    if (run.exists(MODEL_DIR + "/metadata.json")) {
+      return new Ensemble(voters, EnsembleModel.load(run.path(MODEL_DIR)));
     }
-    return new Ensemble(voters, models);
+    // runs selected before the ensemble model existed: an uncalibrated soft vote
+    List<EnsembleModel.Voter> vs = new ArrayList<>();
+    for (Voter v : voters) {
+      vs.add(new EnsembleModel.Voter(v.name(), v.weight(),
+          PipelineModel.load(modelPath(run, v.name()))));
+    }
+    return new Ensemble(voters, EnsembleModel.softVote(vs, "weighted"));
   }
 
-  /** Builds an ensemble from models in memory (the select job, before saving). */
+  /** Builds an ensemble from models in memory. */
+  public static Ensemble of(List<Voter> voters, EnsembleModel model) {
+    return new Ensemble(voters, model);
+  }
+
+  /** Builds an uncalibrated soft vote from fitted pipelines in memory. */
   public static Ensemble of(List<Voter> voters, List<PipelineModel> models) {
-    return new Ensemble(voters, models);
+    List<EnsembleModel.Voter> vs = new ArrayList<>();
+    for (int i = 0; i < voters.size(); i++) {
+      vs.add(new EnsembleModel.Voter(voters.get(i).name(), voters.get(i).weight(), models.get(i)));
+    }
+    return new Ensemble(voters, EnsembleModel.softVote(vs, "weighted"));
   }
 
   public List<Voter> voters() {
@@ -78,35 +104,20 @@ public final class Ensemble {
 
   /** @return the voters' fitted pipelines, in the order of {@link #voters()} */
   public List<PipelineModel> models() {
-    return models;
+    return model.voters().stream().map(EnsembleModel.Voter::model).toList();
+  }
+
+  /** @return the whole ensemble model */
+  public EnsembleModel model() {
+    return model;
   }
 
   /**
    * @param df rows with the feature columns
-   * @return {@code df} plus {@code voter_probabilities} (map voter to probability) and
-   *     {@code propensity} (weighted mean of the voters)
+   * @return {@code df} plus {@code voter_probabilities}, {@code propensity_raw} and
+   *     {@code propensity}
    */
   public Dataset<Row> score(Dataset<Row> df) {
-    Dataset<Row> out = df;
-    List<String> original = Arrays.asList(df.columns());
-    List<Column> mapEntries = new ArrayList<>();
-    Column weighted = lit(0.0);
-    double total = voters.stream().mapToDouble(Voter::weight).sum();
-    for (int i = 0; i < voters.size(); i++) {
-      String name = voters.get(i).name();
-      String p = "__p_" + name;
-      out = models.get(i).transform(out)
-          .withColumn(p, CandidatePipeline.positiveProbability(name));
-      String prefix = name + "__";
-      out = out.drop(Arrays.stream(out.columns()).filter(c -> c.startsWith(prefix))
-          .toArray(String[]::new));
-      mapEntries.add(lit(name));
-      mapEntries.add(col(p));
-      weighted = weighted.plus(col(p).multiply(voters.get(i).weight() / total));
-    }
-    List<Column> select = new ArrayList<>(original.stream().map(c -> col(c)).toList());
-    select.add(map(mapEntries.toArray(new Column[0])).as("voter_probabilities"));
-    select.add(weighted.as("propensity"));
-    return out.select(select.toArray(new Column[0]));
+    return model.transform(df);
   }
 }

@@ -21,26 +21,41 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.classification.LogisticRegression;
+import org.apache.spark.ml.classification.LogisticRegressionModel;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Ranks a run's candidates by a metric, keeps the top N as voters, records them, and scores the
- * soft-voting ensemble on validation and test for its own leaderboard row.
+ * Turns a run's leaderboard into its ensemble: ranks the candidates by a metric, keeps the top N
+ * (optionally skipping one that correlates too closely with a voter already chosen), combines
+ * them (mean, metric-weighted mean, or a stacking meta-learner fitted on the voters' out-of-fold
+ * predictions), calibrates the result on the validation rows (Platt or isotonic), chooses the
+ * decision threshold, and saves it all as one {@link EnsembleModel} in the run folder with its
+ * own leaderboard row.
  */
 public final class SelectJob implements Job {
 
   private static final Logger LOG = LoggerFactory.getLogger(SelectJob.class);
 
-  /** Metrics a run can be ranked by: split_metric. */
+  /** Metrics a run can be ranked by: split_metric of the candidates' metrics.json. */
   public static final List<String> METRICS = List.of("validation_auc_roc", "validation_auc_pr",
-      "test_auc_roc", "test_auc_pr");
+      "validation_top_decile_lift");
+  public static final List<String> COMBINE = List.of("mean", "weighted", "stacking");
+  public static final List<String> THRESHOLD_RULES = List.of("max-f1", "target-recall");
+
+  private static final String KEY = "propensity.select.";
 
   @Override
   public String name() {
@@ -49,52 +64,198 @@ public final class SelectJob implements Job {
 
   @Override
   public String run(SparkSession spark, JobConfig config) {
-    String metric = config.oneOf("propensity.select.metric", METRICS);
-    int topN = config.integer("propensity.select.top-n");
+    String metric = config.oneOf(KEY + "metric", METRICS);
+    String combine = config.oneOf(KEY + "combine", COMBINE);
+    String calibration = config.oneOf(KEY + "calibration", Calibration.METHODS);
+    String rule = config.oneOf(KEY + "threshold.rule", THRESHOLD_RULES);
+    double targetRecall = config.number(KEY + "threshold.target-recall");
+    double maxCorrelation = config.number(KEY + "max-correlation");
+    int topN = config.integer(KEY + "top-n");
     if (topN < 1) {
-      throw Errors.invalidConfig("propensity.select.top-n", topN, "at least 1");
+      throw Errors.invalidConfig(KEY + "top-n", topN, "at least 1");
+    }
+    if (targetRecall <= 0 || targetRecall > 1) {
+      throw Errors.invalidConfig(KEY + "threshold.target-recall", targetRecall, "in (0, 1]");
     }
     Warehouse warehouse = Warehouse.of(spark, config);
     ModelRuns runs = new ModelRuns(warehouse.root(), spark.sparkContext().hadoopConfiguration());
-    ModelRun run = runs.openOrNewest(config.string("propensity.select.run-id"));
+    ModelRun run = runs.openOrNewest(config.string(KEY + "run-id"));
+    FeatureSchema schema = FeatureSchema.fromConfig(config);
 
     List<Ensemble.Voter> ranked = new ArrayList<>();
     for (String name : candidates(run)) {
-      double value = metricOf(run, name, metric);
-      ranked.add(new Ensemble.Voter(name, 1.0, value));
+      ranked.add(new Ensemble.Voter(name, 1.0, metricOf(run, name, metric)));
     }
     ranked.sort(Comparator.comparingDouble(Ensemble.Voter::metric).reversed());
-    List<Ensemble.Voter> voters = ranked.subList(0, Math.min(topN, ranked.size()));
-    List<PipelineModel> models = voters.stream()
-        .map(v -> PipelineModel.load(Ensemble.modelPath(run, v.name()))).toList();
-    Ensemble ensemble = Ensemble.of(voters, models);
+    Dataset<Row> rows = RunData.splitRows(warehouse, schema, run);
+    Dataset<Row> validation = rows.where(col(Splits.COLUMN).equalTo(Splits.VALIDATION))
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> test = rows.where(col(Splits.COLUMN).equalTo(Splits.TEST));
 
-    Dataset<Row> rows = RunData.splitRows(warehouse, FeatureSchema.fromConfig(config), run);
-    Map<String, Double> val = Metrics.ranking(
-        ensemble.score(rows.where(col("__split").equalTo(Splits.VALIDATION))),
-        col("propensity"), CandidatePipeline.LABEL);
-    Map<String, Double> test = Metrics.ranking(
-        ensemble.score(rows.where(col("__split").equalTo(Splits.TEST))),
-        col("propensity"), CandidatePipeline.LABEL);
-    Ensemble.save(run, "soft-vote-mean", metric, voters);
-    run.writeJson("ensemble/metrics.json", Map.of("validation", val, "test", test));
-    Row row = Leaderboard.row(Map.of("run_id", run.id(), "candidate", "ensemble",
-        "params", "{\"method\":\"soft-vote-mean\",\"voters\":\""
-            + String.join(",", voters.stream().map(Ensemble.Voter::name).toList()) + "\"}",
-        "validation_auc_roc", val.get("auc_roc"), "validation_auc_pr", val.get("auc_pr"),
-        "test_auc_roc", test.get("auc_roc"), "test_auc_pr", test.get("auc_pr"),
-        "created_at", Timestamp.from(Instant.now())));
-    warehouse.append(spark.createDataFrame(List.of(row), TrainJob.LEADERBOARD_SCHEMA),
-        Tables.LEADERBOARD);
-    LOG.info("select: run {} voters {} by {}; ensemble validation auc {}", run.id(),
-        voters.stream().map(Ensemble.Voter::name).toList(), metric, val.get("auc_roc"));
-    return String.format("select: run %s, voters %s (by %s), ensemble validation AUC %.4f",
-        run.id(), voters.stream().map(Ensemble.Voter::name).toList(), metric, val.get("auc_roc"));
+    Map<String, PipelineModel> models = new HashMap<>();
+    ranked.forEach(v -> models.put(v.name(), PipelineModel.load(Ensemble.modelPath(run,
+        v.name()))));
+    List<Ensemble.Voter> voters = chooseVoters(ranked, models, validation, topN, maxCorrelation);
+    List<EnsembleModel.Voter> parts = voters.stream()
+        .map(v -> new EnsembleModel.Voter(v.name(), "weighted".equals(combine) ? v.metric() : 1.0,
+            models.get(v.name()))).toList();
+    voters = parts.stream().map(p -> new Ensemble.Voter(p.name(), p.weight(),
+        voterMetric(ranked, p.name()))).toList();
+
+    EnsembleModel model = "stacking".equals(combine)
+        ? EnsembleModel.stacked(parts, fitMeta(spark, run, voters, schema.idColumn(),
+            config.number(KEY + "stacking.reg-param")))
+        : EnsembleModel.softVote(parts, combine);
+    Dataset<Row> rawValidation = model.transform(validation);
+    if ("platt".equals(calibration)) {
+      double[] ab = Calibration.fitPlatt(rawValidation, EnsembleModel.RAW, CandidatePipeline.LABEL);
+      model = model.withPlatt(ab[0], ab[1]);
+    } else if ("isotonic".equals(calibration)) {
+      model = model.withIsotonic(Calibration.fitIsotonic(rawValidation, EnsembleModel.RAW,
+          CandidatePipeline.LABEL));
+    }
+
+    Dataset<Row> scoredValidation = model.transform(validation)
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> scoredTest = model.transform(test).persist(StorageLevel.MEMORY_AND_DISK());
+    Thresholds.Choice threshold = Thresholds.choose(scoredValidation, EnsembleModel.PROPENSITY,
+        CandidatePipeline.LABEL, "target-recall".equals(rule) ? targetRecall : 0);
+    Map<String, Object> val = Metrics.evaluate(scoredValidation, col(EnsembleModel.PROPENSITY),
+        CandidatePipeline.LABEL, OptionalDouble.of(threshold.threshold()));
+    Map<String, Object> tst = Metrics.evaluate(scoredTest, col(EnsembleModel.PROPENSITY),
+        CandidatePipeline.LABEL, OptionalDouble.of(threshold.threshold()));
+    Map<String, Object> calibrationTables = new LinkedHashMap<>();
+    calibrationTables.put("method", calibration);
+    calibrationTables.put("fitted_on", "validation");
+    calibrationTables.put("before", Calibration.table(scoredTest, EnsembleModel.RAW,
+        CandidatePipeline.LABEL));
+    calibrationTables.put("after", Calibration.table(scoredTest, EnsembleModel.PROPENSITY,
+        CandidatePipeline.LABEL));
+    scoredValidation.unpersist();
+    scoredTest.unpersist();
+    validation.unpersist();
+
+    Map<String, Object> description = new LinkedHashMap<>();
+    description.put("combine", combine);
+    description.put("metric", metric);
+    description.put("calibration", calibration);
+    description.put("threshold", threshold);
+    Ensemble.save(run, description, voters, model);
+    run.writeJson("ensemble/calibration.json", calibrationTables);
+    run.writeJson("ensemble/threshold.json", threshold);
+    run.writeJson("ensemble/metrics.json", Map.of("validation", val, "test", tst));
+
+    Map<String, Object> row = new HashMap<>();
+    row.put("run_id", run.id());
+    row.put("candidate", "ensemble");
+    row.put("params", params(combine, calibration, voters));
+    row.put("threshold", threshold.threshold());
+    for (String m : Leaderboard.SPLIT_METRICS) {
+      row.put("validation_" + m, val.get(m));
+      row.put("test_" + m, tst.get(m));
+    }
+    row.put("created_at", Timestamp.from(Instant.now()));
+    warehouse.append(spark.createDataFrame(List.of(Leaderboard.row(row)),
+        TrainJob.LEADERBOARD_SCHEMA), Tables.LEADERBOARD);
+    List<String> names = voters.stream().map(Ensemble.Voter::name).toList();
+    LOG.info("select: run {} voters {} by {}, {} + {} calibration; validation auc {}, threshold {}",
+        run.id(), names, metric, combine, calibration, val.get("auc_roc"), threshold);
+    return String.format("select: run %s, voters %s (by %s), %s, %s calibration, validation AUC"
+            + " %.4f, threshold %.4f (%s: precision %.3f, recall %.3f)", run.id(), names, metric,
+        combine, calibration, ((Number) val.get("auc_roc")).doubleValue(), threshold.threshold(),
+        threshold.rule(), threshold.precision(), threshold.recall());
+  }
+
+  /**
+   * Greedy: best first; a candidate whose validation probabilities correlate above
+   * {@code maxCorrelation} with a voter already chosen is skipped.
+   */
+  static List<Ensemble.Voter> chooseVoters(List<Ensemble.Voter> ranked,
+      Map<String, PipelineModel> models, Dataset<Row> validation, int topN,
+      double maxCorrelation) {
+    if (maxCorrelation >= 1.0 || ranked.size() <= 1) {
+      return List.copyOf(ranked.subList(0, Math.min(topN, ranked.size())));
+    }
+    List<EnsembleModel.Voter> all = ranked.stream()
+        .map(v -> new EnsembleModel.Voter(v.name(), 1.0, models.get(v.name()))).toList();
+    Dataset<Row> probs = EnsembleModel.softVote(all, "mean").transform(validation);
+    List<Column> cols = new ArrayList<>();
+    for (Ensemble.Voter v : ranked) {
+      cols.add(col(EnsembleModel.VOTER_PROBABILITIES).getItem(v.name()).as(v.name()));
+    }
+    Dataset<Row> wide = probs.select(cols.toArray(new Column[0]))
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    List<Ensemble.Voter> chosen = new ArrayList<>();
+    for (Ensemble.Voter candidate : ranked) {
+      if (chosen.size() == topN) {
+        break;
+      }
+      boolean diverse = true;
+      for (Ensemble.Voter v : chosen) {
+        double r = wide.stat().corr(candidate.name(), v.name());
+        if (r > maxCorrelation) {
+          LOG.info("select: skipping {}: correlation {} with voter {} is above {}",
+              candidate.name(), r, v.name(), maxCorrelation);
+          diverse = false;
+          break;
+        }
+      }
+      if (diverse) {
+        chosen.add(candidate);
+      }
+    }
+    wide.unpersist();
+    return chosen;
+  }
+
+  /**
+   * The stacking meta-learner's training rows: the voters' out-of-fold probabilities on the
+   * training split, joined by customer id; never the final models' in-sample predictions.
+   */
+  public static Dataset<Row> stackingRows(SparkSession spark, ModelRun run,
+      List<Ensemble.Voter> voters, String idColumn) {
+    Dataset<Row> out = null;
+    for (int i = 0; i < voters.size(); i++) {
+      String dir = run.path("candidates/" + voters.get(i).name() + "/" + TrainJob.OOF);
+      Dataset<Row> oof = spark.read().format("delta").load(dir)
+          .select(col(idColumn), col("label"), col("probability").as("__oof_" + i));
+      out = out == null ? oof : out.join(oof.drop("label"), idColumn);
+    }
+    List<String> probs = new ArrayList<>();
+    for (int i = 0; i < voters.size(); i++) {
+      probs.add("__oof_" + i);
+    }
+    return EnsembleModel.metaFeatures(out, probs);
+  }
+
+  private static LogisticRegressionModel fitMeta(SparkSession spark, ModelRun run,
+      List<Ensemble.Voter> voters, String idColumn, double regParam) {
+    return new LogisticRegression().setFeaturesCol(EnsembleModel.META_FEATURES)
+        .setLabelCol("label").setRegParam(regParam).setMaxIter(100)
+        .fit(stackingRows(spark, run, voters, idColumn));
+  }
+
+  private static String params(String combine, String calibration, List<Ensemble.Voter> voters) {
+    Map<String, Object> p = new LinkedHashMap<>();
+    p.put("combine", combine);
+    p.put("calibration", calibration);
+    p.put("voters", voters.stream().map(Ensemble.Voter::name).toList());
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(p);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static double voterMetric(List<Ensemble.Voter> ranked, String name) {
+    return ranked.stream().filter(v -> v.name().equals(name)).findFirst().orElseThrow().metric();
   }
 
   private static List<String> candidates(ModelRun run) {
     Map<String, Object> manifest = RunData.manifest(run);
-    return ModelRun.JSON.convertValue(manifest.get("candidates"), new TypeReference<>() {});
+    List<String> names = ModelRun.JSON.convertValue(manifest.get("candidates"),
+        new TypeReference<>() {});
+    return names.stream().filter(n -> run.exists("candidates/" + n + "/metrics.json")).toList();
   }
 
   private static double metricOf(ModelRun run, String candidate, String metric) {
@@ -103,6 +264,7 @@ public final class SelectJob implements Job {
     String split = metric.substring(0, metric.indexOf('_'));
     @SuppressWarnings("unchecked")
     Map<String, Object> bySplit = (Map<String, Object>) m.get(split);
-    return ((Number) bySplit.get(metric.substring(split.length() + 1))).doubleValue();
+    Object value = bySplit == null ? null : bySplit.get(metric.substring(split.length() + 1));
+    return value == null ? Double.NEGATIVE_INFINITY : ((Number) value).doubleValue();
   }
 }
