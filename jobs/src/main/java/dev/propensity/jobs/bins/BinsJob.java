@@ -81,7 +81,7 @@ public final class BinsJob implements Job {
    * Fixed cut points, highest first, each the lowest score of its group (High &gt;= 0.7): the
    * edge is the next double below the cut, since a score equal to an edge goes to the lower bin.
    */
-  private static BinColumns fixedBins(JobConfig config) {
+  static BinColumns fixedBins(JobConfig config) {
     List<Double> cuts = config.numbers("propensity.bins.fixed.cuts");
     List<String> labels = config.strings("propensity.bins.fixed.labels");
     if (cuts.isEmpty() || labels.size() != cuts.size() + 1) {

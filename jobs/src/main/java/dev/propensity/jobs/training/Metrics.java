@@ -168,8 +168,8 @@ public final class Metrics {
    *     = positives and negatives scored at least {@code p}
    */
   private static Dataset<Row> curve(Dataset<Row> in) {
-    // one partition on purpose (a constant key also keeps Spark from warning about it)
-    WindowSpec fromTop = Window.partitionBy(lit(0)).orderBy(col("p").desc())
+    // one partition on purpose: conf/log4j2.properties quiets Spark's warning about it
+    WindowSpec fromTop = Window.orderBy(col("p").desc())
         .rowsBetween(Window.unboundedPreceding(), Window.currentRow());
     return in.groupBy("p").agg(
             sum(when(col("y").equalTo(1), 1L).otherwise(0L)).as("pos"),
