@@ -1,11 +1,13 @@
 package dev.propensity.jobs.explain;
 
 import dev.propensity.common.PropensityException;
+import dev.propensity.common.explain.Contributions;
 import dev.propensity.common.explain.Link;
 import dev.propensity.common.explain.LinearShap;
 import dev.propensity.common.explain.TreeEnsemble;
 import dev.propensity.common.explain.TreeShap;
 import java.io.Serializable;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.Transformer;
@@ -142,7 +144,7 @@ final class ModelShap implements Serializable {
   double[] explain(Vector v, double[] x, double[] phi, TreeShap workspace, boolean probability,
       double weight, double[] features) {
     dense(v, x);
-    java.util.Arrays.fill(phi, 0.0);
+    Arrays.fill(phi, 0.0);
     double expected;
     double out;
     if (trees != null) {
@@ -158,7 +160,7 @@ final class ModelShap implements Serializable {
       expected = link.toProbabilitySpace(phi, expected, out);
       out = link.probability(out);
     }
-    dev.propensity.common.explain.Contributions.fold(phi, slotToFeature, weight, features);
+    Contributions.fold(phi, slotToFeature, weight, features);
     return new double[] {expected, out};
   }
 
@@ -168,7 +170,7 @@ final class ModelShap implements Serializable {
           + " the model %d", name, featuresCol, v.size(), x.length));
     }
     if (v instanceof SparseVector sv) {
-      java.util.Arrays.fill(x, 0.0);
+      Arrays.fill(x, 0.0);
       int[] idx = sv.indices();
       double[] val = sv.values();
       for (int i = 0; i < idx.length; i++) {
