@@ -138,6 +138,7 @@ public final class Warehouse {
       df.write().format("delta").mode("overwrite").partitionBy(column).save(path(table));
     } else {
       df.write().format("delta").mode("overwrite").option("replaceWhere", predicate)
+          .option("mergeSchema", "true")
           .save(path(table));
     }
     LOG.info("Replaced {} where {} ({})", table, predicate, path(table));
@@ -163,6 +164,7 @@ public final class Warehouse {
       df.write().format("delta").mode("overwrite").partitionBy(partitionBy).save(path(table));
     } else {
       df.write().format("delta").mode("overwrite").option("replaceWhere", predicate)
+          .option("mergeSchema", "true")
           .save(path(table));
     }
     LOG.info("Replaced {} where {} ({})", table, predicate, path(table));
@@ -183,6 +185,7 @@ public final class Warehouse {
       df.write().format("delta").mode("overwrite").partitionBy(column).save(path(table));
     } else {
       df.write().format("delta").mode("overwrite").option("replaceWhere", predicate)
+          .option("mergeSchema", "true")
           .save(path(table));
     }
     LOG.info("Replaced {} where {} ({})", table, predicate, path(table));
@@ -221,6 +224,7 @@ public final class Warehouse {
         .collect(Collectors.joining(" AND "));
     var merge = DeltaTable.forPath(spark, path(table)).as("t")
         .merge(updates.as("s"), condition)
+        .withSchemaEvolution()
         .whenMatched().updateAll()
         .whenNotMatched().insertAll();
     if (missing.deleteRows()) {
