@@ -44,6 +44,8 @@ public final class MonitoringFixture {
   public static JobConfig base(Path warehouse) {
     return JobConfig.defaults().with("warehouse=\"" + warehouse + "\"",
         "generate.customers=" + CUSTOMERS, "train.cv.num-folds=2",
+        // one fast candidate: the monitoring tests need a run, not a model search
+        "train.candidates=[logistic]",
         "train.logistic.reg-param=[0.01]", "train.logistic.elastic-net-param=[0.0]");
   }
 

@@ -93,13 +93,8 @@ public final class ScoreJob implements Job {
     known.keySet().forEach(c -> kept.add(col(c).as(CATEGORY + c)));
     Dataset<Row> withFeatures = ensemble.score(input.rows().select(schema.inputColumns()
         .stream().map(c -> col(c)).toArray(Column[]::new)));
-    if (ReasonCodes.topK(config) > 0) {
-      // explains propensity_raw, the voters' vote before calibration (see README "Reason codes")
-      withFeatures = ReasonCodes.add(withFeatures, ensemble, config);
-    } else {
-      withFeatures = withFeatures.withColumn(ReasonCodes.COLUMN,
-          lit(null).cast(ReasonCodes.type()));
-    }
+    // reason codes explain propensity_raw, the voters' vote before calibration (README)
+    withFeatures = ReasonCodes.add(withFeatures, ensemble, config);
     kept.add(col(ReasonCodes.COLUMN));
     Dataset<Row> scored = withFeatures
         .select(kept.toArray(new Column[0]))
