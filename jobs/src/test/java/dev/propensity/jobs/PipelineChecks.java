@@ -105,7 +105,7 @@ final class PipelineChecks {
     assertThat(wh.read(Tables.CUSTOMER_SEGMENTS).count()).isEqualTo(customers);
     // every model feature and the score, once
     assertThat(wh.read(Tables.DRIFT_REPORT).where(col("run_id").equalTo(latest)).count())
-        .isEqualTo(config.strings("propensity.schema.numeric").size()
-            + config.strings("propensity.schema.categorical").size() + 1);
+        .isEqualTo(dev.propensity.common.schema.FeatureSchema.fromConfig(config).features().size()
+            + 1);
   }
 }
