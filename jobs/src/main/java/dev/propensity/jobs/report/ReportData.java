@@ -1,10 +1,6 @@
 package dev.propensity.jobs.report;
 
-import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.floor;
-import static org.apache.spark.sql.functions.least;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 
@@ -13,6 +9,7 @@ import dev.propensity.common.run.ModelRun;
 import dev.propensity.common.schema.FeatureSchema;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.RunData;
+import dev.propensity.jobs.selection.Calibration;
 import dev.propensity.jobs.selection.Ensemble;
 import dev.propensity.jobs.training.CandidatePipeline;
 import dev.propensity.jobs.training.Splits;
@@ -55,11 +52,10 @@ final class ReportData {
       out.add(curve(v.name(), scored, col("voter_probabilities").getItem(v.name()), points));
     }
     out.add(curve("ensemble", scored, col("propensity"), points));
-    Column bucket = least(floor(col("propensity").multiply(10)), lit(9));
-    for (Row r : scored.groupBy(bucket.as("b"))
-        .agg(avg("propensity"), avg(CandidatePipeline.LABEL), count(lit(1)))
-        .orderBy("b").collectAsList()) {
-      calibrationOut.add(new CalibrationBucket(r.getDouble(1), r.getDouble(2), r.getLong(3)));
+    for (Map<String, Object> b : Calibration.table(scored, "propensity",
+        CandidatePipeline.LABEL)) {
+      calibrationOut.add(new CalibrationBucket(((Number) b.get("mean_predicted")).doubleValue(),
+          ((Number) b.get("observed_rate")).doubleValue(), ((Number) b.get("rows")).longValue()));
     }
     scored.unpersist();
     return out;
