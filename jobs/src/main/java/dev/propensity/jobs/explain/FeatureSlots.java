@@ -6,11 +6,14 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.attribute.Attribute;
 import org.apache.spark.ml.attribute.AttributeGroup;
 import org.apache.spark.ml.feature.ChiSqSelectorModel;
+import org.apache.spark.ml.feature.SQLTransformer;
 import org.apache.spark.ml.feature.StandardScalerModel;
 import org.apache.spark.ml.feature.UnivariateFeatureSelectorModel;
 import org.apache.spark.ml.feature.VarianceThresholdSelectorModel;
@@ -207,6 +210,9 @@ public record FeatureSlots(String featuresCol, List<String> sources, List<String
 
   /** @return {inputs, outputs} of a stage with inputCol(s)/featuresCol and outputCol(s) */
   private static String[][] inputOutput(Transformer stage) {
+    if (stage instanceof SQLTransformer sql) {
+      return castsOf(sql.getStatement());
+    }
     String[] in = strings(stage, "inputCols");
     String[] out = strings(stage, "outputCols");
     if (in.length == 0) {
@@ -220,6 +226,21 @@ public record FeatureSlots(String featuresCol, List<String> sources, List<String
       out = o != null ? new String[] {o} : new String[0];
     }
     return new String[][] {in, out};
+  }
+
+  /** The column casts CandidatePipeline writes as SQL: {@code CAST(`in` AS T) AS `out`}. */
+  private static final Pattern CAST =
+      Pattern.compile("CAST\\(`([^`]+)` AS \\w+\\) AS `([^`]+)`", Pattern.CASE_INSENSITIVE);
+
+  private static String[][] castsOf(String statement) {
+    List<String> in = new ArrayList<>();
+    List<String> out = new ArrayList<>();
+    Matcher m = CAST.matcher(statement);
+    while (m.find()) {
+      in.add(m.group(1));
+      out.add(m.group(2));
+    }
+    return new String[][] {in.toArray(new String[0]), out.toArray(new String[0])};
   }
 
   private static String[] strings(Transformer stage, String param) {

@@ -96,7 +96,7 @@ class ExplainerTest extends SparkTestBase {
     }
     int slots = gbt.numFeatures();
     assertThat(slots).isEqualTo(3 + 5 + 4); // numeric, region + unknown, segment + unknown
-    for (Row row : features.select("gbt__assembled").collectAsList()) {
+    for (Row row : features.select(CandidatePipeline.featuresCol("gbt")).collectAsList()) {
       double[] x = ((Vector) row.get(0)).toArray();
       double[] phi = new double[slots];
       e.ensemble().shap(x, phi, e.ensemble().newWorkspace());

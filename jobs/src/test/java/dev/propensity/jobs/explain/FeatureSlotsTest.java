@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.propensity.jobs.training.CandidatePipeline;
 import dev.propensity.common.SparkTestBase;
 import java.util.Arrays;
 import java.util.List;
@@ -41,7 +42,7 @@ class FeatureSlotsTest extends SparkTestBase {
     PipelineModel lr = ExplainData.model("lr");
     Dataset<Row> t = featureStages(lr, ExplainData.rows());
     FeatureSlots slots = FeatureSlots.of(lr, t.schema(), ExplainData.SCHEMA.features());
-    assertThat(slots.featuresCol()).isEqualTo("lr__scaled");
+    assertThat(slots.featuresCol()).isEqualTo(CandidatePipeline.featuresCol("lr"));
     assertThat(slots.sources()).containsExactly("recency", "spend", "visits",
         "region", "region", "region", "region", "region",
         "segment", "segment", "segment", "segment");
@@ -55,7 +56,7 @@ class FeatureSlotsTest extends SparkTestBase {
     Dataset<Row> t = featureStages(lr, ExplainData.rows());
     FeatureSlots slots = FeatureSlots.of(lr, t.schema(), ExplainData.SCHEMA.features());
     // the model reads the scaled vector: its training mean is what linear SHAP centres on
-    Vector mean = (Vector) t.select(Summarizer.mean(col("lr__scaled"))).first().get(0);
+    Vector mean = (Vector) t.select(Summarizer.mean(col(CandidatePipeline.featuresCol("lr")))).first().get(0);
     for (int j = 0; j < slots.size(); j++) {
       assertThat(slots.means()[j]).as("slot " + j).isCloseTo(mean.apply(j), within(1e-9));
       assertThat(slots.stds()[j]).isIn(0.0, 1.0);
@@ -106,7 +107,7 @@ class FeatureSlotsTest extends SparkTestBase {
     PipelineModel model = new Pipeline().setStages(new PipelineStage[] {
         new DecisionTreeClassifier().setFeaturesCol("v").setLabelCol("__label")
     }).fit(featureStages(ExplainData.model("dt"), ExplainData.rows())
-        .withColumnRenamed("dt__assembled", "v"));
+        .withColumnRenamed(CandidatePipeline.featuresCol("dt"), "v"));
     assertThatThrownBy(() -> FeatureSlots.of(model, ExplainData.rows().schema(),
         ExplainData.SCHEMA.features()))
         .hasMessageContaining("Cannot map the model input of pipeline")
