@@ -76,11 +76,13 @@ public final class ScoreJob implements Job {
     FeatureInput input = FeatureInput.forScoring(warehouse, schema,
         config.string("propensity.score.snapshot"));
     // every check runs before any table is touched
+    long phase = System.nanoTime();
     long rows = schema.forTable(warehouse.path(schema.table()))
         .validate(input.rows(), FeatureSchema.Mode.SCORING);
     String snapshot = input.snapshot()
         .orElse(LocalDate.now(ZoneOffset.UTC).toString());
     Map<String, Set<String>> known = UnseenCategories.known(ensemble, schema.categorical());
+    double validateSeconds = seconds(phase);
 
     Column propensity = col("propensity");
     List<Column> kept = new ArrayList<>(List.of(
@@ -99,13 +101,20 @@ public final class ScoreJob implements Job {
         .persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> output = scored.select(OUTPUT.stream().map(c -> col(c)).toArray(Column[]::new));
 
+    phase = System.nanoTime();
     warehouse.overwritePartition(output, Tables.CUSTOMER_SCORES, "snapshot_date", snapshot);
+    double scoreSeconds = seconds(phase);
+    phase = System.nanoTime();
     warehouse.merge(output.withColumn("is_stale", lit(false)), Tables.CUSTOMER_PROPENSITY,
         List.of("customer_id"),
         "delete".equals(missing) ? WhenMissing.delete()
             : WhenMissing.set(Map.of("is_stale", "true")));
+    double mergeSeconds = seconds(phase);
     Map<String, UnseenCategories.Count> unseen = UnseenCategories.count(scored, known, CATEGORY);
-    LOG.info("score: {} customers of snapshot {} scored with run {}", rows, snapshot, run.id());
+    LOG.info("score: {} customers of snapshot {} scored with run {} (validate {} s, score and"
+        + " write customer_scores {} s, merge customer_propensity {} s)", rows, snapshot,
+        run.id(), Math.round(validateSeconds), Math.round(scoreSeconds),
+        Math.round(mergeSeconds));
     metrics.gauge("propensity_rows_scored", "Customers scored", rows, "run_id", run.id(),
         "snapshot_date", snapshot);
     unseen.forEach((c, n) -> {
@@ -142,5 +151,9 @@ public final class ScoreJob implements Job {
     scored.unpersist();
     metrics.push(config, 0);
     return summary;
+  }
+
+  private static double seconds(long start) {
+    return (System.nanoTime() - start) / 1e9;
   }
 }
