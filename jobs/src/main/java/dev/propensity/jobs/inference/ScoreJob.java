@@ -21,7 +21,6 @@ import dev.propensity.jobs.monitoring.DriftCheck;
 import dev.propensity.jobs.selection.Ensemble;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -31,7 +30,6 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,9 +56,6 @@ public final class ScoreJob implements Job {
   public static final List<String> OUTPUT = List.of("customer_id", "propensity", "bin",
       "group_label", "voter_probabilities", "run_id", "snapshot_date", "scored_at");
 
-  /** Prefix of the categorical columns kept next to the output to count unseen values. */
-  private static final String CATEGORY = "__cat_";
-
   @Override
   public String run(SparkSession spark, JobConfig config) {
     JobMetrics metrics = JobMetrics.start(name());
@@ -82,35 +77,37 @@ public final class ScoreJob implements Job {
     String snapshot = input.snapshot()
         .orElse(LocalDate.now(ZoneOffset.UTC).toString());
     Map<String, Set<String>> known = UnseenCategories.known(ensemble, schema.categorical());
+    // reads the categorical columns only; before any write, so the counts are logged anyway
+    Map<String, UnseenCategories.Count> unseen = UnseenCategories.count(input.rows(), known, "");
     double validateSeconds = seconds(phase);
 
     Column propensity = col("propensity");
-    List<Column> kept = new ArrayList<>(List.of(
-        col(schema.idColumn()).cast("string").as("customer_id"),
-        propensity,
-        bins.bin(propensity).as("bin"),
-        col("voter_probabilities")));
-    known.keySet().forEach(c -> kept.add(col(c).as(CATEGORY + c)));
-    Dataset<Row> scored = ensemble.score(input.rows().select(schema.inputColumns().stream()
+    Dataset<Row> output = ensemble.score(input.rows().select(schema.inputColumns().stream()
             .map(c -> col(c)).toArray(Column[]::new)))
-        .select(kept.toArray(new Column[0]))
+        .select(
+            col(schema.idColumn()).cast("string").as("customer_id"),
+            propensity,
+            bins.bin(propensity).as("bin"),
+            col("voter_probabilities"))
         .withColumn("group_label", bins.label(col("bin")))
         .withColumn("run_id", lit(run.id()))
         .withColumn("snapshot_date", to_date(lit(snapshot)))
         .withColumn("scored_at", current_timestamp())
-        .persist(StorageLevel.MEMORY_AND_DISK());
-    Dataset<Row> output = scored.select(OUTPUT.stream().map(c -> col(c)).toArray(Column[]::new));
+        .select(OUTPUT.stream().map(c -> col(c)).toArray(Column[]::new));
 
     phase = System.nanoTime();
     warehouse.overwritePartition(output, Tables.CUSTOMER_SCORES, "snapshot_date", snapshot);
     double scoreSeconds = seconds(phase);
+    // the lookup gets exactly the rows just written: read back from Delta rather than scored
+    // again or cached, which also spares MERGE from materializing its source
+    Dataset<Row> written = warehouse.read(Tables.CUSTOMER_SCORES)
+        .where(col("snapshot_date").equalTo(to_date(lit(snapshot))));
     phase = System.nanoTime();
-    warehouse.merge(output.withColumn("is_stale", lit(false)), Tables.CUSTOMER_PROPENSITY,
+    warehouse.merge(written.withColumn("is_stale", lit(false)), Tables.CUSTOMER_PROPENSITY,
         List.of("customer_id"),
         "delete".equals(missing) ? WhenMissing.delete()
             : WhenMissing.set(Map.of("is_stale", "true")));
     double mergeSeconds = seconds(phase);
-    Map<String, UnseenCategories.Count> unseen = UnseenCategories.count(scored, known, CATEGORY);
     LOG.info("score: {} customers of snapshot {} scored with run {} (validate {} s, score and"
         + " write customer_scores {} s, merge customer_propensity {} s)", rows, snapshot,
         run.id(), Math.round(validateSeconds), Math.round(scoreSeconds),
@@ -137,18 +134,16 @@ public final class ScoreJob implements Job {
 
     if (drift.isPresent()) {
       DriftCheck.Result result = DriftCheck.run(warehouse, drift.get(), schema, run, snapshot,
-          input.rows(), Optional.of(scored.select(propensity)));
+          input.rows(), Optional.of(written.select(propensity)));
       result.addTo(metrics);
       summary += "\n" + result.summary();
       try {
         DriftCheck.enforce(drift.get(), result);
       } catch (PropensityException e) {
-        scored.unpersist();
         metrics.push(config, e.exitCode());
         throw e;
       }
     }
-    scored.unpersist();
     metrics.push(config, 0);
     return summary;
   }
