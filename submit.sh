@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run a propensity job.
 #   ./submit.sh demo                         generate data and run the whole pipeline locally
-#   ./submit.sh JOB [-c FILE] [key=value...] run one job (generate features train select bins score pipeline)
+#   ./submit.sh JOB [-c FILE] [key=value...] run one job (generate features train select bins score segments drift performance pipeline)
 #   ./submit.sh sql "STATEMENTS" [--csv]     Spark SQL over the warehouse tables
 #   ./submit.sh report [RUN]                 (re)build runs/RUN/report.html (default: latest)
 #   ./submit.sh build                        build the jars (also done on first use)

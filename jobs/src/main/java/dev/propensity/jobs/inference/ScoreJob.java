@@ -22,7 +22,6 @@ import dev.propensity.jobs.monitoring.DriftCheck;
 import dev.propensity.jobs.selection.Ensemble;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -32,7 +31,6 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,9 +58,6 @@ public final class ScoreJob implements Job {
       "group_label", "voter_probabilities", "reason_codes", "run_id", "snapshot_date",
       "scored_at");
 
-  /** Prefix of the categorical columns kept next to the output to count unseen values. */
-  private static final String CATEGORY = "__cat_";
-
   @Override
   public String run(SparkSession spark, JobConfig config) {
     JobMetrics metrics = JobMetrics.start(name());
@@ -78,40 +73,51 @@ public final class ScoreJob implements Job {
     FeatureInput input = FeatureInput.forScoring(warehouse, schema,
         config.string("propensity.score.snapshot"));
     // every check runs before any table is touched
+    long phase = System.nanoTime();
     long rows = schema.forTable(warehouse.path(schema.table()))
         .validate(input.rows(), FeatureSchema.Mode.SCORING);
     String snapshot = input.snapshot()
         .orElse(LocalDate.now(ZoneOffset.UTC).toString());
     Map<String, Set<String>> known = UnseenCategories.known(ensemble, schema.categorical());
+    // reads the categorical columns only; before any write, so the counts are logged anyway
+    Map<String, UnseenCategories.Count> unseen = UnseenCategories.count(input.rows(), known, "");
+    double validateSeconds = seconds(phase);
 
     Column propensity = col("propensity");
-    List<Column> kept = new ArrayList<>(List.of(
-        col(schema.idColumn()).cast("string").as("customer_id"),
-        propensity,
-        bins.bin(propensity).as("bin"),
-        col("voter_probabilities")));
-    known.keySet().forEach(c -> kept.add(col(c).as(CATEGORY + c)));
     Dataset<Row> withFeatures = ensemble.score(input.rows().select(schema.inputColumns()
         .stream().map(c -> col(c)).toArray(Column[]::new)));
     // reason codes explain propensity_raw, the voters' vote before calibration (README)
     withFeatures = ReasonCodes.add(withFeatures, ensemble, config);
-    kept.add(col(ReasonCodes.COLUMN));
-    Dataset<Row> scored = withFeatures
-        .select(kept.toArray(new Column[0]))
+    Dataset<Row> output = withFeatures
+        .select(
+            col(schema.idColumn()).cast("string").as("customer_id"),
+            propensity,
+            bins.bin(propensity).as("bin"),
+            col("voter_probabilities"),
+            col(ReasonCodes.COLUMN))
         .withColumn("group_label", bins.label(col("bin")))
         .withColumn("run_id", lit(run.id()))
         .withColumn("snapshot_date", to_date(lit(snapshot)))
         .withColumn("scored_at", current_timestamp())
-        .persist(StorageLevel.MEMORY_AND_DISK());
-    Dataset<Row> output = scored.select(OUTPUT.stream().map(c -> col(c)).toArray(Column[]::new));
+        .select(OUTPUT.stream().map(c -> col(c)).toArray(Column[]::new));
 
+    phase = System.nanoTime();
     warehouse.overwritePartition(output, Tables.CUSTOMER_SCORES, "snapshot_date", snapshot);
-    warehouse.merge(output.withColumn("is_stale", lit(false)), Tables.CUSTOMER_PROPENSITY,
+    double scoreSeconds = seconds(phase);
+    // the lookup gets exactly the rows just written: read back from Delta rather than scored
+    // again or cached, which also spares MERGE from materializing its source
+    Dataset<Row> written = warehouse.read(Tables.CUSTOMER_SCORES)
+        .where(col("snapshot_date").equalTo(to_date(lit(snapshot))));
+    phase = System.nanoTime();
+    warehouse.merge(written.withColumn("is_stale", lit(false)), Tables.CUSTOMER_PROPENSITY,
         List.of("customer_id"),
         "delete".equals(missing) ? WhenMissing.delete()
             : WhenMissing.set(Map.of("is_stale", "true")));
-    Map<String, UnseenCategories.Count> unseen = UnseenCategories.count(scored, known, CATEGORY);
-    LOG.info("score: {} customers of snapshot {} scored with run {}", rows, snapshot, run.id());
+    double mergeSeconds = seconds(phase);
+    LOG.info("score: {} customers of snapshot {} scored with run {} (validate {} s, score and"
+        + " write customer_scores {} s, merge customer_propensity {} s)", rows, snapshot,
+        run.id(), Math.round(validateSeconds), Math.round(scoreSeconds),
+        Math.round(mergeSeconds));
     metrics.gauge("propensity_rows_scored", "Customers scored", rows, "run_id", run.id(),
         "snapshot_date", snapshot);
     unseen.forEach((c, n) -> {
@@ -134,19 +140,21 @@ public final class ScoreJob implements Job {
 
     if (drift.isPresent()) {
       DriftCheck.Result result = DriftCheck.run(warehouse, drift.get(), schema, run, snapshot,
-          input.rows(), Optional.of(scored.select(propensity)));
+          input.rows(), Optional.of(written.select(propensity)));
       result.addTo(metrics);
       summary += "\n" + result.summary();
       try {
         DriftCheck.enforce(drift.get(), result);
       } catch (PropensityException e) {
-        scored.unpersist();
         metrics.push(config, e.exitCode());
         throw e;
       }
     }
-    scored.unpersist();
     metrics.push(config, 0);
     return summary;
+  }
+
+  private static double seconds(long start) {
+    return (System.nanoTime() - start) / 1e9;
   }
 }
