@@ -63,6 +63,7 @@ public final class TrainJob implements Job {
   @Override
   public String run(SparkSession spark, JobConfig config) {
     long runStart = System.nanoTime();
+    long cpuStart = cpuNanos();
     TrainSettings settings = TrainSettings.fromConfig(config);
     Warehouse warehouse = Warehouse.of(spark, config);
     FeatureSchema configured = FeatureSchema.fromConfig(config);
@@ -122,24 +123,29 @@ public final class TrainJob implements Job {
       manifest.describeData(counts, foldCounts(train), features, selection, wNeg, wPos, weights);
       manifest.warnings(warnings);
       manifest.write("running");
-      try {
+      try (FoldData folds = new FoldData(train, features.schema(), selection,
+          settings.folds())) {
         List<Row> leaderboard = new ArrayList<>();
         List<String> summary = new ArrayList<>();
         for (int i = 0; i < candidates.size(); i++) {
           Candidate c = candidates.get(i);
           CandidateRun cr = new CandidateRun(c, run, schema, settings);
-          Row row = cr.fit(CandidatePipeline.preprocessing(c.name(), features.schema(),
+          Row row = cr.fit(folds, CandidatePipeline.preprocessing(c.name(), features.schema(),
                   c.scaling(), selection), train, data, i + 1, candidates.size(), runStart);
           leaderboard.add(row);
           manifest.candidate(c.name(), cr.summary());
           summary.add(cr.summaryLine());
+          if (candidates.subList(i + 1, candidates.size()).stream()
+              .noneMatch(o -> o.scaling() == c.scaling())) {
+            folds.release(c.scaling());
+          }
         }
         warehouse.append(spark.createDataFrame(leaderboard, Leaderboard.SCHEMA),
             Tables.LEADERBOARD);
         manifest.write("trained");
-        return String.format("train: run %s, %d candidate(s) in %d s -> %s%n%s", run.id(),
-            candidates.size(), Math.round((System.nanoTime() - runStart) / 1e9), run.path(),
-            String.join("\n", summary));
+        return String.format("train: run %s, %d candidate(s) in %d s (%d s CPU) -> %s%n%s",
+            run.id(), candidates.size(), Math.round((System.nanoTime() - runStart) / 1e9),
+            Math.round((cpuNanos() - cpuStart) / 1e9), run.path(), String.join("\n", summary));
       } catch (RuntimeException e) {
         manifest.failed(e);
         throw e;
@@ -238,17 +244,18 @@ public final class TrainJob implements Job {
       this.settings = settings;
     }
 
-    Row fit(org.apache.spark.ml.Pipeline preprocessing, Dataset<Row> train, Dataset<Row> data,
-        int index, int total, long runStart) {
+    Row fit(FoldData folds, org.apache.spark.ml.Pipeline preprocessing, Dataset<Row> train,
+        Dataset<Row> data, int index, int total, long runStart) {
       String name = candidate.name();
       long start = System.nanoTime();
+      long cpuStart = cpuNanos();
       LOG.info("train: candidate {} of {}: {} ({} grid points x {} folds)", index, total, name,
           candidate.grid().length, settings.folds());
       CrossValidation.Settings cvs = new CrossValidation.Settings(settings.folds(),
           settings.parallelism(), settings.budgetSeconds(), settings.metric(), schema.idColumn(),
           index, total, runStart);
       String dir = "candidates/" + name + "/";
-      CrossValidation.Result cv = CrossValidation.run(candidate, preprocessing, train, cvs,
+      CrossValidation.Result cv = CrossValidation.run(candidate, folds, preprocessing, train, cvs,
           oof -> oof.write().format("delta").mode("overwrite").save(run.path(dir + OOF)));
       try {
         cv.model().write().overwrite().save(Ensemble.modelPath(run, name));
@@ -267,11 +274,14 @@ public final class TrainJob implements Job {
           CandidatePipeline.positiveProbability(name), CandidatePipeline.LABEL,
           OptionalDouble.of(threshold));
       double seconds = (System.nanoTime() - start) / 1e9;
+      double cpuSeconds = (cpuNanos() - cpuStart) / 1e9;
 
       CrossValidation.GridResult best = cv.bestResult();
       run.writeJson(dir + "params.json", cv.params());
-      run.writeJson(dir + "metrics.json", metricsJson(cv, valMetrics, testMetrics, threshold,
-          seconds));
+      Map<String, Object> metricsJson = metricsJson(cv, valMetrics, testMetrics, threshold,
+          seconds);
+      metricsJson.put("cpu_seconds", cpuSeconds);
+      run.writeJson(dir + "metrics.json", metricsJson);
 
       Map<String, Object> row = new LinkedHashMap<>();
       row.put("run_id", run.id());
@@ -302,9 +312,11 @@ public final class TrainJob implements Job {
               + " points%s, %d s)", name, settings.metric(), best.mean(), best.std(),
           (Double) valMetrics.get("auc_roc"), cv.evaluated().size(), cv.gridPoints(),
           cv.budgetExhausted() ? ", time budget hit" : "", Math.round(seconds));
-      LOG.info("train: candidate {} of {}: {} best {} cv {} {} validation auc {} in {} s", index,
-          total, name, cv.params(), settings.metric(), String.format("%.4f", best.mean()),
-          String.format("%.4f", (Double) valMetrics.get("auc_roc")), Math.round(seconds));
+      LOG.info("train: candidate {} of {}: {} best {} cv {} {} validation auc {} in {} s"
+              + " ({} s CPU)", index, total, name, cv.params(), settings.metric(),
+          String.format("%.4f", best.mean()),
+          String.format("%.4f", (Double) valMetrics.get("auc_roc")), Math.round(seconds),
+          Math.round(cpuSeconds));
       return Leaderboard.row(row);
     }
 
@@ -348,6 +360,13 @@ public final class TrainJob implements Job {
     String summaryLine() {
       return line;
     }
+  }
+
+  /** @return this JVM's CPU time so far (all threads), or 0 where the JVM does not say */
+  static long cpuNanos() {
+    var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    return os instanceof com.sun.management.OperatingSystemMXBean sun
+        ? Math.max(0, sun.getProcessCpuTime()) : 0;
   }
 
   static String json(Object value) {
