@@ -29,8 +29,10 @@ public final class DemoJob extends PipelineJob {
     System.out.println();
     System.out.println("=== propensity demo ===");
     System.out.println(steps);
-    System.out.printf("%nThis demo ran %d customers, candidates %s, %d-fold CV over a small grid;"
-            + " a real run uses conf/local.conf or your own -c FILE.%n",
+    System.out.printf("%nThis demo ran %d customers, candidates %s, %d-fold stratified CV with"
+            + " one grid point each (a fast subset); a real run uses the defaults (logistic,"
+            + " random-forest, gbt with grids), conf/local.conf (all eight families) or your own"
+            + " -c FILE.%n",
         config.longValue("propensity.generate.customers"),
         config.strings("propensity.train.candidates"),
         config.integer("propensity.train.cv.num-folds"));

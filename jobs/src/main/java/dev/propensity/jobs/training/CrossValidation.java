@@ -31,9 +31,9 @@ import org.slf4j.LoggerFactory;
  * per-fold metrics (for the spread), nor the out-of-fold predictions (for stacking), nor a time
  * budget.
  *
- * <p>Per fold, the preprocessing is fitted on the other folds only and its output cached; each
- * grid point then fits the classifier on k - 1 folds and scores the held-out one (folds in
- * parallel, {@code cv.parallelism} at a time). Before each grid point after the first, the time
+ * <p>The folds come preprocessed from {@link FoldData} (fitted without the held-out fold, shared
+ * by candidates of the same scaling); each grid point fits the classifier on k - 1 folds and
+ * scores the held-out one (folds in parallel, {@code cv.parallelism} at a time). Before each grid point after the first, the time
  * budget is checked; a grid cut short says so in the result. Only the fold models of the best grid
  * point so far are kept (to write its out-of-fold predictions), never all sub-models.
  */
@@ -74,31 +74,14 @@ final class CrossValidation {
    * @param oofSink receives the out-of-fold predictions of the best grid point (id, fold, label,
    *     probability) while the folds are still cached, e.g. to write them
    */
-  static Result run(Candidate candidate, Pipeline preprocessing, Dataset<Row> train, Settings s,
-      Consumer<Dataset<Row>> oofSink) {
+  static Result run(Candidate candidate, FoldData foldData, Pipeline preprocessing,
+      Dataset<Row> train, Settings s, Consumer<Dataset<Row>> oofSink) {
     long start = System.nanoTime();
     String name = candidate.name();
-    String features = CandidatePipeline.featuresCol(name);
-    List<String> keep = new ArrayList<>(List.of(s.idColumn(), CandidatePipeline.LABEL,
-        CandidatePipeline.FOLD, CandidatePipeline.GBT_VALIDATION));
-    if (Arrays.asList(train.columns()).contains(CandidatePipeline.WEIGHT)) {
-      keep.add(CandidatePipeline.WEIGHT);
-    }
-    keep.add(features);
-    Column[] kept = keep.stream().map(c -> col(c)).toArray(Column[]::new);
-
-    List<Dataset<Row>> folds = new ArrayList<>();
-    int[] sizes = new int[s.folds()];
-    ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(s.parallelism(),
-        s.folds())));
+    FoldData.Folds folds = foldData.get(candidate.scaling());
+    int k = foldData.folds();
+    ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(s.parallelism(), k)));
     try {
-      for (int f = 0; f < s.folds(); f++) {
-        PipelineModel prep = preprocessing.fit(train.where(col(CandidatePipeline.FOLD).notEqual(f)));
-        Dataset<Row> d = prep.transform(train).select(kept)
-            .persist(StorageLevel.MEMORY_AND_DISK());
-        folds.add(d);
-        sizes[f] = d.select(features).first().<Vector>getAs(0).size();
-      }
       int m = candidate.grid().length;
       List<GridResult> evaluated = new ArrayList<>();
       PipelineModel[] bestModels = null;
@@ -114,14 +97,14 @@ final class CrossValidation {
           break;
         }
         long pointStart = System.nanoTime();
-        PipelineModel[] models = new PipelineModel[s.folds()];
-        double[] metrics = new double[s.folds()];
+        PipelineModel[] models = new PipelineModel[k];
+        double[] metrics = new double[k];
         List<Future<?>> running = new ArrayList<>();
-        for (int f = 0; f < s.folds(); f++) {
+        for (int f = 0; f < k; f++) {
           int fold = f;
-          ParamMap point = candidate.resolve(j, sizes[f]);
+          ParamMap point = candidate.resolve(j, folds.sizes()[f]);
           running.add(pool.submit(() -> {
-            Dataset<Row> d = folds.get(fold);
+            Dataset<Row> d = folds.forCandidate(fold, name);
             Column inFold = col(CandidatePipeline.FOLD).equalTo(fold);
             PipelineModel model = candidate.head().fit(d.where(functions.not(inFold)), point);
             metrics[fold] = Metrics.cvMetric(model.transform(d.where(inFold)),
@@ -150,9 +133,9 @@ final class CrossValidation {
       double cvSeconds = seconds(start);
 
       long refitStart = System.nanoTime();
+      String features = CandidatePipeline.featuresCol(name);
       PipelineModel prep = preprocessing.fit(train);
-      Dataset<Row> all = prep.transform(train).select(kept)
-          .persist(StorageLevel.MEMORY_AND_DISK());
+      Dataset<Row> all = prep.transform(train).persist(StorageLevel.MEMORY_AND_DISK());
       int size = all.select(features).first().<Vector>getAs(0).size();
       ParamMap point = candidate.resolve(evaluated.get(best).index(), size);
       PipelineModel head = candidate.head().fit(all, point);
@@ -166,15 +149,14 @@ final class CrossValidation {
           cvSeconds, seconds(refitStart));
     } finally {
       pool.shutdownNow();
-      folds.forEach(Dataset::unpersist);
     }
   }
 
-  private static Dataset<Row> outOfFold(List<Dataset<Row>> folds, PipelineModel[] models,
+  private static Dataset<Row> outOfFold(FoldData.Folds folds, PipelineModel[] models,
       String name, String idColumn) {
     Dataset<Row> out = null;
-    for (int f = 0; f < folds.size(); f++) {
-      Dataset<Row> scored = models[f].transform(folds.get(f)
+    for (int f = 0; f < models.length; f++) {
+      Dataset<Row> scored = models[f].transform(folds.forCandidate(f, name)
               .where(col(CandidatePipeline.FOLD).equalTo(f)))
           .select(col(idColumn), col(CandidatePipeline.FOLD).as("fold"),
               col(CandidatePipeline.LABEL).as("label"),

@@ -7,9 +7,7 @@ import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.typesafe.config.ConfigFactory;
 import dev.propensity.common.Errors;
-import dev.propensity.common.Version;
 import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.run.ModelRun;
 import dev.propensity.common.run.ModelRuns;
@@ -63,6 +61,7 @@ public final class TrainJob implements Job {
   @Override
   public String run(SparkSession spark, JobConfig config) {
     long runStart = System.nanoTime();
+    long cpuStart = cpuNanos();
     TrainSettings settings = TrainSettings.fromConfig(config);
     Warehouse warehouse = Warehouse.of(spark, config);
     FeatureSchema configured = FeatureSchema.fromConfig(config);
@@ -122,24 +121,29 @@ public final class TrainJob implements Job {
       manifest.describeData(counts, foldCounts(train), features, selection, wNeg, wPos, weights);
       manifest.warnings(warnings);
       manifest.write("running");
-      try {
+      try (FoldData folds = new FoldData(train, features.schema(), selection,
+          settings.folds())) {
         List<Row> leaderboard = new ArrayList<>();
         List<String> summary = new ArrayList<>();
         for (int i = 0; i < candidates.size(); i++) {
           Candidate c = candidates.get(i);
           CandidateRun cr = new CandidateRun(c, run, schema, settings);
-          Row row = cr.fit(CandidatePipeline.preprocessing(c.name(), features.schema(),
+          Row row = cr.fit(folds, CandidatePipeline.preprocessing(c.name(), features.schema(),
                   c.scaling(), selection), train, data, i + 1, candidates.size(), runStart);
           leaderboard.add(row);
           manifest.candidate(c.name(), cr.summary());
           summary.add(cr.summaryLine());
+          if (candidates.subList(i + 1, candidates.size()).stream()
+              .noneMatch(o -> o.scaling() == c.scaling())) {
+            folds.release(c.scaling());
+          }
         }
         warehouse.append(spark.createDataFrame(leaderboard, Leaderboard.SCHEMA),
             Tables.LEADERBOARD);
         manifest.write("trained");
-        return String.format("train: run %s, %d candidate(s) in %d s -> %s%n%s", run.id(),
-            candidates.size(), Math.round((System.nanoTime() - runStart) / 1e9), run.path(),
-            String.join("\n", summary));
+        return String.format("train: run %s, %d candidate(s) in %d s (%d s CPU) -> %s%n%s",
+            run.id(), candidates.size(), Math.round((System.nanoTime() - runStart) / 1e9),
+            Math.round((cpuNanos() - cpuStart) / 1e9), run.path(), String.join("\n", summary));
       } catch (RuntimeException e) {
         manifest.failed(e);
         throw e;
@@ -238,17 +242,18 @@ public final class TrainJob implements Job {
       this.settings = settings;
     }
 
-    Row fit(org.apache.spark.ml.Pipeline preprocessing, Dataset<Row> train, Dataset<Row> data,
-        int index, int total, long runStart) {
+    Row fit(FoldData folds, org.apache.spark.ml.Pipeline preprocessing, Dataset<Row> train,
+        Dataset<Row> data, int index, int total, long runStart) {
       String name = candidate.name();
       long start = System.nanoTime();
+      long cpuStart = cpuNanos();
       LOG.info("train: candidate {} of {}: {} ({} grid points x {} folds)", index, total, name,
           candidate.grid().length, settings.folds());
       CrossValidation.Settings cvs = new CrossValidation.Settings(settings.folds(),
           settings.parallelism(), settings.budgetSeconds(), settings.metric(), schema.idColumn(),
           index, total, runStart);
       String dir = "candidates/" + name + "/";
-      CrossValidation.Result cv = CrossValidation.run(candidate, preprocessing, train, cvs,
+      CrossValidation.Result cv = CrossValidation.run(candidate, folds, preprocessing, train, cvs,
           oof -> oof.write().format("delta").mode("overwrite").save(run.path(dir + OOF)));
       try {
         cv.model().write().overwrite().save(Ensemble.modelPath(run, name));
@@ -267,11 +272,14 @@ public final class TrainJob implements Job {
           CandidatePipeline.positiveProbability(name), CandidatePipeline.LABEL,
           OptionalDouble.of(threshold));
       double seconds = (System.nanoTime() - start) / 1e9;
+      double cpuSeconds = (cpuNanos() - cpuStart) / 1e9;
 
       CrossValidation.GridResult best = cv.bestResult();
       run.writeJson(dir + "params.json", cv.params());
-      run.writeJson(dir + "metrics.json", metricsJson(cv, valMetrics, testMetrics, threshold,
-          seconds));
+      Map<String, Object> metricsJson = metricsJson(cv, valMetrics, testMetrics, threshold,
+          seconds);
+      metricsJson.put("cpu_seconds", cpuSeconds);
+      run.writeJson(dir + "metrics.json", metricsJson);
 
       Map<String, Object> row = new LinkedHashMap<>();
       row.put("run_id", run.id());
@@ -302,9 +310,11 @@ public final class TrainJob implements Job {
               + " points%s, %d s)", name, settings.metric(), best.mean(), best.std(),
           (Double) valMetrics.get("auc_roc"), cv.evaluated().size(), cv.gridPoints(),
           cv.budgetExhausted() ? ", time budget hit" : "", Math.round(seconds));
-      LOG.info("train: candidate {} of {}: {} best {} cv {} {} validation auc {} in {} s", index,
-          total, name, cv.params(), settings.metric(), String.format("%.4f", best.mean()),
-          String.format("%.4f", (Double) valMetrics.get("auc_roc")), Math.round(seconds));
+      LOG.info("train: candidate {} of {}: {} best {} cv {} {} validation auc {} in {} s"
+              + " ({} s CPU)", index, total, name, cv.params(), settings.metric(),
+          String.format("%.4f", best.mean()),
+          String.format("%.4f", (Double) valMetrics.get("auc_roc")), Math.round(seconds),
+          Math.round(cpuSeconds));
       return Leaderboard.row(row);
     }
 
@@ -350,106 +360,19 @@ public final class TrainJob implements Job {
     }
   }
 
+  /** @return this JVM's CPU time so far (all threads), or 0 where the JVM does not say */
+  static long cpuNanos() {
+    var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    return os instanceof com.sun.management.OperatingSystemMXBean sun
+        ? Math.max(0, sun.getProcessCpuTime()) : 0;
+  }
+
   static String json(Object value) {
     try {
       return ModelRun.JSON.writer().without(
           com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(value);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
-    }
-  }
-
-  /** The run's manifest.json, rewritten as the run progresses. */
-  private static final class RunManifest {
-    private final Map<String, Object> m = new LinkedHashMap<>();
-    private final Map<String, Object> results = new LinkedHashMap<>();
-    private final ModelRun run;
-
-    RunManifest(SparkSession spark, JobConfig config, ModelRun run, FeatureInput input,
-        Splits splits, TrainSettings s) {
-      this.run = run;
-      m.put("run_id", run.id());
-      m.put("status", "running");
-      m.put("created_at", Instant.now().toString());
-      Map<String, Object> in = new LinkedHashMap<>();
-      in.put("table", input.table());
-      in.put("path", Warehouse.of(spark, config).path(input.table()));
-      in.put("version", input.version());
-      in.put("snapshot", input.snapshot().orElse(""));
-      m.put("input", in);
-      Map<String, Object> sp = new LinkedHashMap<>();
-      sp.put("train", splits.train());
-      sp.put("validation", splits.validation());
-      sp.put("test", splits.test());
-      sp.put("seed", splits.seed());
-      sp.put("method", "stratified by label: seed-fixed hash order within each class");
-      m.put("splits", sp);
-      Map<String, Object> cv = new LinkedHashMap<>();
-      cv.put("folds", s.folds());
-      cv.put("metric", s.metric());
-      cv.put("stratified", true);
-      cv.put("parallelism", s.parallelism());
-      cv.put("time_budget_seconds", s.budgetSeconds());
-      m.put("cv", cv);
-      m.put("seed", s.seed());
-      m.put("candidates", config.strings("propensity.train.candidates"));
-      m.put("candidate_results", results);
-      m.put("warnings", List.of());
-      m.put("spark_version", spark.version());
-      m.put("delta_version", io.delta.tables.DeltaTable.class.getPackage()
-          .getImplementationVersion());
-      m.put("java_version", System.getProperty("java.version"));
-      m.put("propensity_version", Version.get());
-      m.put("settings_file", "settings.conf");
-      m.put("settings", ConfigFactory.parseString(config.renderRedacted()).root().unwrapped());
-    }
-
-    @SuppressWarnings("unchecked")
-    void describeData(Map<String, long[]> counts, List<Map<String, Object>> folds,
-        FeatureChecks.Result features, FeatureSelection selection, double wNeg, double wPos,
-        boolean weights) {
-      Map<String, Object> c = new LinkedHashMap<>();
-      counts.forEach((split, n) -> c.put(split, Map.of("rows", n[0] + n[1], "positives", n[1],
-          "positive_rate", n[1] / (double) (n[0] + n[1]))));
-      ((Map<String, Object>) m.get("splits")).put("counts", c);
-      ((Map<String, Object>) m.get("cv")).put("fold_counts", folds);
-      Map<String, Object> f = new LinkedHashMap<>();
-      f.put("numeric", features.schema().numeric());
-      f.put("categorical", features.schema().categorical());
-      f.put("dropped", features.dropped());
-      f.put("selection", selection);
-      m.put("features", f);
-      Map<String, Object> w = new LinkedHashMap<>();
-      w.put("instance_weights", weights);
-      w.put("negative", wNeg);
-      w.put("positive", wPos);
-      m.put("class_weights", w);
-    }
-
-    void warnings(List<String> warnings) {
-      m.put("warnings", List.copyOf(warnings));
-    }
-
-    void candidate(String name, Map<String, Object> result) {
-      results.put(name, result);
-      write("running");
-    }
-
-    void write(String status) {
-      m.put("status", status);
-      if (!"running".equals(status)) {
-        m.put("finished_at", Instant.now().toString());
-      }
-      run.writeJson("manifest.json", m);
-    }
-
-    void failed(RuntimeException e) {
-      m.put("error", String.valueOf(e.getMessage()));
-      try {
-        write("failed");
-      } catch (RuntimeException suppressed) {
-        e.addSuppressed(suppressed);
-      }
     }
   }
 }

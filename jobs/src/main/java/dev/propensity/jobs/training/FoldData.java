@@ -1,0 +1,106 @@
+package dev.propensity.jobs.training;
+
+import static org.apache.spark.sql.functions.col;
+
+import dev.propensity.common.schema.FeatureSchema;
+import dev.propensity.jobs.training.CandidatePipeline.FeatureSelection;
+import dev.propensity.jobs.training.CandidatePipeline.Scaling;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
+
+/**
+ * The preprocessed cross-validation folds, shared by the candidates that need the same scaling:
+ * for fold f the preprocessing (imputation, encoding, selection, scaling) is fitted on the other
+ * folds only, applied to all training rows and cached. Fitted once per scaling kind rather than
+ * once per candidate; the caller releases a kind after its last candidate.
+ */
+final class FoldData implements AutoCloseable {
+
+  /**
+   * @param data per fold: the training rows with the label, fold, weight and hold-out columns and
+   *     {@code featuresCol}, preprocessed as fitted without that fold
+   * @param sizes per fold: the length of the feature vector
+   */
+  record Folds(List<Dataset<Row>> data, int[] sizes, String featuresCol) {
+
+    /** @return fold f's rows with the features column renamed for a candidate's head */
+    Dataset<Row> forCandidate(int fold, String candidate) {
+      return data.get(fold).withColumnRenamed(featuresCol,
+          CandidatePipeline.featuresCol(candidate));
+    }
+  }
+
+  private final Dataset<Row> train;
+  private final FeatureSchema schema;
+  private final FeatureSelection selection;
+  private final int folds;
+  private final Column[] kept;
+  private final Map<Scaling, Folds> cached = new EnumMap<>(Scaling.class);
+
+  /**
+   * @param train training rows with {@link CandidatePipeline#LABEL}, {@link CandidatePipeline#FOLD}
+   *     and {@link CandidatePipeline#GBT_VALIDATION}, and {@link CandidatePipeline#WEIGHT} if used
+   */
+  FoldData(Dataset<Row> train, FeatureSchema schema, FeatureSelection selection, int folds) {
+    this.train = train;
+    this.schema = schema;
+    this.selection = selection;
+    this.folds = folds;
+    List<String> keep = new ArrayList<>(List.of(schema.idColumn(), CandidatePipeline.LABEL,
+        CandidatePipeline.FOLD, CandidatePipeline.GBT_VALIDATION));
+    if (Arrays.asList(train.columns()).contains(CandidatePipeline.WEIGHT)) {
+      keep.add(CandidatePipeline.WEIGHT);
+    }
+    this.kept = keep.stream().map(c -> col(c)).toArray(Column[]::new);
+  }
+
+  int folds() {
+    return folds;
+  }
+
+  /** @return the folds preprocessed for {@code scaling}, fitting them on first use */
+  synchronized Folds get(Scaling scaling) {
+    return cached.computeIfAbsent(scaling, this::build);
+  }
+
+  /** Drops the cached folds of one scaling kind. */
+  synchronized void release(Scaling scaling) {
+    Folds f = cached.remove(scaling);
+    if (f != null) {
+      f.data().forEach(Dataset::unpersist);
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    List.copyOf(cached.keySet()).forEach(this::release);
+  }
+
+  private Folds build(Scaling scaling) {
+    String prefix = "__cv_" + scaling.name().toLowerCase(Locale.ROOT);
+    String features = CandidatePipeline.featuresCol(prefix);
+    List<Dataset<Row>> data = new ArrayList<>();
+    int[] sizes = new int[folds];
+    for (int f = 0; f < folds; f++) {
+      PipelineModel prep = CandidatePipeline.preprocessing(prefix, schema, scaling, selection)
+          .fit(train.where(col(CandidatePipeline.FOLD).notEqual(f)));
+      Column[] columns = Arrays.copyOf(kept, kept.length + 1);
+      columns[kept.length] = col(features);
+      Dataset<Row> d = prep.transform(train).select(columns)
+          .persist(StorageLevel.MEMORY_AND_DISK());
+      data.add(d);
+      sizes[f] = d.select(features).first().<Vector>getAs(0).size();
+    }
+    return new Folds(data, sizes, features);
+  }
+}
