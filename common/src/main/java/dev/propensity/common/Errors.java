@@ -112,6 +112,19 @@ public final class Errors {
             table, column, actual, expected, configKey, configKey));
   }
 
+  /** The features table has other columns than a run would write (families switched). */
+  public static PropensityException featureColumnsChanged(String table, Collection<String> gone,
+      Collection<String> added) {
+    return new PropensityException(
+        String.format(
+            "Cannot write features to %s: its columns differ from this run's (in the table only:"
+                + " %s; new in this run: %s), because propensity.features.families (or the"
+                + " feature catalogue) changed since it was written. Remove the table (the next"
+                + " run rebuilds its snapshots) or switch the families back.",
+            table, gone.isEmpty() ? "none" : String.join(", ", gone),
+            added.isEmpty() ? "none" : String.join(", ", added)));
+  }
+
   /** Rows that {@code propensity.features.on-bad-rows = fail} refuses. */
   public static PropensityException badInputRows(String table, String column, long rows,
       String problem) {

@@ -9,12 +9,14 @@ import static org.apache.spark.sql.functions.count_distinct;
 import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.lower;
+import static org.apache.spark.sql.functions.map;
 import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.not;
 import static org.apache.spark.sql.functions.regexp_replace;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.trim;
+import static org.apache.spark.sql.functions.try_element_at;
 import static org.apache.spark.sql.functions.when;
 
 import dev.propensity.common.Errors;
@@ -70,6 +72,13 @@ final class Cleaning {
     this.minAge = config.number("propensity.features.cleaning.min-age");
     this.maxAge = config.number("propensity.features.cleaning.max-age");
     this.aliases = config.section("propensity.features.cleaning.category-aliases");
+  }
+
+  /** Frees the cached duplicate map. */
+  void release() {
+    if (survivors != null) {
+      survivors.unpersist();
+    }
   }
 
   /** @return each rule's description and the rows it touched, in order */
@@ -195,8 +204,13 @@ final class Cleaning {
   Column category(Column raw) {
     Column n = regexp_replace(lower(trim(raw)), "\\s+", " ");
     Column out = n;
-    for (Map.Entry<String, String> e : aliases.entrySet()) {
-      out = when(n.equalTo(e.getKey()), lit(e.getValue())).otherwise(out);
+    if (!aliases.isEmpty()) {
+      List<Column> pairs = new ArrayList<>();
+      aliases.forEach((from, to) -> {
+        pairs.add(lit(from));
+        pairs.add(lit(to));
+      });
+      out = coalesce(try_element_at(map(pairs.toArray(new Column[0])), n), n);
     }
     return when(missing(raw), lit("unknown")).otherwise(out);
   }

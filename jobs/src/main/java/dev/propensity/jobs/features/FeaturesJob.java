@@ -11,7 +11,6 @@ import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.when;
 
 import dev.propensity.common.Errors;
-import dev.propensity.common.PropensityException;
 import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.schema.FeatureCatalog;
 import dev.propensity.common.schema.FeatureFamily;
@@ -64,6 +63,32 @@ public final class FeaturesJob implements Job {
   public String run(SparkSession spark, JobConfig config) {
     long start = System.nanoTime();
     Warehouse warehouse = Warehouse.of(spark, config);
+    Built built = build(warehouse, config, start);
+    try {
+      warehouse.overwritePartitions(built.table(), Tables.FEATURES, "snapshot_date",
+          built.snapshots());
+    } finally {
+      built.cleaning().release();
+    }
+    LOG.info("features: written ({} s)", elapsed(start));
+    String summary = summary(warehouse, built, (System.nanoTime() - start) / 1e9);
+    summary.lines().forEach(l -> LOG.info("{}", l));
+    return summary;
+  }
+
+  /**
+   * What a run builds before it writes: the table (a plan, not yet computed) and what the
+   * summary reports.
+   */
+  record Built(Dataset<Row> table, List<String> snapshots, List<String> labelled,
+      LocalDate lastOrder, Set<FeatureFamily> families, List<FeatureSpec> features,
+      Cleaning cleaning) {}
+
+  /**
+   * Reads and checks the inputs, runs the counting passes (cleaning rules, bad rows, first and
+   * last order) and plans the features table; nothing is written.
+   */
+  static Built build(Warehouse warehouse, JobConfig config, long start) {
     int horizon = config.integer("propensity.features.label-horizon-days");
     if (horizon < 1) {
       throw Errors.invalidConfig("propensity.features.label-horizon-days", horizon,
@@ -99,6 +124,9 @@ public final class FeaturesJob implements Job {
     LocalDate firstOrder = date(orders.extras().get(0), ordersIn);
     LocalDate lastOrder = date(orders.extras().get(1), ordersIn);
     checkSnapshots(snapshots, firstOrder, ordersIn);
+    snapshots.stream().filter(d -> LocalDate.parse(d).isAfter(lastOrder.plusDays(1)))
+        .forEach(d -> LOG.warn("features: snapshot {} is after the last order date {} in {}:"
+            + " its recent windows see no orders", d, lastOrder, ordersIn.location()));
     List<String> labelled = snapshots.stream()
         .filter(s -> !LocalDate.parse(s).plusDays(horizon).isAfter(lastOrder.plusDays(1)))
         .toList();
@@ -152,13 +180,7 @@ public final class FeaturesJob implements Job {
         org.apache.spark.sql.functions.coalesce(col("converted"), lit(0)))
         .cast("int").as("label"));
     Dataset<Row> table = joined.select(out.toArray(new Column[0]));
-
-    warehouse.overwritePartitions(table, Tables.FEATURES, "snapshot_date", snapshots);
-    LOG.info("features: written ({} s)", elapsed(start));
-    String summary = summary(warehouse, snapshots, labelled, lastOrder, families, features,
-        cleaning, (System.nanoTime() - start) / 1e9);
-    summary.lines().forEach(l -> LOG.info("{}", l));
-    return summary;
+    return new Built(table, snapshots, labelled, lastOrder, families, features, cleaning);
   }
 
   private static long elapsed(long start) {
@@ -182,23 +204,17 @@ public final class FeaturesJob implements Job {
       gone.removeAll(now);
       Set<String> added = new TreeSet<>(now);
       added.removeAll(existing);
-      throw new PropensityException(String.format("Cannot write features to %s: its columns"
-              + " differ from this run's (in the table only: %s; new in this run: %s), because"
-              + " propensity.features.families (or the feature catalogue) changed since it was"
-              + " written. Remove the table (the next run rebuilds its snapshots) or switch the"
-              + " families back.", warehouse.path(Tables.FEATURES),
-          gone.isEmpty() ? "none" : String.join(", ", gone),
-          added.isEmpty() ? "none" : String.join(", ", added)));
+      throw Errors.featureColumnsChanged(warehouse.path(Tables.FEATURES), gone, added);
     }
   }
 
-  private static String summary(Warehouse warehouse, List<String> snapshots,
-      List<String> labelled, LocalDate lastOrder, Set<FeatureFamily> families,
-      List<FeatureSpec> features, Cleaning cleaning, double seconds) {
+  private static String summary(Warehouse warehouse, Built b, double seconds) {
+    List<String> snapshots = b.snapshots();
+    List<String> labelled = b.labelled();
     StringBuilder sb = new StringBuilder(String.format(
         "features: %d snapshot(s), %d features (families %s) -> %s in %.0f s%n",
-        snapshots.size(), features.size(),
-        String.join(", ", families.stream().map(FeatureFamily::configName).toList()),
+        snapshots.size(), b.features().size(),
+        String.join(", ", b.families().stream().map(FeatureFamily::configName).toList()),
         warehouse.path(Tables.FEATURES), seconds));
     for (Row r : warehouse.read(Tables.FEATURES)
         .where(col("snapshot_date").cast("string").isin(snapshots.toArray()))
@@ -208,11 +224,11 @@ public final class FeaturesJob implements Job {
       String s = r.getString(0);
       sb.append(String.format("  snapshot %s: %,d customers, %s%n", s, r.getLong(1),
           labelled.contains(s) ? String.format("label rate %.2f%%", 100 * r.getDouble(2))
-              : "label null (the label window ends after the last order date, " + lastOrder
-                  + ")"));
+              : "label null (the label window ends after the last order date, "
+                  + b.lastOrder() + ")"));
     }
     sb.append("  cleaning (rows touched):");
-    cleaning.counts().forEach((rule, n) -> sb.append(String.format("%n    %-88s %,d", rule, n)));
+    b.cleaning().counts().forEach((rule, n) -> sb.append(String.format("%n    %-88s %,d", rule, n)));
     return sb.toString();
   }
 

@@ -11,14 +11,14 @@ import static org.apache.spark.sql.functions.datediff;
 import static org.apache.spark.sql.functions.exp;
 import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.floor;
-import static org.apache.spark.sql.functions.greatest;
 import static org.apache.spark.sql.functions.initcap;
 import static org.apache.spark.sql.functions.least;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.make_interval;
 import static org.apache.spark.sql.functions.round;
 import static org.apache.spark.sql.functions.sequence;
+import static org.apache.spark.sql.functions.timestamp_seconds;
 import static org.apache.spark.sql.functions.trunc;
+import static org.apache.spark.sql.functions.unix_date;
 import static org.apache.spark.sql.functions.upper;
 import static org.apache.spark.sql.functions.when;
 
@@ -127,8 +127,8 @@ final class EventTables {
     Column j = col("j");
     Column count = least(lit(20), floor(col("sessions_rate")
         .multiply(rnd.uniform("sessions", id, k).multiply(2)))).cast("int");
-    Column start = col("period_start").cast("timestamp").plus(seconds(floor(
-        rnd.uniform("session-time", id, k, j).multiply(DAYS_PER_PERIOD * 86400)).cast("int")));
+    Column start = at(col("period_start"), floor(
+        rnd.uniform("session-time", id, k, j).multiply(DAYS_PER_PERIOD * 86400)));
     Column appShare = when(col("channel").equalTo("app"), 0.65).otherwise(0.2);
     Column cartAdds = floor(rnd.uniform("cart", id, k, j).multiply(col("p_month").multiply(20)))
         .cast("int");
@@ -155,24 +155,24 @@ final class EventTables {
   Dataset<Row> emails(Dataset<Row> latent) {
     Column id = col("n");
     Column w = col("w");
-    Column sentAt = date_sub(asOf, w.multiply(14).cast("int")).cast("timestamp")
-        .plus(make_interval(lit(0), lit(0), lit(0), lit(0), lit(10), lit(0), lit(0)));
-    Column lapsed = col("churn_date").isNotNull().and(col("churn_date").lt(sentAt.cast("date")));
-    Column opened = rnd.uniform("open", id, w)
+    Column sentDay = date_sub(asOf, w.multiply(14).cast("int"));
+    Column sent = unix_date(sentDay).cast("long").multiply(86400).plus(10 * 3600);
+    Column lapsed = col("churn_date").isNotNull().and(col("churn_date").lt(sentDay));
+    Column opens = rnd.uniform("open", id, w)
         .lt(col("open_prob").multiply(when(lapsed, 0.3).otherwise(1.0)));
     Column openDelay = floor(rnd.uniform("open-delay", id, w).multiply(48 * 3600)).cast("int");
-    Column clicked = opened.and(rnd.uniform("click", id, w).lt(col("click_prob")));
-    Column openedAt = sentAt.plus(seconds(openDelay));
+    Column clicks = opens.and(rnd.uniform("click", id, w).lt(col("click_prob")));
+    Column opened = sent.plus(openDelay);
     return latent
         .withColumn("w", explode(sequence(lit(0), lit(EVENT_MONTHS * 30 / 14))))
-        .where(sentAt.cast("date").geq(col("signup_date")))
+        .where(sentDay.geq(col("signup_date")))
         .select(
             concat_ws("-", lit("E"), col("n"), w).as("email_id"),
             col("customer_id"),
             concat_ws("-", lit("campaign"), w).as("campaign_id"),
-            sentAt.as("sent_at"),
-            when(opened, openedAt).as("opened_at"),
-            when(clicked, openedAt.plus(seconds(lit(300)))).as("clicked_at"));
+            timestamp_seconds(sent).as("sent_at"),
+            when(opens, timestamp_seconds(opened)).as("opened_at"),
+            when(clicks, timestamp_seconds(opened.plus(300))).as("clicked_at"));
   }
 
   /** Follows of the brand on three platforms, more likely for engaged customers. */
@@ -182,22 +182,22 @@ final class EventTables {
     Column likely = sigmoid(col("z_eng").multiply(1.2).minus(1.0))
         .multiply(when(p.equalTo(0), 0.6).when(p.equalTo(1), 0.45).otherwise(0.3));
     Column days = datediff(asOf, col("signup_date"));
-    Column followedAt = col("signup_date").cast("timestamp").plus(seconds(floor(
-        rnd.uniform("follow-time", id, p).multiply(days).multiply(86400)).cast("int")));
+    Column followed = unix_date(col("signup_date")).cast("long").multiply(86400).plus(floor(
+        rnd.uniform("follow-time", id, p).multiply(days).multiply(86400)));
     Column leaves = rnd.uniform("unfollow", id, p)
         .lt(when(col("churn_date").isNotNull(), 0.4).otherwise(0.12));
-    Column unfollowedAt = col("followed_at").plus(seconds(floor(rnd.uniform("unfollow-time", id, p)
-        .multiply(datediff(asOf, col("followed_at"))).multiply(86400)).cast("int")));
+    Column unfollowed = col("followed").plus(floor(rnd.uniform("unfollow-time", id, p)
+        .multiply(unix_date(asOf).cast("long").multiply(86400).minus(col("followed")))));
     return latent
         .withColumn("platform_no", explode(sequence(lit(0), lit(2))))
         .where(rnd.uniform("follow", id, p).lt(likely))
-        .withColumn("followed_at", followedAt)
+        .withColumn("followed", followed)
         .select(
             col("customer_id"),
             pick(p.cast("double").divide(3), new String[] {"instagram", "facebook", "tiktok"},
                 new double[] {0.3, 0.6}).as("platform"),
-            col("followed_at"),
-            when(leaves, unfollowedAt).as("unfollowed_at"));
+            timestamp_seconds(col("followed")).as("followed_at"),
+            when(leaves, timestamp_seconds(unfollowed)).as("unfollowed_at"));
   }
 
   /** Support contacts: rare, and complaints cluster in the two months before a churn. */
@@ -213,9 +213,8 @@ final class EventTables {
         .select(
             concat_ws("-", lit("T"), col("n"), k).as("contact_id"),
             col("customer_id"),
-            col("period_start").cast("timestamp").plus(seconds(floor(
-                rnd.uniform("support-time", id, k).multiply(DAYS_PER_PERIOD * 86400)).cast("int")))
-                .as("contacted_at"),
+            at(col("period_start"), floor(rnd.uniform("support-time", id, k)
+                .multiply(DAYS_PER_PERIOD * 86400))).as("contacted_at"),
             pick(rnd.uniform("support-channel", id, k), new String[] {"phone", "chat", "email"},
                 new double[] {0.4, 0.8}).as("channel"),
             when(reason.lt(when(nearChurn, 0.6).otherwise(0.15)), "complaint")
@@ -244,8 +243,12 @@ final class EventTables {
         col("dup_id")).otherwise(col("customer_id")).as("customer_id");
   }
 
-  private static Column seconds(Column s) {
-    return make_interval(lit(0), lit(0), lit(0), lit(0), lit(0), lit(0), s);
+  /**
+   * The instant {@code seconds} after 00:00 UTC of {@code day}: plain arithmetic on epoch
+   * seconds, no per-row time-zone conversion.
+   */
+  private static Column at(Column day, Column seconds) {
+    return timestamp_seconds(unix_date(day).cast("long").multiply(86400).plus(seconds));
   }
 
   /** Picks values[i] where u falls below cumulative[i]; the last value takes the rest. */
