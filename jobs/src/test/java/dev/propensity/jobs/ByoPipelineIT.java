@@ -30,7 +30,8 @@ class ByoPipelineIT extends SparkTestBase {
     Path wh = tempWarehouse("byo");
     String csv = new File("src/test/resources/byo/accounts.csv").getAbsolutePath();
     JobConfig config = ConfigLoader.load(new File("../conf/byo-example.conf"),
-        List.of("warehouse=" + wh, "schema.table=\"" + csv + "\""), Map.of());
+        List.of("warehouse=" + wh, "schema.table=\"" + csv + "\"", "bins.reference=out-of-fold"),
+        Map.of());
     assertThat(config.strings("propensity.pipeline.steps"))
         .containsExactly("train", "select", "bins", "score");
 
@@ -50,6 +51,15 @@ class ByoPipelineIT extends SparkTestBase {
         .containsExactlyInAnyOrder("logistic", "ensemble");
     assertThat(warehouse.read(Tables.BIN_STATS).where(col("run_id").equalTo(run.id())).count())
         .isBetween(2L, 5L);
+    // bins.reference = out-of-fold: the edges and statistics come from every training row
+    @SuppressWarnings("unchecked")
+    Map<String, Map<String, Object>> counts = (Map<String, Map<String, Object>>)
+        ((Map<String, Object>) RunData.manifest(run).get("splits")).get("counts");
+    long trainRows = ((Number) counts.get("train").get("rows")).longValue();
+    assertThat(trainRows).isBetween(100L, 180L);
+    assertThat(warehouse.read(Tables.BIN_STATS).where(col("run_id").equalTo(run.id()))
+        .agg(org.apache.spark.sql.functions.sum("customers")).first().getLong(0))
+        .isEqualTo(trainRows);
     Dataset<Row> lookup = warehouse.read(Tables.CUSTOMER_PROPENSITY);
     Dataset<Row> accounts = spark().read().option("header", "true").option("delimiter", ";")
         .csv(csv);

@@ -3,6 +3,7 @@ package dev.propensity.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.propensity.common.SparkTestBase;
+import dev.propensity.jobs.cli.Jobs;
 import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.spark.SparkSessions;
 import java.io.IOException;
@@ -78,12 +79,13 @@ class ClusterPipelineIT extends SparkTestBase {
   @Test
   void submitShRunsThePipelineOnAStandaloneClusterWithTablesOnS3() throws Exception {
     String warehouse = "s3a://propensity/cluster-warehouse";
+    // the same small pipeline as PipelineIT, with fewer customers
     List<String> cmd = new ArrayList<>(List.of("bash", "../submit.sh", "pipeline",
-        "--master", masterUrl,
+        "--master", masterUrl));
+    cmd.addAll(PipelineIT.SMALL);
+    cmd.addAll(List.of("generate.customers=1500",
         "warehouse=" + warehouse, "s3.endpoint=\"" + s3.endpoint() + "\"",
-        "s3.path-style-access=true", "generate.customers=1500", "train.cv.num-folds=2",
-        "train.logistic.reg-param=[0.01]", "train.logistic.elastic-net-param=[0.0]",
-        "spark.shuffle-partitions=4",
+        "s3.path-style-access=true", "spark.shuffle-partitions=4",
         "spark.conf.\"spark.executor.memory\"=768m"));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(work.resolve("submit.log").toFile());
@@ -94,7 +96,8 @@ class ClusterPipelineIT extends SparkTestBase {
     assertThat(done).as("pipeline finished in time; log:\n" + tail(log)).isTrue();
     assertThat(submit.exitValue()).as("submit.sh exit code; log:\n" + tail(log)).isZero();
     // executors on the workers did the work, not a local master
-    assertThat(log).contains("step 6 of 6: score");
+    int steps = Jobs.STEPS.size();
+    assertThat(log).contains("step " + steps + " of " + steps + ": drift");
     assertThat(Files.walk(work).anyMatch(p -> p.getFileName().toString().equals("stderr")
         && p.toString().contains("worker-"))).as("executor logs on a worker").isTrue();
 

@@ -46,7 +46,8 @@ public final class MonitoringFixture {
         "generate.customers=" + CUSTOMERS, "train.cv.num-folds=2",
         // one fast candidate: the monitoring tests need a run, not a model search
         "train.candidates=[logistic]",
-        "train.logistic.reg-param=[0.01]", "train.logistic.elastic-net-param=[0.0]");
+        "train.logistic.reg-param=[0.01]", "train.logistic.elastic-net-param=[0.0]",
+        "train.logistic.max-iter=25");
   }
 
   private static void copyTree(Path from, Path to) {

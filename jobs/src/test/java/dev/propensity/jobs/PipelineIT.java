@@ -33,11 +33,16 @@ class PipelineIT extends SparkTestBase {
   private static Path warehouse;
   private static JobConfig config;
 
+  /** A small, quick pipeline: also what the cluster test submits as key=value arguments. */
+  static final List<String> SMALL = List.of("generate.customers=3000",
+      "train.cv.num-folds=2", "train.candidates=[logistic, gbt]",
+      "train.logistic.reg-param=[0.01]", "train.logistic.elastic-net-param=[0.0]",
+      "train.logistic.max-iter=25", "train.gbt.max-depth=[3]", "train.gbt.max-iter=10");
+
   static JobConfig small(String warehouse) {
-    return JobConfig.defaults().with("warehouse=" + warehouse, "generate.customers=3000",
-        "train.cv.num-folds=2", "train.candidates=[logistic, gbt]",
-        "train.logistic.reg-param=[0.01]", "train.logistic.elastic-net-param=[0.0]",
-        "train.gbt.max-depth=[3]", "train.gbt.max-iter=10");
+    List<String> args = new java.util.ArrayList<>(SMALL);
+    args.add("warehouse=" + warehouse);
+    return JobConfig.defaults().with(args.toArray(new String[0]));
   }
 
   @BeforeAll
@@ -94,7 +99,8 @@ class PipelineIT extends SparkTestBase {
     int charts = countOf(html, "data-chart=\"");
     assertThat(Integer.parseInt(m.group(1))).isEqualTo(charts);
     assertThat(Integer.parseInt(m.group(2))).as("decoded chart images").isEqualTo(charts);
-    for (String chart : new String[] {"roc", "precision-recall", "calibration", "lift", "gain"}) {
+    for (String chart : new String[] {"roc", "precision-recall", "calibration", "lift", "gain",
+        "importance-logistic", "importance-gbt"}) {
       assertThat(html).contains("data-chart=\"" + chart + "\"");
     }
     assertThat(r.log()).doesNotContain("Uncaught").doesNotContain(":ERROR:CONSOLE");

@@ -20,7 +20,7 @@ class S3PipelineIT extends SparkTestBase {
   void pipelineRunsWithTheWarehouseOnS3() throws Exception {
     try (S3ProxyServer s3 = S3ProxyServer.start("propensity")) {
       JobConfig config = PipelineIT.small("s3a://propensity/warehouse").with(
-          "generate.customers=1500", "s3.endpoint=\"" + s3.endpoint() + "\"",
+          "generate.customers=1500", "train.candidates=[logistic]", "s3.endpoint=\"" + s3.endpoint() + "\"",
           "s3.path-style-access=true");
       SparkSessions.configureObjectStorage(spark(), config);
       new PipelineJob().run(spark(), config);

@@ -8,6 +8,7 @@ import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.sum;
 
 import dev.propensity.common.Errors;
+import dev.propensity.common.PropensityException;
 import dev.propensity.common.bins.BinEdges;
 import dev.propensity.common.bins.BinStatistics;
 import dev.propensity.common.config.JobConfig;
@@ -21,8 +22,10 @@ import dev.propensity.jobs.RunData;
 import dev.propensity.jobs.monitoring.DriftBaseline;
 import dev.propensity.jobs.report.ReportJob;
 import dev.propensity.jobs.selection.Ensemble;
+import dev.propensity.jobs.selection.EnsembleModel;
 import dev.propensity.jobs.training.CandidatePipeline;
 import dev.propensity.jobs.training.Splits;
+import dev.propensity.jobs.training.TrainJob;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -101,6 +104,33 @@ public final class BinsJob implements Job {
     return new BinColumns(edges, labels);
   }
 
+  /** {@code propensity.bins.reference} for the voters' out-of-fold predictions. */
+  public static final String OUT_OF_FOLD = "out-of-fold";
+
+  /**
+   * The ensemble's scores of the training rows from the voters' out-of-fold probabilities
+   * ({@code candidates/<voter>/oof}): every training row scored by models that never saw it. The
+   * combination and calibration are the ensemble's own; a stacking meta-learner was fitted on
+   * these same rows, so its part is in-sample.
+   */
+  static Dataset<Row> outOfFold(SparkSession spark, ModelRun run, Ensemble ensemble,
+      String idColumn) {
+    Dataset<Row> joined = null;
+    for (Ensemble.Voter v : ensemble.voters()) {
+      String dir = run.path("candidates/" + v.name() + "/" + TrainJob.OOF);
+      if (!run.exists("candidates/" + v.name() + "/" + TrainJob.OOF + "/_delta_log")) {
+        throw new PropensityException("Run " + run.id() + " has no out-of-fold predictions for"
+            + " voter " + v.name() + " (" + dir + "). Set propensity.bins.reference to"
+            + " validation or test, or retrain the run.");
+      }
+      Dataset<Row> oof = spark.read().format("delta").load(dir).select(col(idColumn),
+          col("label").cast("double").as(CandidatePipeline.LABEL),
+          col("probability").as(EnsembleModel.voterColumn(v.name())));
+      joined = joined == null ? oof : joined.join(oof.drop(CandidatePipeline.LABEL), idColumn);
+    }
+    return ensemble.model().fromVoterProbabilities(joined);
+  }
+
   @Override
   public String run(SparkSession spark, JobConfig config) {
     int count = config.integer("propensity.bins.count");
@@ -109,14 +139,17 @@ public final class BinsJob implements Job {
     }
     String method = config.oneOf("propensity.bins.method", List.of("quantile", "fixed"));
     String split = config.oneOf("propensity.bins.reference",
-        List.of(Splits.VALIDATION, Splits.TEST));
+        List.of(Splits.VALIDATION, Splits.TEST, OUT_OF_FOLD));
     Warehouse warehouse = Warehouse.of(spark, config);
     ModelRuns runs = new ModelRuns(warehouse.root(), spark.sparkContext().hadoopConfiguration());
     ModelRun run = runs.openOrNewest(config.string("propensity.bins.run-id"));
     Ensemble ensemble = Ensemble.load(run);
-    Dataset<Row> reference = ensemble.score(
-            RunData.splitRows(warehouse, FeatureSchema.fromConfig(config), run)
-                .where(col("__split").equalTo(split)))
+    FeatureSchema schema = FeatureSchema.fromConfig(config);
+    Dataset<Row> scored = OUT_OF_FOLD.equals(split)
+        ? outOfFold(spark, run, ensemble, schema.idColumn())
+        : ensemble.score(RunData.splitRows(warehouse, schema, run)
+            .where(col("__split").equalTo(split)));
+    Dataset<Row> reference = scored
         .select(col("propensity"), col(CandidatePipeline.LABEL))
         .persist(StorageLevel.MEMORY_AND_DISK());
 

@@ -93,6 +93,15 @@ public final class Importance {
     return r;
   }
 
+  /**
+   * @return true when the pipeline's classifier has its own importance (tree impurity or
+   *     logistic coefficients), so no permutation passes are needed
+   */
+  public static boolean isModelBased(PipelineModel model) {
+    Transformer last = model.stages()[model.stages().length - 1];
+    return treeImportances(last) != null || last instanceof LogisticRegressionModel;
+  }
+
   /** @return a candidate's importance by the method that fits its model */
   public static Result forCandidate(String name, PipelineModel model, FeatureSchema schema,
       Dataset<Row> validation, long seed) {

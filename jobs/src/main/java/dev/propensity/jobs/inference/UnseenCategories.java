@@ -51,11 +51,12 @@ public final class UnseenCategories {
             : new String[] {indexer.getInputCol()};
         String[][] labels = indexer.labelsArray();
         for (int i = 0; i < inputs.length; i++) {
-          if (!categorical.contains(inputs[i])) {
+          String column = original(inputs[i], categorical);
+          if (column == null) {
             continue;
           }
           Set<String> values = new LinkedHashSet<>(Arrays.asList(labels[i]));
-          out.merge(inputs[i], values, (a, b) -> {
+          out.merge(column, values, (a, b) -> {
             a.retainAll(b);
             return a;
           });
@@ -63,6 +64,22 @@ public final class UnseenCategories {
       }
     }
     return out;
+  }
+
+  /**
+   * @return the categorical column an indexer input comes from: the column itself, or the
+   *     string cast {@code <voter>__str_<column>} that CandidatePipeline indexes; else null
+   */
+  private static String original(String input, List<String> categorical) {
+    if (categorical.contains(input)) {
+      return input;
+    }
+    int at = input.indexOf("__str_");
+    if (at > 0) {
+      String column = input.substring(at + "__str_".length());
+      return categorical.contains(column) ? column : null;
+    }
+    return null;
   }
 
   /**

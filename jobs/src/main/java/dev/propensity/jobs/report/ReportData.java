@@ -9,6 +9,7 @@ import dev.propensity.common.run.ModelRun;
 import dev.propensity.common.schema.FeatureSchema;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.RunData;
+import dev.propensity.jobs.explain.Importance;
 import dev.propensity.jobs.selection.Calibration;
 import dev.propensity.jobs.selection.Ensemble;
 import dev.propensity.jobs.training.CandidatePipeline;
@@ -82,15 +83,18 @@ final class ReportData {
   }
 
   /**
-   * @return feature importance per voter from {@code candidates/<name>/importance.json}
-   *     (a feature-to-importance object), for the voters that have one
+   * @return feature importance per voter from {@code candidates/<name>/importance.json} (an
+   *     {@link Importance.Result}: most important first), for the voters that have one
    */
   static Map<String, Map<String, Double>> importance(ModelRun run, List<Ensemble.Voter> voters) {
     Map<String, Map<String, Double>> out = new LinkedHashMap<>();
     for (Ensemble.Voter v : voters) {
-      String file = "candidates/" + v.name() + "/importance.json";
+      String file = "candidates/" + v.name() + "/" + Importance.FILE;
       if (run.exists(file)) {
-        out.put(v.name(), run.readJson(file, new TypeReference<>() {}));
+        Importance.Result r = run.readJson(file, new TypeReference<Importance.Result>() {});
+        Map<String, Double> byFeature = new LinkedHashMap<>();
+        r.features().forEach(f -> byFeature.put(f.feature(), f.importance()));
+        out.put(v.name(), byFeature);
       }
     }
     return out;

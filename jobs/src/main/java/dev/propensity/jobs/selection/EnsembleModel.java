@@ -148,16 +148,40 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
   public Dataset<Row> transform(Dataset<?> dataset) {
     Dataset<Row> out = dataset.toDF();
     List<String> original = Arrays.asList(out.columns());
+    for (Voter v : voters) {
+      out = v.model().transform(out)
+          .withColumn(voterColumn(v.name()), CandidatePipeline.positiveProbability(v.name()));
+      String prefix = v.name() + "__";
+      out = out.drop(Arrays.stream(out.columns()).filter(c -> c.startsWith(prefix))
+          .toArray(String[]::new));
+    }
+    return combine(out, original);
+  }
+
+  /** @return the column {@link #fromVoterProbabilities} reads a voter's probability from */
+  public static String voterColumn(String voter) {
+    return "__p_" + voter;
+  }
+
+  /**
+   * Combines and calibrates probabilities the voters already gave, e.g. their out-of-fold
+   * predictions: {@code df} has one {@link #voterColumn} per voter; the result adds {@link
+   * #VOTER_PROBABILITIES}, {@link #RAW} and {@link #PROPENSITY} to its other columns.
+   */
+  public Dataset<Row> fromVoterProbabilities(Dataset<Row> df) {
+    List<String> original = Arrays.stream(df.columns())
+        .filter(c -> voters.stream().noneMatch(v -> voterColumn(v.name()).equals(c))).toList();
+    return combine(df, original);
+  }
+
+  private Dataset<Row> combine(Dataset<Row> withVoters, List<String> original) {
+    Dataset<Row> out = withVoters;
     List<Column> mapEntries = new ArrayList<>();
     List<String> probs = new ArrayList<>();
     Column weighted = lit(0.0);
     double total = voters.stream().mapToDouble(Voter::weight).sum();
     for (Voter v : voters) {
-      String p = "__p_" + v.name();
-      out = v.model().transform(out).withColumn(p, CandidatePipeline.positiveProbability(v.name()));
-      String prefix = v.name() + "__";
-      out = out.drop(Arrays.stream(out.columns()).filter(c -> c.startsWith(prefix))
-          .toArray(String[]::new));
+      String p = voterColumn(v.name());
       mapEntries.add(lit(v.name()));
       mapEntries.add(col(p));
       probs.add(p);

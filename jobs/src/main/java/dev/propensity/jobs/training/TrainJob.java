@@ -16,6 +16,7 @@ import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.FeatureInput;
 import dev.propensity.jobs.Job;
+import dev.propensity.jobs.explain.Importance;
 import dev.propensity.jobs.selection.Ensemble;
 import dev.propensity.jobs.training.CandidatePipeline.FeatureSelection;
 import dev.propensity.jobs.training.Candidates.Candidate;
@@ -185,7 +186,7 @@ public final class TrainJob implements Job {
   /** The settings of {@code propensity.train.*} the job itself reads, validated up front. */
   record TrainSettings(int folds, int parallelism, String metric, boolean balanced,
       Double threshold, double budgetSeconds, boolean dropDegenerate, long seed,
-      double gbtValidationFraction) {
+      double gbtValidationFraction, boolean permutationImportance) {
 
     static final List<String> METRICS = List.of("auc_roc", "auc_pr");
     static final String BEST_F1 = "best-f1";
@@ -222,7 +223,8 @@ public final class TrainJob implements Job {
           List.of("drop", "fail")));
       return new TrainSettings(folds, parallelism, config.oneOf(k + "cv.metric", METRICS),
           "balanced".equals(weights), threshold, budget, drop, config.longValue(k + "seed"),
-          config.number(k + "gbt.validation-fraction"));
+          config.number(k + "gbt.validation-fraction"),
+          config.bool(k + "permutation-importance"));
     }
   }
 
@@ -271,6 +273,13 @@ public final class TrainJob implements Job {
               data.where(col(Splits.COLUMN).equalTo(Splits.TEST))),
           CandidatePipeline.positiveProbability(name), CandidatePipeline.LABEL,
           OptionalDouble.of(threshold));
+      if (Importance.isModelBased(cv.model()) || settings.permutationImportance()) {
+        Importance.saveForCandidate(run, name, cv.model(), schema,
+            data.where(col(Splits.COLUMN).equalTo(Splits.VALIDATION)), settings.seed());
+      } else {
+        LOG.info("train: no importance.json for {} (permutation importance is off:"
+            + " propensity.train.permutation-importance)", name);
+      }
       double seconds = (System.nanoTime() - start) / 1e9;
       double cpuSeconds = (cpuNanos() - cpuStart) / 1e9;
 

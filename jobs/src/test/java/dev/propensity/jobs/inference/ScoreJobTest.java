@@ -185,8 +185,9 @@ class ScoreJobTest extends SparkTestBase {
     wh.append(base.withColumn("region", lit(1.5)), "double_region", "snapshot_date");
 
     assertThatThrownBy(() -> new ScoreJob().run(spark(), config.with("schema.table=no_age")))
-        .hasMessageContaining("Invalid table " + wh.path("no_age") + ": missing column(s) age")
-        .hasMessageContaining("propensity.schema");
+        .hasMessageContaining("Invalid table " + wh.path("no_age")
+            + ": missing feature column(s) age")
+        .hasMessageContaining("propensity.features.families.profile");
     assertThatThrownBy(() -> new ScoreJob().run(spark(), config.with(
         "schema.table=double_region")))
         .hasMessageContaining("column 'region' has type double, expected string, integer or"

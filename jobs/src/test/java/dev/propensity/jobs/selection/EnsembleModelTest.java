@@ -90,6 +90,33 @@ class EnsembleModelTest extends SparkTestBase {
   }
 
   @Test
+  void givenVoterProbabilitiesAreCombinedAndCalibratedLikeTheVotersOwn() {
+    EnsembleModel plain = EnsembleModel.softVote(voters(3, 1), "weighted");
+    double[] platt = Calibration.fitPlatt(plain.transform(data), EnsembleModel.RAW,
+        CandidatePipeline.LABEL);
+    EnsembleModel m = plain.withPlatt(platt[0], platt[1]);
+    Map<String, Double> pa = probability(a, "a");
+    Map<String, Double> pb = probability(b, "b");
+    List<Row> rows = new ArrayList<>();
+    pa.forEach((id, p) -> rows.add(RowFactory.create(id, p, pb.get(id))));
+    Dataset<Row> given = spark().createDataFrame(rows, new StructType()
+        .add("id", DataTypes.StringType)
+        .add(EnsembleModel.voterColumn("a"), DataTypes.DoubleType)
+        .add(EnsembleModel.voterColumn("b"), DataTypes.DoubleType));
+    Dataset<Row> out = m.fromVoterProbabilities(given);
+    assertThat(out.columns()).containsExactly("id", EnsembleModel.VOTER_PROBABILITIES,
+        EnsembleModel.RAW, EnsembleModel.PROPENSITY);
+    Map<String, Double> own = propensity(m);
+    Map<String, Double> fromGiven = new HashMap<>();
+    out.select("id", "propensity").collectAsList()
+        .forEach(r -> fromGiven.put(r.getString(0), r.getDouble(1)));
+    assertThat(fromGiven).hasSize(400);
+    for (String id : own.keySet()) {
+      assertThat(fromGiven.get(id)).isCloseTo(own.get(id), within(1e-12));
+    }
+  }
+
+  @Test
   void saveAndLoadGiveIdenticalScores() throws Exception {
     EnsembleModel plain = EnsembleModel.softVote(voters(2, 1), "weighted");
     double[] platt = Calibration.fitPlatt(plain.transform(data), EnsembleModel.RAW,
