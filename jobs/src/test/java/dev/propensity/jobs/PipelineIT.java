@@ -100,7 +100,7 @@ class PipelineIT extends SparkTestBase {
     assertThat(Integer.parseInt(m.group(1))).isEqualTo(charts);
     assertThat(Integer.parseInt(m.group(2))).as("decoded chart images").isEqualTo(charts);
     for (String chart : new String[] {"roc", "precision-recall", "calibration", "lift", "gain",
-        "importance-logistic", "importance-gbt"}) {
+        "importance-logistic", "importance-gbt", "importance-ensemble"}) {
       assertThat(html).contains("data-chart=\"" + chart + "\"");
     }
     assertThat(r.log()).doesNotContain("Uncaught").doesNotContain(":ERROR:CONSOLE");

@@ -84,7 +84,8 @@ final class ReportData {
 
   /**
    * @return feature importance per voter from {@code candidates/<name>/importance.json} (an
-   *     {@link Importance.Result}: most important first), for the voters that have one
+   *     {@link Importance.Result}: most important first), for the voters that have one, then the
+   *     ensemble's from {@code ensemble/importance.json} when the select job wrote it
    */
   static Map<String, Map<String, Double>> importance(ModelRun run, List<Ensemble.Voter> voters) {
     Map<String, Map<String, Double>> out = new LinkedHashMap<>();
@@ -96,6 +97,13 @@ final class ReportData {
         r.features().forEach(f -> byFeature.put(f.feature(), f.importance()));
         out.put(v.name(), byFeature);
       }
+    }
+    String ensemble = "ensemble/" + Importance.FILE;
+    if (run.exists(ensemble)) {
+      Map<String, Double> byFeature = new LinkedHashMap<>();
+      run.readJson(ensemble, new TypeReference<Importance.Result>() {}).features()
+          .forEach(f -> byFeature.put(f.feature(), f.importance()));
+      out.put("ensemble", byFeature);
     }
     return out;
   }

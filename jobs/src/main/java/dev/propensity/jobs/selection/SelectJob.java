@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.propensity.common.Errors;
+import dev.propensity.common.PropensityException;
 import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.run.ModelRun;
 import dev.propensity.common.run.ModelRuns;
@@ -12,6 +13,7 @@ import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.Job;
 import dev.propensity.jobs.RunData;
+import dev.propensity.jobs.explain.Importance;
 import dev.propensity.jobs.training.CandidatePipeline;
 import dev.propensity.jobs.training.Leaderboard;
 import dev.propensity.jobs.training.Metrics;
@@ -144,6 +146,8 @@ public final class SelectJob implements Job {
     run.writeJson("ensemble/calibration.json", calibrationTables);
     run.writeJson("ensemble/threshold.json", threshold);
     run.writeJson("ensemble/metrics.json", Map.of("validation", val, "test", tst));
+    saveImportance(config, run, Ensemble.of(voters, model), schema,
+        rows.where(col(Splits.COLUMN).equalTo(Splits.VALIDATION)));
 
     Map<String, Object> row = new HashMap<>();
     row.put("run_id", run.id());
@@ -206,6 +210,33 @@ public final class SelectJob implements Job {
     }
     wide.unpersist();
     return chosen;
+  }
+
+  /**
+   * The ensemble's global importance (mean |contribution|) on the first {@code
+   * select.importance-rows} validation rows, in {@code ensemble/importance.json}. Voters without
+   * exact explanations follow {@code explain.unsupported-voters}; when none of them has one, the
+   * file is left out with a warning.
+   */
+  private static void saveImportance(JobConfig config, ModelRun run, Ensemble ensemble,
+      FeatureSchema schema, Dataset<Row> validation) {
+    int n = config.integer(KEY + "importance-rows");
+    if (n < 0) {
+      throw Errors.invalidConfig(KEY + "importance-rows", n, "0 (off) or more");
+    }
+    if (n == 0) {
+      return;
+    }
+    boolean skip = "skip".equals(config.oneOf("propensity.explain.unsupported-voters",
+        List.of("skip", "fail")));
+    try {
+      Importance.saveForEnsemble(run, ensemble, schema, validation.limit(n), skip);
+    } catch (PropensityException e) {
+      if (!skip) {
+        throw e;
+      }
+      LOG.warn("select: no ensemble importance for run {}: {}", run.id(), e.getMessage());
+    }
   }
 
   /**
