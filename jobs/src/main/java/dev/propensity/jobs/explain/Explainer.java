@@ -90,7 +90,7 @@ public final class Explainer {
    * @throws PropensityException when the candidate's model has no exact explanation here
    */
   public static Explainer forCandidate(String name, PipelineModel model, FeatureSchema schema) {
-    Transformer last = model.stages()[model.stages().length - 1];
+    Transformer last = FeatureSlots.model(model);
     if (!ModelShap.supports(model)) {
       throw new PropensityException(String.format("Cannot explain candidate '%s': %s has no exact"
           + " per-customer explanation (supported: decision tree, random forest, gradient-boosted"
@@ -123,7 +123,7 @@ public final class Explainer {
       } else if (skipUnsupported) {
         skipped.add(v.name());
       } else {
-        Transformer last = models.get(i).stages()[models.get(i).stages().length - 1];
+        Transformer last = FeatureSlots.model(models.get(i));
         throw new PropensityException(String.format("Cannot explain the ensemble: voter '%s' (%s)"
             + " has no exact per-customer explanation (supported: decision tree, random forest,"
             + " gradient-boosted trees, logistic regression). Set"
@@ -191,7 +191,7 @@ public final class Explainer {
       in = in.drop(Arrays.stream(in.columns()).filter(c -> c.startsWith(prefix))
           .toArray(String[]::new));
       Transformer[] stages = m.model().stages();
-      for (int i = 0; i < stages.length - 1; i++) {
+      for (int i = 0; i < FeatureSlots.modelIndex(m.model()); i++) {
         in = stages[i].transform(in);
       }
     }

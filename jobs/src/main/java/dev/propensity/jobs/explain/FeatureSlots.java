@@ -1,6 +1,7 @@
 package dev.propensity.jobs.explain;
 
 import dev.propensity.common.PropensityException;
+import dev.propensity.jobs.training.ScoreToProbability;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -61,7 +62,7 @@ public record FeatureSlots(String featuresCol, List<String> sources, List<String
    */
   public static FeatureSlots of(PipelineModel model, StructType transformed,
       List<String> originals) {
-    Transformer[] stages = model.stages();
+    Transformer[] stages = java.util.Arrays.copyOf(model.stages(), modelIndex(model) + 1);
     Transformer classifier = stages[stages.length - 1];
     if (!(classifier instanceof HasFeaturesCol hf)) {
       throw unsupported(model, "its last stage " + classifier.getClass().getSimpleName()
@@ -112,6 +113,22 @@ public record FeatureSlots(String featuresCol, List<String> sources, List<String
     }
     return followToClassifier(model, stages, at, assembler.getOutputCol(), featuresCol,
         sources, labels);
+  }
+
+  /**
+   * @return the index of the stage that is the model: the last stage, or the one before a
+   *     trailing {@link ScoreToProbability} (the regression-tree candidates write their leaf mean
+   *     as a score that stage turns into the probability vector, unchanged in [0, 1])
+   */
+  public static int modelIndex(PipelineModel model) {
+    Transformer[] stages = model.stages();
+    int last = stages.length - 1;
+    return last > 0 && stages[last] instanceof ScoreToProbability ? last - 1 : last;
+  }
+
+  /** @return the model stage of a candidate pipeline (see {@link #modelIndex}) */
+  public static Transformer model(PipelineModel model) {
+    return model.stages()[modelIndex(model)];
   }
 
   private static FeatureSlots followToClassifier(PipelineModel model, Transformer[] stages,

@@ -22,6 +22,8 @@ import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.classification.DecisionTreeClassificationModel;
 import org.apache.spark.ml.classification.GBTClassificationModel;
 import org.apache.spark.ml.classification.LogisticRegressionModel;
+import org.apache.spark.ml.regression.DecisionTreeRegressionModel;
+import org.apache.spark.ml.regression.RandomForestRegressionModel;
 import org.apache.spark.ml.classification.RandomForestClassificationModel;
 import org.apache.spark.ml.evaluation.BinaryClassificationEvaluator;
 import org.apache.spark.ml.linalg.Matrix;
@@ -98,18 +100,18 @@ public final class Importance {
    *     logistic coefficients), so no permutation passes are needed
    */
   public static boolean isModelBased(PipelineModel model) {
-    Transformer last = model.stages()[model.stages().length - 1];
+    Transformer last = FeatureSlots.model(model);
     return treeImportances(last) != null || last instanceof LogisticRegressionModel;
   }
 
   /** @return a candidate's importance by the method that fits its model */
   public static Result forCandidate(String name, PipelineModel model, FeatureSchema schema,
       Dataset<Row> validation, long seed) {
-    Transformer last = model.stages()[model.stages().length - 1];
+    Transformer last = FeatureSlots.model(model);
     Vector trees = treeImportances(last);
     if (trees != null || last instanceof LogisticRegressionModel) {
       Dataset<Row> t = validation.limit(0);
-      for (int i = 0; i < model.stages().length - 1; i++) {
+      for (int i = 0; i < FeatureSlots.modelIndex(model); i++) {
         t = model.stages()[i].transform(t);
       }
       FeatureSlots slots = FeatureSlots.of(model, t.schema(), schema.features());
@@ -127,6 +129,12 @@ public final class Importance {
   }
 
   private static Vector treeImportances(Transformer model) {
+    if (model instanceof DecisionTreeRegressionModel m) {
+      return m.featureImportances();
+    }
+    if (model instanceof RandomForestRegressionModel m) {
+      return m.featureImportances();
+    }
     if (model instanceof DecisionTreeClassificationModel m) {
       return m.featureImportances();
     }
@@ -145,7 +153,7 @@ public final class Importance {
     double[] sd = slots.stds();
     if (sd == null) {
       Dataset<Row> t = rows;
-      for (int i = 0; i < model.stages().length - 1; i++) {
+      for (int i = 0; i < FeatureSlots.modelIndex(model); i++) {
         t = model.stages()[i].transform(t);
       }
       sd = ((Vector) t.select(Summarizer.std(col(slots.featuresCol()))).first().get(0))
@@ -165,12 +173,11 @@ public final class Importance {
    */
   public static Result permutation(String name, PipelineModel model, FeatureSchema schema,
       Dataset<Row> validation, long seed) {
+    // the pipeline's last stage writes the probability vector (a classifier, or the Platt /
+    // score-to-probability stage after it, under the candidate's column name)
     Transformer last = model.stages()[model.stages().length - 1];
-    if (!(last instanceof HasProbabilityCol hp)) {
-      throw new PropensityException(String.format("Cannot compute permutation importance of"
-          + " candidate '%s': %s has no probability column", name, last.getClass()
-          .getSimpleName()));
-    }
+    String probabilityCol = last instanceof HasProbabilityCol hp ? hp.getProbabilityCol()
+        : CandidatePipeline.probabilityCol(name);
     if (!java.util.Arrays.asList(validation.columns()).contains(CandidatePipeline.LABEL)) {
       throw new PropensityException(String.format("Cannot compute permutation importance of"
           + " candidate '%s': the validation rows have no %s column (use RunData.splitRows)",
@@ -182,14 +189,14 @@ public final class Importance {
         .toArray(org.apache.spark.sql.Column[]::new)), "__row")
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      double base = auc(model, hp.getProbabilityCol(), indexed);
+      double base = auc(model, probabilityCol, indexed);
       Map<String, Double> drop = new LinkedHashMap<>();
       int i = 0;
       for (String f : schema.features()) {
         Dataset<Row> shuffled = withIndex(indexed.select(col(f))
             .orderBy(rand(seed + 7919L * i++)), "__row");
         Dataset<Row> permuted = indexed.drop(f).join(shuffled, "__row");
-        drop.put(f, base - auc(model, hp.getProbabilityCol(), permuted));
+        drop.put(f, base - auc(model, probabilityCol, permuted));
       }
       return result(name, "permutation-auc", drop);
     } finally {

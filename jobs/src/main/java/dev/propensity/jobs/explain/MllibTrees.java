@@ -12,6 +12,7 @@ import org.apache.spark.ml.classification.DecisionTreeClassificationModel;
 import org.apache.spark.ml.classification.GBTClassificationModel;
 import org.apache.spark.ml.classification.RandomForestClassificationModel;
 import org.apache.spark.ml.regression.DecisionTreeRegressionModel;
+import org.apache.spark.ml.regression.RandomForestRegressionModel;
 import org.apache.spark.ml.tree.CategoricalSplit;
 import org.apache.spark.ml.tree.ContinuousSplit;
 import org.apache.spark.ml.tree.InternalNode;
@@ -33,7 +34,10 @@ import org.apache.spark.ml.tree.Node;
  *   <li>gradient-boosted trees: {@code rawPrediction = [-m, m]} with the margin {@code m =
  *       sum_t treeWeight_t * tree_t(x)} (regression trees, leaf {@code prediction}); {@code
  *       probability[1] = 1 - 1 / (1 + exp(2m))} (log loss). Explained output = the margin {@code
- *       m}; {@link Link#LOGISTIC_2X} maps it to the probability.
+ *       m}; {@link Link#LOGISTIC_2X} maps it to the probability;
+ *   <li>the probability trees of the training job (decision tree and random forest regressors on
+ *       the 0/1 label, then {@code ScoreToProbability}): a leaf's {@code prediction} is its mean
+ *       label, the probability; a forest averages its trees. Explained output = probability.
  * </ul>
  *
  * <p>A node's cover is {@code impurityStats.count}: the (weighted) number of training instances
@@ -57,7 +61,9 @@ public final class MllibTrees {
   public static boolean supports(Transformer model) {
     return model instanceof DecisionTreeClassificationModel
         || model instanceof RandomForestClassificationModel
-        || model instanceof GBTClassificationModel;
+        || model instanceof GBTClassificationModel
+        || model instanceof DecisionTreeRegressionModel
+        || model instanceof RandomForestRegressionModel;
   }
 
   /**
@@ -67,10 +73,12 @@ public final class MllibTrees {
    */
   public static Explainable of(Transformer model) {
     List<Tree> trees = roots(model).stream().map(Tree::of).toList();
-    if (model instanceof DecisionTreeClassificationModel) {
+    if (model instanceof DecisionTreeClassificationModel
+        || model instanceof DecisionTreeRegressionModel) {
       return new Explainable(TreeEnsemble.single(trees.get(0)), Link.IDENTITY, "probability");
     }
-    if (model instanceof RandomForestClassificationModel) {
+    if (model instanceof RandomForestClassificationModel
+        || model instanceof RandomForestRegressionModel) {
       return new Explainable(TreeEnsemble.average(trees), Link.IDENTITY, "probability");
     }
     GBTClassificationModel gbt = (GBTClassificationModel) model;
@@ -88,6 +96,14 @@ public final class MllibTrees {
       requireBinary(rf.numClasses(), rf);
       for (DecisionTreeClassificationModel t : rf.trees()) {
         roots.add(node(t.rootNode(), MllibTrees::positiveShare));
+      }
+    } else if (model instanceof DecisionTreeRegressionModel dt) {
+      // the probability-tree candidates: the leaf mean of the 0/1 label is the probability
+      roots.add(node(dt.rootNode(), LeafNode::prediction));
+    } else if (model instanceof RandomForestRegressionModel rf) {
+      // MLlib averages the trees' predictions (all tree weights 1)
+      for (DecisionTreeRegressionModel t : rf.trees()) {
+        roots.add(node(t.rootNode(), LeafNode::prediction));
       }
     } else if (model instanceof GBTClassificationModel gbt) {
       for (DecisionTreeRegressionModel t : gbt.trees()) {

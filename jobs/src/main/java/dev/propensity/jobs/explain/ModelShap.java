@@ -48,7 +48,7 @@ final class ModelShap implements Serializable {
 
   /** @return whether the pipeline's classifier can be explained exactly */
   static boolean supports(PipelineModel model) {
-    Transformer last = model.stages()[model.stages().length - 1];
+    Transformer last = FeatureSlots.model(model);
     return MllibTrees.supports(last) || last instanceof LogisticRegressionModel;
   }
 
@@ -64,7 +64,7 @@ final class ModelShap implements Serializable {
     for (int i = 0; i < map.length; i++) {
       map[i] = features.indexOf(slots.sources().get(i));
     }
-    Transformer last = model.stages()[model.stages().length - 1];
+    Transformer last = FeatureSlots.model(model);
     if (MllibTrees.supports(last)) {
       MllibTrees.Explainable e = MllibTrees.of(last);
       return new ModelShap(name, slots.featuresCol(), map, e.link(), e.output(), e.ensemble(),

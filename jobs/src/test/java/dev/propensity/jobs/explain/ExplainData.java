@@ -4,12 +4,16 @@ import static org.apache.spark.sql.functions.col;
 
 import dev.propensity.common.SparkTestBase;
 import dev.propensity.common.schema.FeatureSchema;
+import dev.propensity.common.config.JobConfig;
 import dev.propensity.jobs.training.CandidatePipeline;
+import dev.propensity.jobs.training.Candidates;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
+import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PipelineStage;
 import org.apache.spark.ml.classification.DecisionTreeClassifier;
 import org.apache.spark.ml.classification.GBTClassifier;
 import org.apache.spark.ml.classification.LogisticRegression;
@@ -67,6 +71,25 @@ final class ExplainData {
           .cache();
     }
     return rows;
+  }
+
+  /**
+   * @return a candidate exactly as the training job builds it (its preprocessing, then the
+   *     candidate's own stages: for decision-tree and random-forest, regression trees on the 0/1
+   *     label and ScoreToProbability), fitted at its first grid point
+   */
+  static synchronized PipelineModel trained(String name) {
+    return MODELS.computeIfAbsent("trained:" + name, n -> {
+      JobConfig config = JobConfig.defaults().with("train.candidates=[" + name + "]",
+          "train.decision-tree.max-depth=[5]", "train.random-forest.num-trees=[8]",
+          "train.random-forest.max-depth=[4]");
+      Candidates.Candidate c = Candidates.fromConfig(config, false).get(0);
+      List<PipelineStage> stages = new ArrayList<>(List.of(CandidatePipeline.preprocessing(name,
+          SCHEMA, c.scaling(), CandidatePipeline.FeatureSelection.none()).getStages()));
+      stages.addAll(List.of(c.head().getStages()));
+      return new Pipeline().setStages(stages.toArray(new PipelineStage[0]))
+          .fit(rows(), c.resolve(0, 12));
+    });
   }
 
   /** @return a fitted candidate pipeline: dt, rf, gbt or lr */

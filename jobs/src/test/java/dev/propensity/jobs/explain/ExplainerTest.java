@@ -72,6 +72,32 @@ class ExplainerTest extends SparkTestBase {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"decision-tree", "random-forest"})
+  void theTrainingJobsProbabilityTreesAreExplainedInProbabilitySpace(String name) {
+    PipelineModel model = ExplainData.trained(name);
+    assertThat(model.stages()[model.stages().length - 1].getClass().getSimpleName())
+        .isEqualTo("ScoreToProbability");
+    Explainer explainer = Explainer.forCandidate(name, model, ExplainData.SCHEMA);
+    assertThat(explainer.outputSpace()).isEqualTo("probability");
+    Dataset<Row> own = model.transform(ExplainData.rows())
+        .select(col("customer_id"), CandidatePipeline.positiveProbability(name).as("p"));
+    Row r = explainer.contributions(ExplainData.rows()).join(own, "customer_id")
+        .agg(max(abs(SUM.plus(col(Explainer.EXPECTED_VALUE)).minus(col("p")))),
+            org.apache.spark.sql.functions.count("*"),
+            org.apache.spark.sql.functions.stddev(SUM)).first();
+    assertThat(r.getDouble(0)).as("additivity against the pipeline's probability")
+        .isLessThan(1e-9);
+    assertThat(r.getLong(1)).isEqualTo(1200);
+    assertThat(r.getDouble(2)).as("contributions vary across rows").isGreaterThan(1e-3);
+
+    Importance.Result importance = Importance.forCandidate(name, model, ExplainData.SCHEMA,
+        ExplainData.rows(), 1);
+    assertThat(importance.method()).isEqualTo("tree-impurity");
+    assertThat(importance.features().stream().mapToDouble(Importance.Feature::importance).sum())
+        .isCloseTo(1.0, within(1e-9));
+  }
+
   @Test
   void expectedValueOfATreeIsTheTrainingMeanOfItsOutput() {
     // a decision tree's cover-weighted mean leaf probability = the training positive rate
