@@ -123,11 +123,13 @@ final class CrossValidation {
           best = evaluated.size() - 1;
           bestModels = models;
         }
+        // the rest of the grid at the mean pace of the points so far
+        long left = Math.round(seconds(start) / (j + 1) * (m - j - 1));
         LOG.info("train: candidate {} of {} ({}), grid point {} of {} {}: cv {} {} +- {}"
-                + " in {} s; elapsed {} s (run {} s)", s.candidateIndex(), s.candidates(), name,
-            j + 1, m, r.params(), s.metric(), String.format("%.4f", mean),
-            String.format("%.4f", std), Math.round(r.seconds()), Math.round(seconds(start)),
-            Math.round(seconds(s.runStartNanos())));
+                + " in {} s; elapsed {} s (run {} s), about {} s left for this grid",
+            s.candidateIndex(), s.candidates(), name, j + 1, m, r.params(), s.metric(),
+            String.format("%.4f", mean), String.format("%.4f", std), Math.round(r.seconds()),
+            Math.round(seconds(start)), Math.round(seconds(s.runStartNanos())), left);
       }
       oofSink.accept(outOfFold(folds, bestModels, name, s.idColumn()));
       double cvSeconds = seconds(start);
