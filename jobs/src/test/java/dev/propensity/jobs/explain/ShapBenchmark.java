@@ -135,7 +135,7 @@ public final class ShapBenchmark {
     for (int i = 0; i < model.stages().length - 1; i++) {
       t = model.stages()[i].transform(t);
     }
-    List<double[]> xs = t.select("gbt__assembled").collectAsList().stream()
+    List<double[]> xs = t.select(CandidatePipeline.featuresCol("gbt")).collectAsList().stream()
         .map(r -> ((Vector) r.get(0)).toArray()).toList();
     TreeShap ws = ensemble.newWorkspace();
     double[] phi = new double[ensemble.numFeatures() + 1];
