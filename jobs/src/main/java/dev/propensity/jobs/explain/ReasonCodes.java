@@ -7,6 +7,7 @@ import dev.propensity.jobs.selection.Ensemble;
 import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataTypes;
 
@@ -18,7 +19,9 @@ import org.apache.spark.sql.types.DataTypes;
  * (null when missing: the model used the imputed value). A positive contribution raises the
  * propensity above the ensemble's expected value, a negative one lowers it.
  *
- * <p>Config: {@code propensity.explain.top-k} (default 3), {@code
+ * <p>Config: {@code propensity.explain.top-k} (default 3; 0 leaves {@code reason_codes} null and
+ * computes no contributions, for lookups that do not need them: tree voters' TreeSHAP costs far
+ * more than scoring, see {@code benchmarks/RESULTS-shap.md}), {@code
  * propensity.explain.unsupported-voters} ({@code skip} or {@code fail}).
  */
 public final class ReasonCodes {
@@ -36,11 +39,12 @@ public final class ReasonCodes {
     return DataTypes.createArrayType(Explainer.CODE, false);
   }
 
-  /** @return {@code propensity.explain.top-k}, validated (at least 1) */
+  /** @return {@code propensity.explain.top-k}, validated (0, or more: 0 means no reason codes) */
   public static int topK(JobConfig config) {
     int k = config.integer("propensity.explain.top-k");
-    if (k < 1) {
-      throw Errors.invalidConfig("propensity.explain.top-k", k, "an integer of at least 1");
+    if (k < 0) {
+      throw Errors.invalidConfig("propensity.explain.top-k", k,
+          "an integer of at least 0 (0: no reason codes)");
     }
     return k;
   }
@@ -68,12 +72,17 @@ public final class ReasonCodes {
    * @param scored rows that still have the feature columns
    * @param ensemble the run's voters
    * @param schema the feature schema
-   * @param k how many reasons per customer
+   * @param k how many reasons per customer; 0: {@code reason_codes} is null and no
+   *     contributions are computed
    * @param skipUnsupported leave out voters that have no exact explanation instead of failing
    * @return {@code scored} plus {@code reason_codes}
    */
   public static Dataset<Row> add(Dataset<Row> scored, Ensemble ensemble, FeatureSchema schema,
       int k, boolean skipUnsupported) {
+    if (k == 0) {
+      // the column stays, typed, so the scored tables keep one schema whatever k is
+      return scored.withColumn(COLUMN, functions.lit(null).cast(type()));
+    }
     return Explainer.forEnsemble(ensemble, schema, skipUnsupported)
         .topContributions(scored, k, COLUMN);
   }

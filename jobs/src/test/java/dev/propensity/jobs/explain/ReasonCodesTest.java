@@ -103,8 +103,15 @@ class ReasonCodesTest extends SparkTestBase {
         "schema.numeric=[recency, spend, visits]", "schema.categorical=[region, segment]");
     assertThat(ReasonCodes.add(scored(e), e, two)
         .where(expr("size(reason_codes) != 2")).count()).isZero();
-    assertThatThrownBy(() -> ReasonCodes.topK(JobConfig.defaults().with("explain.top-k=0")))
-        .hasMessageContaining("Invalid config 'propensity.explain.top-k' = '0'");
+    assertThatThrownBy(() -> ReasonCodes.topK(JobConfig.defaults().with("explain.top-k=-1")))
+        .hasMessageContaining("Invalid config 'propensity.explain.top-k' = '-1'");
+    // 0: no reason codes, the column kept with its type; unsupported voters do not matter then
+    JobConfig none = two.with("explain.top-k=0", "explain.unsupported-voters=fail");
+    Ensemble withNb = ensemble("dt", "nb");
+    Dataset<Row> off = ReasonCodes.add(scored(withNb), withNb, none);
+    assertThat(off.schema().apply(ReasonCodes.COLUMN).dataType()).isEqualTo(ReasonCodes.type());
+    assertThat(off.where(col(ReasonCodes.COLUMN).isNotNull()).count()).isZero();
+    assertThat(off.count()).isPositive();
     assertThatThrownBy(() -> ReasonCodes.skipUnsupported(
         JobConfig.defaults().with("explain.unsupported-voters=ignore")))
         .hasMessageContaining("Unknown unsupported-voters 'ignore'; known: skip, fail");
