@@ -195,28 +195,33 @@ public final class Explainer {
         in = stages[i].transform(in);
       }
     }
+    // lazy: its schema names the slots; its rows are only computed when df lacks the vectors
     Dataset<Row> prepared = in;
     StructType transformed = prepared.schema();
     List<ModelShap> shaps = new ArrayList<>();
-    List<Column> keep = new ArrayList<>(original.stream().map(prepared::col).toList());
     for (Member m : members) {
       FeatureSlots slots = FeatureSlots.of(m.model(), transformed, features);
-      ModelShap shap = ModelShap.of(m.name(), m.model(), slots, features);
-      shaps.add(shap);
-      keep.add(prepared.col(shap.featuresCol()));
+      shaps.add(ModelShap.of(m.name(), m.model(), slots, features));
     }
-    StructType out = base.schema();
+    List<String> vectors = shaps.stream().map(ModelShap::featuresCol).toList();
+    // the voters' vectors kept by Ensemble.score(df, true): no second run of the preprocessing
+    Dataset<Row> source = original.containsAll(vectors) ? base : prepared;
+    List<String> passed = original.stream().filter(c -> !vectors.contains(c)).toList();
+    List<Column> keep = new ArrayList<>(passed.stream().map(source::col).toList());
+    vectors.forEach(v -> keep.add(source.col(v)));
+    StructType out = new StructType(passed.stream().map(c -> base.schema().apply(c))
+        .toArray(org.apache.spark.sql.types.StructField[]::new));
     if (totals) {
       out = out.add(EXPECTED_VALUE, DataTypes.DoubleType, false)
           .add(OUTPUT, DataTypes.DoubleType, false);
     }
     out = out.add(column, DataTypes.createArrayType(CODE, false), false);
     Core core = new Core(shaps, members.stream().mapToDouble(Member::weight).toArray(),
-        probability, features, features.stream().mapToInt(original::indexOf).toArray(),
-        original.size(), Math.max(0, k), totals);
+        probability, features, features.stream().mapToInt(passed::indexOf).toArray(),
+        passed.size(), Math.max(0, k), totals);
     Broadcast<Core> shared = JavaSparkContext.fromSparkContext(
         df.sparkSession().sparkContext()).broadcast(core);
-    return prepared.select(keep.toArray(new Column[0]))
+    return source.select(keep.toArray(new Column[0]))
         .mapPartitions(new Explain(shared), Encoders.row(out));
   }
 

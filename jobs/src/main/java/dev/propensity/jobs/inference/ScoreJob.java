@@ -84,8 +84,10 @@ public final class ScoreJob implements Job {
     double validateSeconds = seconds(phase);
 
     Column propensity = col("propensity");
+    boolean reasons = ReasonCodes.topK(config) > 0;
+    // with reason codes, the voters' vectors stay for the explanation pass to reuse
     Dataset<Row> withFeatures = ensemble.score(input.rows().select(schema.inputColumns()
-        .stream().map(c -> col(c)).toArray(Column[]::new)));
+        .stream().map(c -> col(c)).toArray(Column[]::new)), reasons);
     // reason codes explain propensity_raw, the voters' vote before calibration (README)
     withFeatures = ReasonCodes.add(withFeatures, ensemble, config);
     Dataset<Row> output = withFeatures

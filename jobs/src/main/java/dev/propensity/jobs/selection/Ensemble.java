@@ -120,4 +120,14 @@ public final class Ensemble {
   public Dataset<Row> score(Dataset<Row> df) {
     return model.transform(df);
   }
+
+  /**
+   * @param df rows with the feature columns
+   * @param keepVoterFeatures also keep each voter's classifier input vector, for {@code
+   *     ReasonCodes} to reuse (see {@link EnsembleModel#transform(Dataset, boolean)})
+   * @return as {@link #score(Dataset)}, plus the voters' vectors when asked
+   */
+  public Dataset<Row> score(Dataset<Row> df, boolean keepVoterFeatures) {
+    return model.transform(df, keepVoterFeatures);
+  }
 }

@@ -146,16 +146,47 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
 
   @Override
   public Dataset<Row> transform(Dataset<?> dataset) {
+    return transform(dataset, false);
+  }
+
+  /**
+   * @param dataset rows with the feature columns
+   * @param keepVoterFeatures also keep each voter's classifier input vector ({@code
+   *     <voter>__features}, with its slot metadata), so explanations can reuse it instead of
+   *     running the voters' preprocessing again
+   * @return {@code dataset} plus {@link #VOTER_PROBABILITIES}, {@link #RAW} and {@link
+   *     #PROPENSITY} (and the voters' vectors when asked)
+   */
+  public Dataset<Row> transform(Dataset<?> dataset, boolean keepVoterFeatures) {
     Dataset<Row> out = dataset.toDF();
-    List<String> original = Arrays.asList(out.columns());
+    List<String> original = new ArrayList<>(Arrays.asList(out.columns()));
     for (Voter v : voters) {
       out = v.model().transform(out)
           .withColumn(voterColumn(v.name()), CandidatePipeline.positiveProbability(v.name()));
       String prefix = v.name() + "__";
-      out = out.drop(Arrays.stream(out.columns()).filter(c -> c.startsWith(prefix))
-          .toArray(String[]::new));
+      String keep = keepVoterFeatures ? classifierFeaturesCol(v.model()) : null;
+      // only a prefixed vector can be kept: another voter's pipeline may write the same name
+      if (keep != null && keep.startsWith(prefix)) {
+        original.add(keep);
+      } else {
+        keep = null;
+      }
+      String kept = keep;
+      out = out.drop(Arrays.stream(out.columns())
+          .filter(c -> c.startsWith(prefix) && !c.equals(kept)).toArray(String[]::new));
     }
     return combine(out, original);
+  }
+
+  /** @return the features column of the pipeline's last predictor, or null if it has none */
+  private static String classifierFeaturesCol(PipelineModel model) {
+    String col = null;
+    for (org.apache.spark.ml.Transformer stage : model.stages()) {
+      if (stage instanceof org.apache.spark.ml.PredictionModel<?, ?> p) {
+        col = p.getFeaturesCol();
+      }
+    }
+    return col;
   }
 
   /** @return the column {@link #fromVoterProbabilities} reads a voter's probability from */

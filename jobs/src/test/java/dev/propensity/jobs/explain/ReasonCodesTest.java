@@ -97,6 +97,27 @@ class ReasonCodesTest extends SparkTestBase {
   }
 
   @Test
+  void reasonCodesReuseTheVotersVectorsWhenScoringKeptThem() {
+    Ensemble e = ensemble("gbt", "lr", "rf");
+    Dataset<Row> input = ExplainData.rows().select("customer_id", "recency", "spend", "visits",
+        "region", "segment");
+    Dataset<Row> kept = e.score(input, true);
+    List<String> vectors = java.util.Arrays.stream(kept.columns())
+        .filter(c -> c.endsWith("__features")).sorted().toList();
+    assertThat(vectors).containsExactly("gbt__features", "lr__features", "rf__features");
+    assertThat(e.score(input).columns()).noneMatch(c -> c.endsWith("__features"));
+
+    List<Row> reused = ReasonCodes.add(kept, e, ExplainData.SCHEMA, 3, false)
+        .orderBy("customer_id").collectAsList();
+    List<Row> recomputed = ReasonCodes.add(e.score(input), e, ExplainData.SCHEMA, 3, false)
+        .orderBy("customer_id").collectAsList();
+    assertThat(reused).hasSize(recomputed.size()).isNotEmpty();
+    // same columns (the vectors are not passed on), same codes to the last bit
+    assertThat(reused.get(0).schema()).isEqualTo(recomputed.get(0).schema());
+    assertThat(reused).isEqualTo(recomputed);
+  }
+
+  @Test
   void kComesFromConfigAndIsValidated() {
     Ensemble e = ensemble("dt");
     JobConfig two = JobConfig.defaults().with("explain.top-k=2",
