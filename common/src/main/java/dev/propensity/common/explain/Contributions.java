@@ -1,7 +1,5 @@
 package dev.propensity.common.explain;
 
-import java.util.Arrays;
-
 /** Helpers over per-row contribution vectors: folding model slots into features, top k. */
 public final class Contributions {
 
@@ -31,19 +29,29 @@ public final class Contributions {
    *     (ties: lower index first); fewer when there are fewer features
    */
   public static int[] topK(double[] contributions, int k) {
-    Integer[] order = new Integer[contributions.length];
-    for (int i = 0; i < order.length; i++) {
-      order[i] = i;
-    }
-    Arrays.sort(order, (a, b) -> {
-      int c = Double.compare(Math.abs(contributions[b]), Math.abs(contributions[a]));
-      return c != 0 ? c : Integer.compare(a, b);
-    });
-    int n = Math.max(0, Math.min(k, order.length));
+    // insertion into a k-slot ranking: no boxing or full sort per row (k is usually 3)
+    int n = Math.max(0, Math.min(k, contributions.length));
     int[] out = new int[n];
-    for (int i = 0; i < n; i++) {
-      out[i] = order[i];
+    if (n == 0) {
+      return out;
+    }
+    double[] magnitude = new double[n];
+    int size = 0;
+    for (int i = 0; i < contributions.length; i++) {
+      double a = Math.abs(contributions[i]);
+      if (size == n && Double.compare(a, magnitude[n - 1]) <= 0) {
+        continue;
+      }
+      int j = size < n ? size++ : n - 1;
+      while (j > 0 && Double.compare(a, magnitude[j - 1]) > 0) {
+        out[j] = out[j - 1];
+        magnitude[j] = magnitude[j - 1];
+        j--;
+      }
+      out[j] = i;
+      magnitude[j] = a;
     }
     return out;
   }
+
 }

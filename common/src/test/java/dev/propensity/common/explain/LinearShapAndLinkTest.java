@@ -94,6 +94,32 @@ class LinearShapAndLinkTest {
         .hasMessageContaining("2 slots but 3 entries");
   }
 
+  @Test
+  void topKAgreesWithAFullSortIncludingTies() {
+    java.util.Random random = new java.util.Random(7);
+    for (int trial = 0; trial < 500; trial++) {
+      double[] c = new double[1 + random.nextInt(20)];
+      for (int i = 0; i < c.length; i++) {
+        // few distinct magnitudes, both signs: many ties
+        c[i] = (random.nextInt(5) - 2) * 0.25;
+      }
+      Integer[] order = new Integer[c.length];
+      for (int i = 0; i < order.length; i++) {
+        order[i] = i;
+      }
+      java.util.Arrays.sort(order, (a, b) -> {
+        int cmp = Double.compare(Math.abs(c[b]), Math.abs(c[a]));
+        return cmp != 0 ? cmp : Integer.compare(a, b);
+      });
+      for (int k = 0; k <= c.length + 1; k++) {
+        int[] expected = java.util.Arrays.stream(order).limit(k).mapToInt(Integer::intValue)
+            .toArray();
+        assertThat(Contributions.topK(c, k)).as("k=%d of %s", k, java.util.Arrays.toString(c))
+            .containsExactly(expected);
+      }
+    }
+  }
+
   private static double[] mix(double[] x, double[] mean, int mask) {
     double[] out = new double[x.length];
     for (int j = 0; j < x.length; j++) {

@@ -8,19 +8,18 @@ import dev.propensity.jobs.selection.Ensemble;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
@@ -28,8 +27,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Per-customer SHAP contributions of one candidate pipeline or of a run's soft-voting ensemble,
- * computed on Spark: the explainable models are broadcast once and each partition explains its
- * rows with its own TreeSHAP buffers ({@code mapPartitions}); nothing is collected.
+ * computed on Spark: the explainable models are broadcast once and a UDF over the voters' vectors
+ * explains each row with its thread's TreeSHAP buffers; nothing is collected.
  *
  * <p>Spaces and what the numbers add up to, for every row ({@code expected_value +
  * sum(contributions) = output}):
@@ -207,91 +206,110 @@ public final class Explainer {
     // the voters' vectors kept by Ensemble.score(df, true): no second run of the preprocessing
     Dataset<Row> source = original.containsAll(vectors) ? base : prepared;
     List<String> passed = original.stream().filter(c -> !vectors.contains(c)).toList();
-    List<Column> keep = new ArrayList<>(passed.stream().map(source::col).toList());
-    vectors.forEach(v -> keep.add(source.col(v)));
-    StructType out = new StructType(passed.stream().map(c -> base.schema().apply(c))
-        .toArray(org.apache.spark.sql.types.StructField[]::new));
-    if (totals) {
-      out = out.add(EXPECTED_VALUE, DataTypes.DoubleType, false)
-          .add(OUTPUT, DataTypes.DoubleType, false);
-    }
-    out = out.add(column, DataTypes.createArrayType(CODE, false), false);
+    // one UDF over the vectors and the features' raw values (for the codes' value strings):
+    // the other columns stay in Spark's generated code instead of a Row round trip
+    List<Column> args = new ArrayList<>();
+    vectors.forEach(v -> args.add(source.col(v)));
+    features.forEach(f -> args.add(source.col(f)));
+    StructType result = new StructType()
+        .add(EXPECTED_VALUE, DataTypes.DoubleType, false)
+        .add(OUTPUT, DataTypes.DoubleType, false)
+        .add(column, DataTypes.createArrayType(CODE, false), false);
     Core core = new Core(shaps, members.stream().mapToDouble(Member::weight).toArray(),
-        probability, features, features.stream().mapToInt(passed::indexOf).toArray(),
-        passed.size(), Math.max(0, k), totals);
+        probability, features, Math.max(0, k));
     Broadcast<Core> shared = JavaSparkContext.fromSparkContext(
         df.sparkSession().sparkContext()).broadcast(core);
-    return source.select(keep.toArray(new Column[0]))
-        .mapPartitions(new Explain(shared), Encoders.row(out));
+    String tmp = "__explained";
+    Column explained = functions.udf(new Explain(shared), result)
+        .apply(functions.struct(args.toArray(new Column[0])));
+    List<Column> out = new ArrayList<>(passed.stream().map(c -> col(c)).toList());
+    if (totals) {
+      out.add(col(tmp).getField(EXPECTED_VALUE).as(EXPECTED_VALUE));
+      out.add(col(tmp).getField(OUTPUT).as(OUTPUT));
+    }
+    out.add(col(tmp).getField(column).as(column));
+    return source.withColumn(tmp, explained).select(out.toArray(new Column[0]));
   }
 
-  /** What every task needs: the models, weights and column positions. */
-  private record Core(List<ModelShap> models, double[] weights, boolean probability,
-      List<String> features, int[] valueIndex, int originals, int k, boolean totals)
-      implements Serializable {}
+  private static Column col(String name) {
+    return functions.col("`" + name + "`");
+  }
 
-  /** Explains one partition with buffers allocated once. */
-  private static final class Explain implements MapPartitionsFunction<Row, Row> {
+  /** What every task needs: the models, weights and the features' names. */
+  private record Core(List<ModelShap> models, double[] weights, boolean probability,
+      List<String> features, int k) implements Serializable {}
+
+  /**
+   * Explains one row: {@code struct(vector per member, raw value per feature)} to {@code
+   * struct(expected_value, output, codes)}. Buffers are allocated once per thread.
+   */
+  private static final class Explain implements UDF1<Row, Row> {
 
     private static final long serialVersionUID = 1L;
     private final Broadcast<Core> shared;
+    private transient volatile ThreadLocal<Buffers> buffers;
 
     Explain(Broadcast<Core> shared) {
       this.shared = shared;
     }
 
     @Override
-    public Iterator<Row> call(Iterator<Row> rows) {
+    public Row call(Row in) {
       Core c = shared.value();
+      Buffers b = buffers(c);
       int n = c.models().size();
-      TreeShap[] ws = new TreeShap[n];
-      double[][] x = new double[n][];
-      double[][] phi = new double[n][];
+      Arrays.fill(b.feat, 0.0);
+      double expected = 0;
+      double output = 0;
+      for (int v = 0; v < n; v++) {
+        Vector vec = in.getAs(v);
+        double[] eo = c.models().get(v).explain(vec, b.x[v], b.phi[v], b.ws[v], c.probability(),
+            c.weights()[v], b.feat);
+        expected += c.weights()[v] * eo[0];
+        output += c.weights()[v] * eo[1];
+      }
+      int[] top = Contributions.topK(b.feat, c.k());
+      List<Row> codes = new ArrayList<>(top.length);
+      for (int f : top) {
+        Object value = in.get(n + f);
+        codes.add(RowFactory.create(c.features().get(f),
+            value == null ? null : String.valueOf(value), b.feat[f]));
+      }
+      return RowFactory.create(expected, output, codes);
+    }
+
+    private Buffers buffers(Core c) {
+      ThreadLocal<Buffers> local = buffers;
+      if (local == null) {
+        synchronized (this) {
+          if (buffers == null) {
+            buffers = ThreadLocal.withInitial(() -> new Buffers(c));
+          }
+          local = buffers;
+        }
+      }
+      return local.get();
+    }
+  }
+
+  /** One thread's SHAP workspaces and arrays. */
+  private static final class Buffers {
+    final TreeShap[] ws;
+    final double[][] x;
+    final double[][] phi;
+    final double[] feat;
+
+    Buffers(Core c) {
+      int n = c.models().size();
+      ws = new TreeShap[n];
+      x = new double[n][];
+      phi = new double[n][];
       for (int v = 0; v < n; v++) {
         ws[v] = c.models().get(v).newWorkspace();
         x[v] = new double[c.models().get(v).numSlots()];
         phi[v] = new double[c.models().get(v).numSlots()];
       }
-      double[] feat = new double[c.features().size()];
-      return new Iterator<>() {
-        @Override
-        public boolean hasNext() {
-          return rows.hasNext();
-        }
-
-        @Override
-        public Row next() {
-          Row row = rows.next();
-          Arrays.fill(feat, 0.0);
-          double expected = 0;
-          double output = 0;
-          for (int v = 0; v < n; v++) {
-            Vector vec = row.getAs(c.originals() + v);
-            double[] eo = c.models().get(v).explain(vec, x[v], phi[v], ws[v], c.probability(),
-                c.weights()[v], feat);
-            expected += c.weights()[v] * eo[0];
-            output += c.weights()[v] * eo[1];
-          }
-          int[] top = Contributions.topK(feat, c.k());
-          List<Row> codes = new ArrayList<>(top.length);
-          for (int f : top) {
-            Object value = row.get(c.valueIndex()[f]);
-            codes.add(RowFactory.create(c.features().get(f),
-                value == null ? null : String.valueOf(value), feat[f]));
-          }
-          Object[] values = new Object[c.originals() + (c.totals() ? 3 : 1)];
-          for (int i = 0; i < c.originals(); i++) {
-            values[i] = row.get(i);
-          }
-          int at = c.originals();
-          if (c.totals()) {
-            values[at++] = expected;
-            values[at++] = output;
-          }
-          values[at] = scala.jdk.javaapi.CollectionConverters.asScala(codes).toSeq();
-          return RowFactory.create(values);
-        }
-      };
+      feat = new double[c.features().size()];
     }
   }
 }
