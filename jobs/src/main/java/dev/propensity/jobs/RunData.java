@@ -8,10 +8,14 @@ import dev.propensity.common.schema.FeatureSchema;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.training.CandidatePipeline;
 import dev.propensity.jobs.training.Splits;
+import dev.propensity.common.PropensityException;
+import dev.propensity.jobs.training.TrainJob;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 
 /**
  * A run's own data, rebuilt from what its manifest pinned: the feature table version, the
@@ -45,5 +49,31 @@ public final class RunData {
         ((Number) split.get("test")).doubleValue(), ((Number) split.get("seed")).longValue());
     return splits.assign(in.rows(), schema.idColumn(), schema.labelColumn())
         .withColumn(CandidatePipeline.LABEL, col(schema.labelColumn()).cast("double"));
+  }
+
+  /**
+   * The voters' out-of-fold predictions on the training rows, joined by id: one row per training
+   * customer with its {@code label} (as the training job wrote it) and one probability column
+   * per voter.
+   *
+   * @param voters the voters' names
+   * @param columns the name of each voter's probability column, in the same order
+   * @param hint what to do instead when a voter has none (ends the error message)
+   * @throws PropensityException naming the voter and folder when one has no out-of-fold table
+   */
+  public static Dataset<Row> outOfFold(SparkSession spark, ModelRun run, List<String> voters,
+      List<String> columns, String idColumn, String hint) {
+    Dataset<Row> joined = null;
+    for (int i = 0; i < voters.size(); i++) {
+      String dir = "candidates/" + voters.get(i) + "/" + TrainJob.OOF;
+      if (!run.exists(dir + "/_delta_log")) {
+        throw new PropensityException("Run " + run.id() + " has no out-of-fold predictions for"
+            + " voter " + voters.get(i) + " (" + run.path(dir) + "). " + hint);
+      }
+      Dataset<Row> oof = spark.read().format("delta").load(run.path(dir))
+          .select(col(idColumn), col("label"), col("probability").as(columns.get(i)));
+      joined = joined == null ? oof : joined.join(oof.drop("label"), idColumn);
+    }
+    return joined;
   }
 }

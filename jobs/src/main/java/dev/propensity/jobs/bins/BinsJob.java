@@ -8,7 +8,6 @@ import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.sum;
 
 import dev.propensity.common.Errors;
-import dev.propensity.common.PropensityException;
 import dev.propensity.common.bins.BinEdges;
 import dev.propensity.common.bins.BinStatistics;
 import dev.propensity.common.config.JobConfig;
@@ -25,7 +24,6 @@ import dev.propensity.jobs.selection.Ensemble;
 import dev.propensity.jobs.selection.EnsembleModel;
 import dev.propensity.jobs.training.CandidatePipeline;
 import dev.propensity.jobs.training.Splits;
-import dev.propensity.jobs.training.TrainJob;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -115,20 +113,12 @@ public final class BinsJob implements Job {
    */
   static Dataset<Row> outOfFold(SparkSession spark, ModelRun run, Ensemble ensemble,
       String idColumn) {
-    Dataset<Row> joined = null;
-    for (Ensemble.Voter v : ensemble.voters()) {
-      String dir = run.path("candidates/" + v.name() + "/" + TrainJob.OOF);
-      if (!run.exists("candidates/" + v.name() + "/" + TrainJob.OOF + "/_delta_log")) {
-        throw new PropensityException("Run " + run.id() + " has no out-of-fold predictions for"
-            + " voter " + v.name() + " (" + dir + "). Set propensity.bins.reference to"
-            + " validation or test, or retrain the run.");
-      }
-      Dataset<Row> oof = spark.read().format("delta").load(dir).select(col(idColumn),
-          col("label").cast("double").as(CandidatePipeline.LABEL),
-          col("probability").as(EnsembleModel.voterColumn(v.name())));
-      joined = joined == null ? oof : joined.join(oof.drop(CandidatePipeline.LABEL), idColumn);
-    }
-    return ensemble.model().fromVoterProbabilities(joined);
+    List<String> voters = ensemble.voters().stream().map(Ensemble.Voter::name).toList();
+    Dataset<Row> joined = RunData.outOfFold(spark, run, voters,
+        voters.stream().map(EnsembleModel::voterColumn).toList(), idColumn,
+        "Set propensity.bins.reference to validation or test, or retrain the run.");
+    return ensemble.model().fromVoterProbabilities(
+        joined.withColumn(CandidatePipeline.LABEL, col("label").cast("double")).drop("label"));
   }
 
   @Override

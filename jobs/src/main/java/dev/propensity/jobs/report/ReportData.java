@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.mllib.evaluation.BinaryClassificationMetrics;
 import org.apache.spark.sql.Column;
@@ -90,22 +91,22 @@ final class ReportData {
   static Map<String, Map<String, Double>> importance(ModelRun run, List<Ensemble.Voter> voters) {
     Map<String, Map<String, Double>> out = new LinkedHashMap<>();
     for (Ensemble.Voter v : voters) {
-      String file = "candidates/" + v.name() + "/" + Importance.FILE;
-      if (run.exists(file)) {
-        Importance.Result r = run.readJson(file, new TypeReference<Importance.Result>() {});
-        Map<String, Double> byFeature = new LinkedHashMap<>();
-        r.features().forEach(f -> byFeature.put(f.feature(), f.importance()));
-        out.put(v.name(), byFeature);
-      }
+      readImportance(run, "candidates/" + v.name() + "/" + Importance.FILE)
+          .ifPresent(m -> out.put(v.name(), m));
     }
-    String ensemble = "ensemble/" + Importance.FILE;
-    if (run.exists(ensemble)) {
-      Map<String, Double> byFeature = new LinkedHashMap<>();
-      run.readJson(ensemble, new TypeReference<Importance.Result>() {}).features()
-          .forEach(f -> byFeature.put(f.feature(), f.importance()));
-      out.put("ensemble", byFeature);
-    }
+    readImportance(run, "ensemble/" + Importance.FILE).ifPresent(m -> out.put("ensemble", m));
     return out;
+  }
+
+  /** @return feature -> importance from an {@link Importance.Result} file, if the run has it */
+  private static Optional<Map<String, Double>> readImportance(ModelRun run, String file) {
+    if (!run.exists(file)) {
+      return Optional.empty();
+    }
+    Map<String, Double> byFeature = new LinkedHashMap<>();
+    run.readJson(file, new TypeReference<Importance.Result>() {}).features()
+        .forEach(f -> byFeature.put(f.feature(), f.importance()));
+    return Optional.of(byFeature);
   }
 
   /** @return the leaderboard rows of the run, best validation AUC first */

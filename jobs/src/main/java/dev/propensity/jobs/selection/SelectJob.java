@@ -245,17 +245,14 @@ public final class SelectJob implements Job {
    */
   public static Dataset<Row> stackingRows(SparkSession spark, ModelRun run,
       List<Ensemble.Voter> voters, String idColumn) {
-    Dataset<Row> out = null;
-    for (int i = 0; i < voters.size(); i++) {
-      String dir = run.path("candidates/" + voters.get(i).name() + "/" + TrainJob.OOF);
-      Dataset<Row> oof = spark.read().format("delta").load(dir)
-          .select(col(idColumn), col("label"), col("probability").as("__oof_" + i));
-      out = out == null ? oof : out.join(oof.drop("label"), idColumn);
-    }
     List<String> probs = new ArrayList<>();
     for (int i = 0; i < voters.size(); i++) {
       probs.add("__oof_" + i);
     }
+    Dataset<Row> out = RunData.outOfFold(spark, run,
+        voters.stream().map(Ensemble.Voter::name).toList(), probs, idColumn,
+        "Stacking fits on out-of-fold predictions: retrain the run, or set"
+            + " propensity.select.combine to mean or weighted.");
     return EnsembleModel.metaFeatures(out, probs);
   }
 

@@ -1,8 +1,10 @@
 package dev.propensity.jobs.selection;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.propensity.common.PropensityException;
 import dev.propensity.common.SparkTestBase;
 import dev.propensity.common.run.ModelRun;
 import dev.propensity.common.run.ModelRuns;
@@ -48,6 +50,20 @@ class StackingRowsTest extends SparkTestBase {
         assertThat(v.apply(j)).isCloseTo(Math.log(p / (1 - p)), within(1e-12));
       }
     }
+  }
+
+  @Test
+  void aVoterWithoutOutOfFoldPredictionsIsNamedWithTheWayOut() {
+    ModelRun run = new ModelRuns("file:" + tempWarehouse("stacking-missing"),
+        spark().sparkContext().hadoopConfiguration()).create("r2");
+    write(run, "a", List.of(RowFactory.create("x", 0, 1.0, 0.9)));
+    List<Ensemble.Voter> voters = List.of(new Ensemble.Voter("a", 1, 0.8),
+        new Ensemble.Voter("gone", 1, 0.7));
+    assertThatThrownBy(() -> SelectJob.stackingRows(spark(), run, voters, "cid"))
+        .isInstanceOf(PropensityException.class)
+        .hasMessageContaining("Run r2 has no out-of-fold predictions for voter gone")
+        .hasMessageContaining("candidates/gone/" + TrainJob.OOF)
+        .hasMessageContaining("propensity.select.combine");
   }
 
   private static void write(ModelRun run, String candidate, List<Row> rows) {
