@@ -19,7 +19,6 @@ import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.feature.StringIndexerModel;
 import org.apache.spark.sql.Column;
-import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 /**
@@ -83,28 +82,31 @@ public final class UnseenCategories {
   }
 
   /**
-   * Counts in one aggregation pass.
+   * The aggregates that count unseen values, to run in another aggregation pass over the rows
+   * (the score job adds them to its validation pass): per column, the number of rows with a
+   * non-null value not in {@code known}, and the smallest such value.
    *
-   * @param df rows holding the categorical columns, named {@code prefix + column}
-   * @param known the known values per column (from {@link #known})
-   * @param prefix the prefix of the columns in {@code df}
-   * @return per column, the rows with a non-null value not in {@code known}
+   * @param known the known values per column (from {@link #known}), named as in the rows
+   * @return two aggregate columns per entry of {@code known}, in its order
    */
-  public static Map<String, Count> count(Dataset<Row> df, Map<String, Set<String>> known,
-      String prefix) {
-    Map<String, Count> out = new LinkedHashMap<>();
-    if (known.isEmpty()) {
-      return out;
-    }
+  public static List<Column> aggregates(Map<String, Set<String>> known) {
     List<Column> aggs = new ArrayList<>();
     for (Map.Entry<String, Set<String>> e : known.entrySet()) {
-      Column value = col(prefix + e.getKey()).cast("string");
+      Column value = col(e.getKey()).cast("string");
       Column unseen = value.isNotNull().and(e.getValue().isEmpty() ? lit(true)
           : not(value.isin(e.getValue().toArray())));
       aggs.add(sum(when(unseen, 1L).otherwise(0L)));
       aggs.add(min(when(unseen, value)));
     }
-    Row r = df.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new Column[0])).first();
+    return aggs;
+  }
+
+  /**
+   * @param r the values of {@link #aggregates} for the same {@code known}, in order
+   * @return per column, the rows with a value not in {@code known}
+   */
+  public static Map<String, Count> read(Row r, Map<String, Set<String>> known) {
+    Map<String, Count> out = new LinkedHashMap<>();
     int i = 0;
     for (String c : known.keySet()) {
       long rows = r.isNullAt(i) ? 0 : r.getLong(i);
