@@ -80,7 +80,8 @@ public final class ScoreJob implements Job {
     FeatureSchema.Validated validated = schema.forTable(warehouse.path(schema.table()))
         .validate(input.rows(), FeatureSchema.Mode.SCORING, UnseenCategories.aggregates(known));
     long rows = validated.rows();
-    Map<String, UnseenCategories.Count> unseen = UnseenCategories.read(validated.extras(), known);
+    Map<String, UnseenCategories.Count> unseen = UnseenCategories.read(validated.extras(), known,
+        input.rows());
     String snapshot = input.snapshot()
         .orElse(LocalDate.now(ZoneOffset.UTC).toString());
     double validateSeconds = seconds(phase);
