@@ -20,7 +20,6 @@ import java.util.Optional;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.BooleanType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DateType;
@@ -155,19 +154,6 @@ public record FeatureSchema(
    * @throws dev.propensity.common.PropensityException naming the table, column and config key
    */
   public long validate(Dataset<Row> df, Mode mode) {
-    return validate(df, mode, List.of()).rows();
-  }
-
-  /** What {@link #validate(Dataset, Mode, List)} found: the rows and the extra aggregates. */
-  public record Validated(long rows, Row extras) {}
-
-  /**
-   * {@link #validate(Dataset, Mode)}, with more aggregates computed in the same pass.
-   *
-   * @param extras aggregate columns over {@code df}, e.g. counts a job reports
-   * @return the number of rows, and the values of {@code extras} in order
-   */
-  public Validated validate(Dataset<Row> df, Mode mode, List<Column> extras) {
     List<String> present = Arrays.asList(df.columns());
     List<String> missing = new ArrayList<>();
     for (String c : inputColumns()) {
@@ -206,8 +192,6 @@ public record FeatureSchema(
       aggs.add(sum(when(label.equalTo(1.0), 1).otherwise(0)).as("positives"));
       aggs.add(max(label).as("max_label"));
     }
-    int base = aggs.size();
-    aggs.addAll(extras);
     Row r = df.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new Column[0])).first();
     long rows = r.getLong(0);
     if (rows == 0) {
@@ -244,11 +228,7 @@ public record FeatureSchema(
         }
       }
     }
-    Object[] extra = new Object[extras.size()];
-    for (int i = 0; i < extra.length; i++) {
-      extra[i] = r.get(base + i);
-    }
-    return new Validated(rows, RowFactory.create(extra));
+    return rows;
   }
 
   private void checkTypes(Dataset<Row> df) {

@@ -11,7 +11,6 @@ import java.util.Optional;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
@@ -37,18 +36,6 @@ class FeatureSchemaTest extends SparkTestBase {
     long n = SCHEMA.validate(df(TYPES, RowFactory.create("a", 1.0, "N", 0),
         RowFactory.create("b", 2.0, "S", 1)), FeatureSchema.Mode.TRAINING);
     assertThat(n).isEqualTo(2);
-  }
-
-  @Test
-  void extraAggregatesComeBackFromTheSamePassInOrder() {
-    FeatureSchema.Validated v = SCHEMA.validate(df(TYPES, RowFactory.create("a", 1.5, "N", 0),
-        RowFactory.create("b", 2.0, "S", 1), RowFactory.create("c", 4.0, "S", 0)),
-        FeatureSchema.Mode.TRAINING, List.of(functions.sum("spend"), functions.max("region")));
-    assertThat(v.rows()).isEqualTo(3);
-    assertThat(v.extras().getDouble(0)).isEqualTo(7.5);
-    assertThat(v.extras().getString(1)).isEqualTo("S");
-    assertThat(SCHEMA.validate(df(TYPES, RowFactory.create("a", 1.0, "N", 0)),
-        FeatureSchema.Mode.SCORING, List.of()).extras().size()).isZero();
   }
 
   @Test

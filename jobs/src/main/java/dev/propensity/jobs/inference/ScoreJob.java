@@ -74,16 +74,13 @@ public final class ScoreJob implements Job {
         config.string("propensity.score.snapshot"));
     // every check runs before any table is touched
     long phase = System.nanoTime();
-    Map<String, Set<String>> known = UnseenCategories.known(ensemble, schema.categorical());
-    // one pass: the schema's checks and the unseen-category counts (before any write, so the
-    // counts are logged even when scoring fails later)
-    FeatureSchema.Validated validated = schema.forTable(warehouse.path(schema.table()))
-        .validate(input.rows(), FeatureSchema.Mode.SCORING, UnseenCategories.aggregates(known));
-    long rows = validated.rows();
-    Map<String, UnseenCategories.Count> unseen = UnseenCategories.read(validated.extras(), known,
-        input.rows());
+    long rows = schema.forTable(warehouse.path(schema.table()))
+        .validate(input.rows(), FeatureSchema.Mode.SCORING);
     String snapshot = input.snapshot()
         .orElse(LocalDate.now(ZoneOffset.UTC).toString());
+    Map<String, Set<String>> known = UnseenCategories.known(ensemble, schema.categorical());
+    // reads the categorical columns only; before any write, so the counts are logged anyway
+    Map<String, UnseenCategories.Count> unseen = UnseenCategories.count(input.rows(), known, "");
     double validateSeconds = seconds(phase);
 
     Column propensity = col("propensity");

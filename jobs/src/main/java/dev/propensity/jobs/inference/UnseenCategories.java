@@ -83,55 +83,34 @@ public final class UnseenCategories {
   }
 
   /**
-   * The aggregates that count unseen values, to run in another aggregation pass over the rows
-   * (the score job adds them to its validation pass): per column, the number of rows with a
-   * non-null value not in {@code known}. Only fixed-width sums, so that pass keeps Spark's hash
-   * aggregation (a string {@code min} there forces a sort-based one: 34 s instead of 16-20 s for
-   * 10M rows in the scoring benchmark).
+   * Counts in one aggregation pass.
    *
-   * @param known the known values per column (from {@link #known}), named as in the rows
-   * @return one aggregate column per entry of {@code known}, in its order
+   * @param df rows holding the categorical columns, named {@code prefix + column}
+   * @param known the known values per column (from {@link #known})
+   * @param prefix the prefix of the columns in {@code df}
+   * @return per column, the rows with a non-null value not in {@code known}
    */
-  public static List<Column> aggregates(Map<String, Set<String>> known) {
+  public static Map<String, Count> count(Dataset<Row> df, Map<String, Set<String>> known,
+      String prefix) {
+    Map<String, Count> out = new LinkedHashMap<>();
+    if (known.isEmpty()) {
+      return out;
+    }
     List<Column> aggs = new ArrayList<>();
-    known.forEach((column, values) -> aggs.add(sum(when(unseen(column, values), 1L)
-        .otherwise(0L))));
-    return aggs;
-  }
-
-  /**
-   * @param r the values of {@link #aggregates} for the same {@code known}, in order
-   * @param rows the rows they were computed over: read again, only when a column has unseen
-   *     values, for one example value of each such column (the smallest)
-   * @return per column, the rows with a value not in {@code known}, and an example
-   */
-  public static Map<String, Count> read(Row r, Map<String, Set<String>> known,
-      Dataset<Row> rows) {
-    Map<String, Long> counts = new LinkedHashMap<>();
+    for (Map.Entry<String, Set<String>> e : known.entrySet()) {
+      Column value = col(prefix + e.getKey()).cast("string");
+      Column unseen = value.isNotNull().and(e.getValue().isEmpty() ? lit(true)
+          : not(value.isin(e.getValue().toArray())));
+      aggs.add(sum(when(unseen, 1L).otherwise(0L)));
+      aggs.add(min(when(unseen, value)));
+    }
+    Row r = df.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new Column[0])).first();
     int i = 0;
     for (String c : known.keySet()) {
-      counts.put(c, r.isNullAt(i) ? 0L : r.getLong(i));
-      i++;
+      long rows = r.isNullAt(i) ? 0 : r.getLong(i);
+      out.put(c, new Count(rows, r.isNullAt(i + 1) ? null : r.getString(i + 1)));
+      i += 2;
     }
-    List<String> withUnseen = counts.entrySet().stream().filter(e -> e.getValue() > 0)
-        .map(Map.Entry::getKey).toList();
-    Map<String, String> examples = new LinkedHashMap<>();
-    if (!withUnseen.isEmpty()) {
-      List<Column> mins = withUnseen.stream().map(c -> min(when(unseen(c, known.get(c)),
-          col(c).cast("string")))).toList();
-      Row e = rows.agg(mins.get(0), mins.subList(1, mins.size()).toArray(new Column[0]))
-          .first();
-      for (int j = 0; j < withUnseen.size(); j++) {
-        examples.put(withUnseen.get(j), e.isNullAt(j) ? null : e.getString(j));
-      }
-    }
-    Map<String, Count> out = new LinkedHashMap<>();
-    counts.forEach((c, n) -> out.put(c, new Count(n, examples.get(c))));
     return out;
-  }
-
-  private static Column unseen(String column, Set<String> values) {
-    Column value = col(column).cast("string");
-    return value.isNotNull().and(values.isEmpty() ? lit(true) : not(value.isin(values.toArray())));
   }
 }
