@@ -3,12 +3,12 @@ package dev.propensity.jobs;
 import static org.apache.spark.sql.functions.col;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import dev.propensity.common.PropensityException;
 import dev.propensity.common.run.ModelRun;
 import dev.propensity.common.schema.FeatureSchema;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.training.CandidatePipeline;
 import dev.propensity.jobs.training.Splits;
-import dev.propensity.common.PropensityException;
 import dev.propensity.jobs.training.TrainJob;
 import java.util.List;
 import java.util.Map;

@@ -28,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
+import java.util.stream.IntStream;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.classification.LogisticRegression;
 import org.apache.spark.ml.classification.LogisticRegressionModel;
@@ -245,10 +246,7 @@ public final class SelectJob implements Job {
    */
   public static Dataset<Row> stackingRows(SparkSession spark, ModelRun run,
       List<Ensemble.Voter> voters, String idColumn) {
-    List<String> probs = new ArrayList<>();
-    for (int i = 0; i < voters.size(); i++) {
-      probs.add("__oof_" + i);
-    }
+    List<String> probs = IntStream.range(0, voters.size()).mapToObj(i -> "__oof_" + i).toList();
     Dataset<Row> out = RunData.outOfFold(spark, run,
         voters.stream().map(Ensemble.Voter::name).toList(), probs, idColumn,
         "Stacking fits on out-of-fold predictions: retrain the run, or set"
