@@ -1,6 +1,7 @@
 package dev.propensity.common.table;
 
 import java.util.List;
+import java.util.Map;
 
 /** The names of the tables the jobs read and write under the warehouse root. */
 public final class Tables {
@@ -29,6 +30,22 @@ public final class Tables {
       RAW_WEB_SESSIONS, RAW_EMAIL_EVENTS, RAW_SOCIAL_FOLLOWS, RAW_SUPPORT_CONTACTS, RAW_PROFIT,
       FEATURES, LEADERBOARD, BIN_STATS, CUSTOMER_SCORES, CUSTOMER_PROPENSITY, CUSTOMER_SEGMENTS,
       SEGMENT_SUMMARY, DRIFT_REPORT);
+
+  /**
+   * Delta table properties a table is created with (and that a write sets on an older table
+   * without them). The scored tables keep data-skipping statistics on the columns lookups and
+   * queries filter on only: Delta's default is every leaf of the first 32 columns, and per-row
+   * min/max of {@code group_label}, {@code run_id} and the like cost write time for no skipping.
+   */
+  public static final Map<String, Map<String, String>> PROPERTIES = Map.of(
+      CUSTOMER_SCORES, Map.of("delta.dataSkippingStatsColumns", "customer_id,propensity,bin"),
+      CUSTOMER_PROPENSITY, Map.of("delta.dataSkippingStatsColumns",
+          "customer_id,propensity,bin"));
+
+  /** @return the properties {@link #PROPERTIES} gives a table, or none */
+  public static Map<String, String> properties(String table) {
+    return PROPERTIES.getOrDefault(table, Map.of());
+  }
 
   private Tables() {}
 }

@@ -135,13 +135,37 @@ public final class Warehouse {
   public void overwritePartition(Dataset<Row> df, String table, String column, String value) {
     String predicate = column + " = '" + value.replace("'", "''") + "'";
     if (!exists(table)) {
-      df.write().format("delta").mode("overwrite").partitionBy(column).save(path(table));
+      df.write().format("delta").mode("overwrite").options(Tables.properties(table))
+          .partitionBy(column).save(path(table));
     } else {
+      setProperties(table);
       df.write().format("delta").mode("overwrite").option("replaceWhere", predicate)
           .option("mergeSchema", "true")
           .save(path(table));
     }
     LOG.info("Replaced {} where {} ({})", table, predicate, path(table));
+  }
+
+  /**
+   * Sets the {@link Tables#properties} an existing table lacks (a table created before they
+   * existed), in one metadata-only commit; nothing when it has them.
+   */
+  private void setProperties(String table) {
+    java.util.Map<String, String> wanted = Tables.properties(table);
+    if (wanted.isEmpty()) {
+      return;
+    }
+    java.util.Map<String, String> has = DeltaTable.forPath(spark, path(table)).detail()
+        .select("properties").first().getJavaMap(0);
+    String changed = wanted.entrySet().stream()
+        .filter(e -> !e.getValue().equals(has.get(e.getKey())))
+        .map(e -> "'" + e.getKey() + "' = '" + e.getValue().replace("'", "''") + "'")
+        .collect(Collectors.joining(", "));
+    if (!changed.isEmpty()) {
+      spark.sql("ALTER TABLE delta.`" + path(table).replace("`", "``")
+          + "` SET TBLPROPERTIES (" + changed + ")");
+      LOG.info("Set {} on {}", changed, table);
+    }
   }
 
   /**
@@ -216,10 +240,12 @@ public final class Warehouse {
    */
   public void merge(Dataset<Row> updates, String table, List<String> keys, WhenMissing missing) {
     if (!exists(table)) {
-      updates.write().format("delta").mode("overwrite").save(path(table));
+      updates.write().format("delta").mode("overwrite").options(Tables.properties(table))
+          .save(path(table));
       LOG.info("Created {} from the MERGE source ({})", table, path(table));
       return;
     }
+    setProperties(table);
     String condition = keys.stream().map(k -> "t." + k + " = s." + k)
         .collect(Collectors.joining(" AND "));
     var merge = DeltaTable.forPath(spark, path(table)).as("t")
