@@ -6,6 +6,8 @@ import static org.apache.spark.sql.functions.greatest;
 import static org.apache.spark.sql.functions.least;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.map;
+import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.udf;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -20,14 +22,18 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.classification.LogisticRegressionModel;
 import org.apache.spark.ml.feature.VectorAssembler;
 import org.apache.spark.ml.functions;
+import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.regression.IsotonicRegressionModel;
 import org.apache.spark.ml.util.MLReader;
@@ -36,7 +42,9 @@ import org.apache.spark.ml.util.MLWriter;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
@@ -158,11 +166,24 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
    *     #PROPENSITY} (and the voters' vectors when asked)
    */
   public Dataset<Row> transform(Dataset<?> dataset, boolean keepVoterFeatures) {
+    return transform(dataset, keepVoterFeatures, true);
+  }
+
+  /**
+   * @param fusedVoters score each voter whose stages {@link FusedVoter} covers with one function
+   *     per row instead of MLlib's stage-by-stage UDFs (the same values, in less time); false
+   *     runs every voter's stages as MLlib's own transforms
+   * @return as {@link #transform(Dataset, boolean)}
+   */
+  public Dataset<Row> transform(Dataset<?> dataset, boolean keepVoterFeatures,
+      boolean fusedVoters) {
     Dataset<Row> out = dataset.toDF();
     List<String> original = new ArrayList<>(Arrays.asList(out.columns()));
     for (Voter v : voters) {
-      out = v.model().transform(out)
-          .withColumn(voterColumn(v.name()), CandidatePipeline.positiveProbability(v.name()));
+      Dataset<Row> in = out;
+      out = (fusedVoters ? fused(in, v, keepVoterFeatures) : Optional.<Dataset<Row>>empty())
+          .orElseGet(() -> v.model().transform(in).withColumn(voterColumn(v.name()),
+              CandidatePipeline.positiveProbability(v.name())));
       String prefix = v.name() + "__";
       String keep = keepVoterFeatures ? classifierFeaturesCol(v.model()) : null;
       // only a prefixed vector can be kept: another voter's pipeline may write the same name
@@ -176,6 +197,40 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
           .filter(c -> c.startsWith(prefix) && !c.equals(kept)).toArray(String[]::new));
     }
     return combine(out, original);
+  }
+
+  /**
+   * @return {@code df} plus the voter's {@link #voterColumn} (and, when kept, its classifier's
+   *     input vector), computed by its {@link FusedVoter}; empty when its stages are not covered
+   */
+  private static Optional<Dataset<Row>> fused(Dataset<Row> df, Voter v, boolean keepFeatures) {
+    Transformer[] stages = v.model().stages();
+    Dataset<Row> prepared = df;
+    for (int i = 0; i < FusedVoter.prefixOf(v.model()); i++) {
+      prepared = stages[i].transform(prepared);
+    }
+    Optional<FusedVoter> voter = FusedVoter.of(v.model(), prepared.schema());
+    if (voter.isEmpty()) {
+      return Optional.empty();
+    }
+    FusedVoter f = voter.get();
+    Column in = struct(f.inputs().stream().map(c -> col("`" + c + "`")).toArray(Column[]::new));
+    if (!keepFeatures) {
+      return Optional.of(prepared.withColumn(voterColumn(v.name()),
+          udf((UDF1<Row, Double>) r -> f.probability(f.features(r)), DataTypes.DoubleType)
+              .apply(in)));
+    }
+    StructType both = new StructType().add("p", DataTypes.DoubleType, false)
+        .add("x", SQLDataTypes.VectorType(), false);
+    String tmp = "__fused_" + v.name();
+    return Optional.of(prepared
+        .withColumn(tmp, udf((UDF1<Row, Row>) r -> {
+          Vector x = f.features(r);
+          return RowFactory.create(f.probability(x), x);
+        }, both).apply(in))
+        .withColumn(voterColumn(v.name()), col(tmp).getField("p"))
+        .withColumn(classifierFeaturesCol(v.model()), col(tmp).getField("x"))
+        .drop(tmp));
   }
 
   /** @return the features column of the pipeline's last predictor, or null if it has none */

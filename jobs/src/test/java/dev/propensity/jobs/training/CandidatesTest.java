@@ -12,12 +12,16 @@ import dev.propensity.common.PropensityException;
 import dev.propensity.common.SparkTestBase;
 import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.schema.FeatureSchema;
+import dev.propensity.jobs.selection.EnsembleModel;
+import dev.propensity.jobs.selection.FusedVoter;
 import dev.propensity.jobs.training.CandidatePipeline.FeatureSelection;
 import dev.propensity.jobs.training.Candidates.Candidate;
 import java.nio.file.Path;
 import java.sql.Date;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.spark.ml.PipelineModel;
@@ -113,8 +117,43 @@ class CandidatesTest extends SparkTestBase {
       double auc = Metrics.ranking(before.where(col("y").isNotNull()), col("p"), "y")
           .get("auc_roc");
       assertThat(auc).as(c.name()).isGreaterThan(0.65);
+      assertFusedScoringEqualsMllib(c.name(), r.model(), test);
     }
     folds.close();
+  }
+
+  /** The families whose whole pipeline {@link FusedVoter} computes; the others keep MLlib's. */
+  private static final List<String> FUSED = List.of("logistic", "gbt", "naive-bayes", "mlp",
+      "factorization-machines");
+
+  /**
+   * Scoring a voter with {@link FusedVoter} gives MLlib's probability and classifier input
+   * vector for every row, including a new category, nulls and values far outside training.
+   */
+  private static void assertFusedScoringEqualsMllib(String name, PipelineModel model,
+      Dataset<Row> rows) {
+    Dataset<Row> prepared = rows;
+    for (int i = 0; i < FusedVoter.prefixOf(model); i++) {
+      prepared = model.stages()[i].transform(prepared);
+    }
+    assertThat(FusedVoter.of(model, prepared.schema()).isPresent()).as(name)
+        .isEqualTo(FUSED.contains(name));
+    EnsembleModel ensemble = EnsembleModel.softVote(
+        List.of(new EnsembleModel.Voter(name, 1.0, model)), "mean");
+    String vector = CandidatePipeline.featuresCol(name);
+    Map<Long, Row> mllib = new HashMap<>();
+    ensemble.transform(rows, true, false).select(col("customer_id"), col("propensity"),
+        col(vector)).collectAsList().forEach(r -> mllib.put(r.getLong(0), r));
+    List<Row> fused = ensemble.transform(rows, true, true).select(col("customer_id"),
+        col("propensity"), col(vector)).collectAsList();
+    assertThat(fused).as(name).hasSize(mllib.size());
+    for (Row f : fused) {
+      Row m = mllib.get(f.getLong(0));
+      assertThat(f.getDouble(1)).as(name + " row " + f.getLong(0))
+          .isCloseTo(m.getDouble(1), within(1e-12));
+      assertThat(f.<Vector>getAs(2).toArray()).as(name + " vector of row " + f.getLong(0))
+          .containsExactly(m.<Vector>getAs(2).toArray(), within(1e-12));
+    }
   }
 
   @Test
