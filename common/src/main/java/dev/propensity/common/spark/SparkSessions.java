@@ -38,6 +38,10 @@ public final class SparkSessions {
       conf.setIfMissing("spark.databricks.delta.snapshotPartitions",
           String.valueOf(config.integer("propensity.spark.shuffle-partitions")));
     }
+    // a partitioned write of a few partition values (one snapshot_date, say) keeps one writer
+    // open per value instead of sorting every row by the partition column first; more values
+    // than this per task fall back to the sort (Spark and Delta's writers both honour it)
+    conf.setIfMissing("spark.sql.maxConcurrentOutputFileWriters", "4");
     conf.setIfMissing("spark.ui.showConsoleProgress", "true");
     for (Map.Entry<String, String> e : config.section("propensity.spark.conf").entrySet()) {
       conf.set(e.getKey(), e.getValue());

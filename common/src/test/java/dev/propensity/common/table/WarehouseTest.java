@@ -52,6 +52,62 @@ class WarehouseTest extends SparkTestBase {
     assertThat(wh.readAtVersion("t", 0).count()).isEqualTo(2);
   }
 
+  /** @return the columns with min/max statistics in the files of the table's latest commit */
+  private java.util.Set<String> statsColumns(String table) throws Exception {
+    java.nio.file.Path log = java.nio.file.Paths.get(java.net.URI.create(wh.path(table)))
+        .resolve("_delta_log");
+    java.nio.file.Path last;
+    try (var files = java.nio.file.Files.list(log)) {
+      last = files.filter(f -> f.toString().endsWith(".json")).sorted().reduce((a, b) -> b)
+          .orElseThrow();
+    }
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    java.util.Set<String> out = new java.util.TreeSet<>();
+    for (String line : java.nio.file.Files.readAllLines(last)) {
+      var add = json.readTree(line).get("add");
+      if (add != null && add.hasNonNull("stats")) {
+        json.readTree(add.get("stats").asText()).get("minValues").fieldNames()
+            .forEachRemaining(out::add);
+      }
+    }
+    return out;
+  }
+
+  private static Dataset<Row> scored(String day) {
+    return spark().sql("SELECT CAST(id AS STRING) AS customer_id, rand(1) AS propensity,"
+        + " CAST(id % 5 AS INT) AS bin, 'group' AS group_label, 'r1' AS run_id,"
+        + " DATE'" + day + "' AS snapshot_date FROM range(50)");
+  }
+
+  @Test
+  void scoredTablesKeepStatisticsOnTheirLookupColumnsOnlyAndOlderTablesGetTheProperty()
+      throws Exception {
+    wh.overwritePartition(scored("2026-06-30"), Tables.CUSTOMER_SCORES, "snapshot_date",
+        "2026-06-30");
+    assertThat(statsColumns(Tables.CUSTOMER_SCORES))
+        .containsExactly("bin", "customer_id", "propensity");
+    wh.merge(scored("2026-06-30"), Tables.CUSTOMER_PROPENSITY, List.of("customer_id"),
+        Warehouse.WhenMissing.delete());
+    assertThat(statsColumns(Tables.CUSTOMER_PROPENSITY))
+        .containsExactly("bin", "customer_id", "propensity");
+
+    // a table written before the property existed: every column has statistics, until the
+    // next write sets the property (its own commit) and writes files with the three only
+    scored("2026-06-30").write().format("delta").partitionBy("snapshot_date")
+        .save(wh.path("old/" + Tables.CUSTOMER_SCORES));
+    Warehouse old = new Warehouse(spark(), wh.path("old"));
+    assertThat(statsColumns("old/" + Tables.CUSTOMER_SCORES)).contains("group_label", "run_id");
+    old.overwritePartition(scored("2026-07-01"), Tables.CUSTOMER_SCORES, "snapshot_date",
+        "2026-07-01");
+    assertThat(old.version(Tables.CUSTOMER_SCORES)).isEqualTo(2);
+    assertThat(statsColumns("old/" + Tables.CUSTOMER_SCORES))
+        .containsExactly("bin", "customer_id", "propensity");
+    // the next write finds the property set: no further metadata commit
+    old.overwritePartition(scored("2026-07-01"), Tables.CUSTOMER_SCORES, "snapshot_date",
+        "2026-07-01");
+    assertThat(old.version(Tables.CUSTOMER_SCORES)).isEqualTo(3);
+  }
+
   @Test
   void mergeUpdatesInsertsAndHandlesMissingRows() {
     wh.merge(rows(new Object[] {"a", 1, "d1"}, new Object[] {"b", 2, "d1"}), "m",
