@@ -1,5 +1,6 @@
 package dev.propensity.jobs.selection;
 
+import dev.propensity.jobs.training.ScoreToProbability;
 import dev.propensity.jobs.training.UnitRangeScalerModel;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PredictionModel;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.classification.ProbabilisticClassificationModel;
 import org.apache.spark.ml.feature.ImputerModel;
@@ -20,6 +22,7 @@ import org.apache.spark.ml.feature.StringIndexerModel;
 import org.apache.spark.ml.feature.VectorAssembler;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.ml.regression.RegressionModel;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.NumericType;
@@ -37,7 +40,9 @@ import org.apache.spark.sql.types.StructType;
  * indexer's labels (unseen values and nulls to the extra index, {@code handleInvalid=keep}),
  * the encoder's category sizes and {@code dropLast}, the assembler's order (null numbers as NaN),
  * the standard scaler's {@code (x - mean) / std} (0 for a constant slot) or the unit-range
- * scaler's clipped min-max, then the classifier's own {@code predictProbability}. {@link #of}
+ * scaler's clipped min-max, then the classifier's own {@code predictProbability} (or a
+ * regression tree model's {@code predict}, clipped to [0, 1] as {@code ScoreToProbability}
+ * does: the tree candidates' leaf means of the 0/1 label). {@link #of}
  * gives nothing for a pipeline with any other stage or setting, and the caller then runs MLlib's
  * stages as they are. {@code FusedVoterTest} holds the two ways equal.
  */
@@ -61,11 +66,13 @@ public final class FusedVoter implements Serializable {
   private final double[] scale;
   private final double[] min;
   private final double[] max;
-  private final ProbabilisticClassificationModel<Vector, ?> classifier;
+  private final PredictionModel<Vector, ?> predictor;
+  /** The predictor is a regression model whose prediction is the probability itself. */
+  private final boolean leafMean;
 
   private FusedVoter(int prefix, List<String> inputs, Slot[] slots, int size, double[] shift,
-      double[] scale, double[] min, double[] max,
-      ProbabilisticClassificationModel<Vector, ?> classifier) {
+      double[] scale, double[] min, double[] max, PredictionModel<Vector, ?> predictor,
+      boolean leafMean) {
     this.prefix = prefix;
     this.inputs = List.copyOf(inputs);
     this.slots = slots;
@@ -74,7 +81,8 @@ public final class FusedVoter implements Serializable {
     this.scale = scale;
     this.min = min;
     this.max = max;
-    this.classifier = classifier;
+    this.predictor = predictor;
+    this.leafMean = leafMean;
   }
 
   /**
@@ -152,7 +160,13 @@ public final class FusedVoter implements Serializable {
       } else if (t instanceof ProbabilisticClassificationModel<?, ?> c && s == stages.length - 1
           && vector != null && c.getFeaturesCol().equals(vector)) {
         return build(prefix, prepared, assembled, labelsOf, indexedFrom, encodedFrom,
-            encodedSize, shift, scale, min, max, (ProbabilisticClassificationModel<Vector, ?>) c);
+            encodedSize, shift, scale, min, max, (PredictionModel<Vector, ?>) c, false);
+      } else if (t instanceof RegressionModel<?, ?> r && s == stages.length - 2
+          && vector != null && r.getFeaturesCol().equals(vector)
+          && stages[s + 1] instanceof ScoreToProbability sp
+          && sp.getOrDefault(sp.inputCol()).equals(r.getPredictionCol())) {
+        return build(prefix, prepared, assembled, labelsOf, indexedFrom, encodedFrom,
+            encodedSize, shift, scale, min, max, (PredictionModel<Vector, ?>) r, true);
       } else {
         return Optional.empty();
       }
@@ -164,7 +178,7 @@ public final class FusedVoter implements Serializable {
       List<String> assembled, Map<String, Map<String, Integer>> labelsOf,
       Map<String, String> indexedFrom, Map<String, String> encodedFrom,
       Map<String, Integer> encodedSize, double[] shift, double[] scale, double[] min,
-      double[] max, ProbabilisticClassificationModel<Vector, ?> classifier) {
+      double[] max, PredictionModel<Vector, ?> predictor, boolean leafMean) {
     Map<String, Integer> fields = new LinkedHashMap<>();
     List<Slot> slots = new ArrayList<>();
     int size = 0;
@@ -193,12 +207,12 @@ public final class FusedVoter implements Serializable {
       slots.add(slot);
       size += slot.size();
     }
-    if (size != classifier.numFeatures() && classifier.numFeatures() >= 0
+    if (size != predictor.numFeatures() && predictor.numFeatures() >= 0
         || shift != null && shift.length != size || min != null && min.length != size) {
       return Optional.empty();
     }
     return Optional.of(new FusedVoter(prefix, new ArrayList<>(fields.keySet()),
-        slots.toArray(new Slot[0]), size, shift, scale, min, max, classifier));
+        slots.toArray(new Slot[0]), size, shift, scale, min, max, predictor, leafMean));
   }
 
   private static boolean has(StructType schema, String column) {
@@ -255,8 +269,15 @@ public final class FusedVoter implements Serializable {
     return Vectors.dense(x);
   }
 
-  /** @return the classifier's probability of the positive class for its input vector */
+  /** @return the probability of the positive class for the predictor's input vector */
+  @SuppressWarnings("unchecked")
   double probability(Vector features) {
-    return classifier.predictProbability(features).apply(1);
+    if (leafMean) {
+      // least(greatest(p, 0), 1) in Spark's order: NaN counts as the largest value
+      double p = predictor.predict(features);
+      return Double.isNaN(p) ? 1.0 : Math.min(1.0, Math.max(0.0, p));
+    }
+    return ((ProbabilisticClassificationModel<Vector, ?>) predictor).predictProbability(features)
+        .apply(1);
   }
 }

@@ -123,8 +123,8 @@ class CandidatesTest extends SparkTestBase {
   }
 
   /** The families whose whole pipeline {@link FusedVoter} computes; the others keep MLlib's. */
-  private static final List<String> FUSED = List.of("logistic", "gbt", "naive-bayes", "mlp",
-      "factorization-machines");
+  private static final List<String> FUSED = List.of("logistic", "decision-tree",
+      "random-forest", "gbt", "naive-bayes", "mlp", "factorization-machines");
 
   /**
    * Scoring a voter with {@link FusedVoter} gives MLlib's probability and classifier input
