@@ -44,7 +44,7 @@ import org.apache.spark.sql.types.StructType;
  * regression tree model's {@code predict}, clipped to [0, 1] as {@code ScoreToProbability}
  * does: the tree candidates' leaf means of the 0/1 label). {@link #of}
  * gives nothing for a pipeline with any other stage or setting, and the caller then runs MLlib's
- * stages as they are. {@code FusedVoterTest} holds the two ways equal.
+ * stages as they are. {@code CandidatesTest} holds the two ways equal for every family.
  */
 public final class FusedVoter implements Serializable {
 
