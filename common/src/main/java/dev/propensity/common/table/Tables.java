@@ -31,16 +31,18 @@ public final class Tables {
       FEATURES, LEADERBOARD, BIN_STATS, CUSTOMER_SCORES, CUSTOMER_PROPENSITY, CUSTOMER_SEGMENTS,
       SEGMENT_SUMMARY, DRIFT_REPORT);
 
+  /** The columns the scored tables keep data-skipping statistics on (see {@link #PROPERTIES}). */
+  private static final String SCORED_STATS_COLUMNS = "customer_id,propensity,bin";
+
   /**
-   * Delta table properties a table is created with (and that a write sets on an older table
-   * without them). The scored tables keep data-skipping statistics on the columns lookups and
+   * Delta table properties {@link Warehouse#overwritePartition} and {@link Warehouse#merge}
+   * create a table with (and set on an older table without them). The scored tables keep data-skipping statistics on the columns lookups and
    * queries filter on only: Delta's default is every leaf of the first 32 columns, and per-row
    * min/max of {@code group_label}, {@code run_id} and the like cost write time for no skipping.
    */
   public static final Map<String, Map<String, String>> PROPERTIES = Map.of(
-      CUSTOMER_SCORES, Map.of("delta.dataSkippingStatsColumns", "customer_id,propensity,bin"),
-      CUSTOMER_PROPENSITY, Map.of("delta.dataSkippingStatsColumns",
-          "customer_id,propensity,bin"));
+      CUSTOMER_SCORES, Map.of("delta.dataSkippingStatsColumns", SCORED_STATS_COLUMNS),
+      CUSTOMER_PROPENSITY, Map.of("delta.dataSkippingStatsColumns", SCORED_STATS_COLUMNS));
 
   /** @return the properties {@link #PROPERTIES} gives a table, or none */
   public static Map<String, String> properties(String table) {

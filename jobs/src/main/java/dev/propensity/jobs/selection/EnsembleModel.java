@@ -28,7 +28,6 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.PipelineModel;
-import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.classification.LogisticRegressionModel;
 import org.apache.spark.ml.feature.VectorAssembler;
 import org.apache.spark.ml.functions;
@@ -204,11 +203,7 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
    *     input vector), computed by its {@link FusedVoter}; empty when its stages are not covered
    */
   private static Optional<Dataset<Row>> fused(Dataset<Row> df, Voter v, boolean keepFeatures) {
-    Transformer[] stages = v.model().stages();
-    Dataset<Row> prepared = df;
-    for (int i = 0; i < FusedVoter.prefixOf(v.model()); i++) {
-      prepared = stages[i].transform(prepared);
-    }
+    Dataset<Row> prepared = FusedVoter.prepare(v.model(), df);
     Optional<FusedVoter> voter = FusedVoter.of(v.model(), prepared.schema());
     if (voter.isEmpty()) {
       return Optional.empty();

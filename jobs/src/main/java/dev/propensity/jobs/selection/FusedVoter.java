@@ -23,6 +23,7 @@ import org.apache.spark.ml.feature.VectorAssembler;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.regression.RegressionModel;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.NumericType;
@@ -51,14 +52,13 @@ public final class FusedVoter implements Serializable {
   private static final long serialVersionUID = 1L;
 
   /** How one assembler input is read from the row. */
-  private record Slot(int field, int size, Map<String, Integer> labels, int invalid)
+  private record Slot(int field, int size, Map<String, Integer> labels)
       implements Serializable {
     boolean numeric() {
       return labels == null;
     }
   }
 
-  private final int prefix;
   private final List<String> inputs;
   private final Slot[] slots;
   private final int size;
@@ -70,10 +70,9 @@ public final class FusedVoter implements Serializable {
   /** The predictor is a regression model whose prediction is the probability itself. */
   private final boolean leafMean;
 
-  private FusedVoter(int prefix, List<String> inputs, Slot[] slots, int size, double[] shift,
+  private FusedVoter(List<String> inputs, Slot[] slots, int size, double[] shift,
       double[] scale, double[] min, double[] max, PredictionModel<Vector, ?> predictor,
       boolean leafMean) {
-    this.prefix = prefix;
     this.inputs = List.copyOf(inputs);
     this.slots = slots;
     this.size = size;
@@ -87,14 +86,13 @@ public final class FusedVoter implements Serializable {
 
   /**
    * @param model a voter's fitted pipeline
-   * @param prepared the schema after the pipeline's first {@link #prefixOf} stages
+   * @param prepared the schema of {@link #prepare}'s output
    * @return the fused form, or empty when a stage or setting is not one this class computes
    */
   @SuppressWarnings("unchecked")
   public static Optional<FusedVoter> of(PipelineModel model, StructType prepared) {
     Transformer[] stages = model.stages();
     int prefix = prefixOf(model);
-    Map<String, Integer> indexOf = new HashMap<>();
     Map<String, Map<String, Integer>> labelsOf = new HashMap<>();
     Map<String, String> indexedFrom = new HashMap<>();
     Map<String, Integer> categories = new HashMap<>();
@@ -159,14 +157,14 @@ public final class FusedVoter implements Serializable {
         vector = ur.getOrDefault(ur.outputCol());
       } else if (t instanceof ProbabilisticClassificationModel<?, ?> c && s == stages.length - 1
           && vector != null && c.getFeaturesCol().equals(vector)) {
-        return build(prefix, prepared, assembled, labelsOf, indexedFrom, encodedFrom,
-            encodedSize, shift, scale, min, max, (PredictionModel<Vector, ?>) c, false);
+        return build(prepared, assembled, labelsOf, indexedFrom, encodedFrom, encodedSize,
+            shift, scale, min, max, (PredictionModel<Vector, ?>) c, false);
       } else if (t instanceof RegressionModel<?, ?> r && s == stages.length - 2
           && vector != null && r.getFeaturesCol().equals(vector)
           && stages[s + 1] instanceof ScoreToProbability sp
           && sp.getOrDefault(sp.inputCol()).equals(r.getPredictionCol())) {
-        return build(prefix, prepared, assembled, labelsOf, indexedFrom, encodedFrom,
-            encodedSize, shift, scale, min, max, (PredictionModel<Vector, ?>) r, true);
+        return build(prepared, assembled, labelsOf, indexedFrom, encodedFrom, encodedSize,
+            shift, scale, min, max, (PredictionModel<Vector, ?>) r, true);
       } else {
         return Optional.empty();
       }
@@ -174,7 +172,7 @@ public final class FusedVoter implements Serializable {
     return Optional.empty();
   }
 
-  private static Optional<FusedVoter> build(int prefix, StructType prepared,
+  private static Optional<FusedVoter> build(StructType prepared,
       List<String> assembled, Map<String, Map<String, Integer>> labelsOf,
       Map<String, String> indexedFrom, Map<String, String> encodedFrom,
       Map<String, Integer> encodedSize, double[] shift, double[] scale, double[] min,
@@ -194,7 +192,7 @@ public final class FusedVoter implements Serializable {
         }
         Map<String, Integer> labels = labelsOf.get(indexed);
         slot = new Slot(fields.computeIfAbsent(source, k -> fields.size()), encodedSize.get(in),
-            labels, labels.size());
+            labels);
       } else {
         source = in;
         // numbers of any width as doubles, as the assembler casts them (not booleans)
@@ -202,7 +200,7 @@ public final class FusedVoter implements Serializable {
             || !(prepared.apply(source).dataType() instanceof NumericType)) {
           return Optional.empty();
         }
-        slot = new Slot(fields.computeIfAbsent(source, k -> fields.size()), 1, null, -1);
+        slot = new Slot(fields.computeIfAbsent(source, k -> fields.size()), 1, null);
       }
       slots.add(slot);
       size += slot.size();
@@ -211,7 +209,7 @@ public final class FusedVoter implements Serializable {
         || shift != null && shift.length != size || min != null && min.length != size) {
       return Optional.empty();
     }
-    return Optional.of(new FusedVoter(prefix, new ArrayList<>(fields.keySet()),
+    return Optional.of(new FusedVoter(new ArrayList<>(fields.keySet()),
         slots.toArray(new Slot[0]), size, shift, scale, min, max, predictor, leafMean));
   }
 
@@ -219,19 +217,26 @@ public final class FusedVoter implements Serializable {
     return Arrays.asList(schema.fieldNames()).contains(column);
   }
 
+  /**
+   * @return {@code df} after the pipeline's leading Catalyst stages (imputer, SQL casts), which
+   *     stay Spark transforms: the rows {@link #features} reads, and the schema {@link #of} needs
+   */
+  public static Dataset<Row> prepare(PipelineModel model, Dataset<Row> df) {
+    Dataset<Row> out = df;
+    for (int i = 0; i < prefixOf(model); i++) {
+      out = model.stages()[i].transform(out);
+    }
+    return out;
+  }
+
   /** @return how many leading stages are Catalyst transforms (imputer, SQL) kept as they are */
-  public static int prefixOf(PipelineModel model) {
+  private static int prefixOf(PipelineModel model) {
     int i = 0;
     while (i < model.stages().length && (model.stages()[i] instanceof ImputerModel
         || model.stages()[i] instanceof SQLTransformer)) {
       i++;
     }
     return i;
-  }
-
-  /** @return how many leading stages run as Spark transforms before {@link #features} */
-  int prefix() {
-    return prefix;
   }
 
   /** @return the columns {@link #features} reads, in the order it expects them in its row */
@@ -248,7 +253,9 @@ public final class FusedVoter implements Serializable {
       if (s.numeric()) {
         x[pos] = v == null ? Double.NaN : ((Number) v).doubleValue();
       } else {
-        int c = v == null ? s.invalid() : s.labels().getOrDefault(v, s.invalid());
+        // unseen values and nulls: the indexer's extra index, one past its labels
+        int invalid = s.labels().size();
+        int c = v == null ? invalid : s.labels().getOrDefault(v, invalid);
         if (c < s.size()) {
           x[pos + c] = 1.0;
         }

@@ -132,11 +132,8 @@ class CandidatesTest extends SparkTestBase {
    */
   private static void assertFusedScoringEqualsMllib(String name, PipelineModel model,
       Dataset<Row> rows) {
-    Dataset<Row> prepared = rows;
-    for (int i = 0; i < FusedVoter.prefixOf(model); i++) {
-      prepared = model.stages()[i].transform(prepared);
-    }
-    assertThat(FusedVoter.of(model, prepared.schema()).isPresent()).as(name)
+    assertThat(FusedVoter.of(model, FusedVoter.prepare(model, rows).schema()).isPresent())
+        .as(name)
         .isEqualTo(FUSED.contains(name));
     EnsembleModel ensemble = EnsembleModel.softVote(
         List.of(new EnsembleModel.Voter(name, 1.0, model)), "mean");
