@@ -32,6 +32,24 @@ public final class RunData {
   }
 
   /**
+   * Stops a step that would work on a run in the wrong state: a failed or still-running run is
+   * never selected, binned or promoted.
+   *
+   * @param step the job asking, for the message
+   * @param allowed the manifest statuses the step accepts
+   * @throws PropensityException naming the run, its status and the manifest
+   */
+  public static void requireStatus(ModelRun run, String step, List<String> allowed) {
+    String status = run.status();
+    if (!allowed.contains(status)) {
+      throw new PropensityException(String.format("Cannot run %s on run %s: its manifest (%s)"
+          + " says '%s', and %s needs one of %s. A failed or unfinished run cannot be completed"
+          + " or promoted: train a new run.", step, run.id(), run.path(ModelRun.MANIFEST), status,
+          step, allowed));
+    }
+  }
+
+  /**
    * @return the run's rows with {@code __label} (double) and {@code __split} columns
    */
   @SuppressWarnings("unchecked")

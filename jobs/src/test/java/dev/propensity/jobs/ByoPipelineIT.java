@@ -7,7 +7,7 @@ import dev.propensity.common.SparkTestBase;
 import dev.propensity.common.config.ConfigLoader;
 import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.run.ModelRun;
-import dev.propensity.common.run.ModelRuns;
+import dev.propensity.common.run.ModelRegistry;
 import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.cli.PipelineJob;
@@ -39,8 +39,7 @@ class ByoPipelineIT extends SparkTestBase {
     assertThat(summary).contains("score: 200 customers");
 
     Warehouse warehouse = Warehouse.of(spark(), config);
-    ModelRuns runs = new ModelRuns(warehouse.root(), spark().sparkContext().hadoopConfiguration());
-    ModelRun run = runs.open("latest");
+    ModelRun run = new ModelRegistry(warehouse).open("latest");
     @SuppressWarnings("unchecked")
     Map<String, Object> input = (Map<String, Object>) RunData.manifest(run).get("input");
     assertThat(input).containsEntry("table", csv).containsEntry("snapshot", "");

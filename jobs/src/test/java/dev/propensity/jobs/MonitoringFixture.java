@@ -32,7 +32,7 @@ public final class MonitoringFixture {
     if (template == null) {
       Path wh = SparkTestBase.tempWarehouse("monitoring-template");
       new PipelineJob().run(SparkTestBase.spark(), base(wh).with(
-          "pipeline.steps=[generate, features, train, select, bins]"));
+          "pipeline.steps=[generate, features, train, select, bins, promote]"));
       template = wh;
     }
     Path copy = SparkTestBase.tempWarehouse(prefix);

@@ -4,7 +4,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.propensity.common.config.JobConfig;
-import dev.propensity.common.run.ModelRuns;
+import dev.propensity.common.run.ModelRegistry;
 import dev.propensity.common.schema.FeatureCatalog;
 import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
@@ -76,8 +76,7 @@ final class PipelineChecks {
     COLUMNS.forEach((table, columns) ->
         assertThat(wh.read(table).columns()).as(table).containsExactlyElementsOf(columns));
 
-    String latest = new ModelRuns(wh.root(), spark.sparkContext().hadoopConfiguration())
-        .latestId();
+    String latest = new ModelRegistry(wh).championId().orElse(null);
     assertThat(latest).isNotNull();
 
     Dataset<Row> newest = wh.read(Tables.FEATURES).where(col("snapshot_date")

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.propensity.common.SparkTestBase;
 import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.run.ModelRun;
-import dev.propensity.common.run.ModelRuns;
+import dev.propensity.common.run.ModelRegistry;
 import dev.propensity.jobs.cli.Main;
 import dev.propensity.jobs.cli.PipelineJob;
 import dev.propensity.jobs.report.ReportJob;
@@ -78,7 +78,7 @@ class PipelineIT extends SparkTestBase {
 
   @Test
   void runReportRendersInHeadlessChromiumWithEveryChart() throws Exception {
-    ModelRun run = new ModelRuns("file:" + warehouse, spark().sparkContext().hadoopConfiguration())
+    ModelRun run = new ModelRegistry(new Warehouse(spark(), "file:" + warehouse))
         .open("latest");
     ReportJob.write(spark(), config, run);
     Path report = warehouse.resolve("runs").resolve(run.id()).resolve(ReportJob.FILE);

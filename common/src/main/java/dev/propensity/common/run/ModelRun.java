@@ -38,6 +38,13 @@ public final class ModelRun {
     this.hadoop = hadoop;
   }
 
+  /** Manifest status of a run whose training, selection and bins are all written. */
+  public static final String COMPLETED = "completed";
+  /** Manifest status of a run whose training failed. */
+  public static final String FAILED = "failed";
+  /** The run's manifest file. */
+  public static final String MANIFEST = "manifest.json";
+
   /** @return the run id, e.g. {@code 20261122-031500-a1b2} */
   public String id() {
     return id;
@@ -61,6 +68,41 @@ public final class ModelRun {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * @return the manifest's {@code status} ({@code running}, {@code trained}, {@code selected},
+   *     {@code completed}, {@code failed}), or {@code missing} when the run has no manifest
+   */
+  public String status() {
+    if (!exists(MANIFEST)) {
+      return "missing";
+    }
+    Object status = readJson(MANIFEST, new TypeReference<java.util.Map<String, Object>>() {})
+        .get("status");
+    return status == null ? "missing" : status.toString();
+  }
+
+  /**
+   * Moves the run to a new status: the manifest is rewritten whole with {@code status} and, for
+   * {@code completed}, {@code completed_at}.
+   *
+   * @throws dev.propensity.common.PropensityException when the run has failed or has no manifest
+   */
+  public void setStatus(String status) {
+    String current = status();
+    if (FAILED.equals(current) || "missing".equals(current)) {
+      throw new dev.propensity.common.PropensityException(String.format("Cannot mark run %s"
+          + " '%s': its manifest (%s) says '%s'. A failed or incomplete run is never completed"
+          + " or promoted: train a new run.", id, status, path(MANIFEST), current));
+    }
+    java.util.Map<String, Object> manifest = new java.util.LinkedHashMap<>(
+        readJson(MANIFEST, new TypeReference<java.util.Map<String, Object>>() {}));
+    manifest.put("status", status);
+    if (COMPLETED.equals(status)) {
+      manifest.put("completed_at", java.time.Instant.now().toString());
+    }
+    writeJson(MANIFEST, manifest);
   }
 
   /** Writes {@code value} as JSON to a file in the run folder, atomically. */

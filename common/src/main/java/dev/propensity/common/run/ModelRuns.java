@@ -3,7 +3,6 @@ package dev.propensity.common.run;
 import dev.propensity.common.Errors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -17,9 +16,10 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
- * The model runs under {@code <warehouse>/runs/}. Run ids sort by creation time. The file
- * {@code runs/LATEST} names the newest <em>completed</em> run: it is replaced atomically, and only
- * by {@link #markCompleted}, so inference never picks up a half-written run.
+ * The model runs under {@code <warehouse>/runs/}. Run ids sort by creation time. Which run serves
+ * ({@code latest}) is the {@link ModelRegistry}'s to say: open {@code latest} through it. A
+ * warehouse from before the registry may still have a {@code runs/LATEST} file;
+ * {@link #legacyLatestId} reads it.
  */
 public final class ModelRuns {
 
@@ -79,21 +79,17 @@ public final class ModelRuns {
   }
 
   /**
-   * @param idOrLatest a run id, or {@code latest} for the newest completed run
-   * @throws dev.propensity.common.PropensityException listing the available runs if not found
+   * @param id a run id ({@code latest} is resolved by {@link ModelRegistry#open})
+   * @throws dev.propensity.common.PropensityException listing the available runs if not found, or
+   *     when the id is not a valid run id (e.g. a path such as {@code ../..})
    */
-  public ModelRun open(String idOrLatest) {
-    String id = idOrLatest;
-    if (LATEST.equals(idOrLatest)) {
-      Path pointer = new Path(root, "LATEST");
-      if (!exists(pointer)) {
-        throw Errors.runNotFound(LATEST, root.toString(), list());
-      }
-      id = ModelRun.readText(pointer, hadoop).trim();
+  public ModelRun open(String id) {
+    if (id == null || !VALID_ID.matcher(id).matches() || LATEST.equals(id)) {
+      throw Errors.runNotFound(String.valueOf(id), root.toString(), list());
     }
     Path dir = new Path(root, id);
-    if (id.isBlank() || !exists(dir)) {
-      throw Errors.runNotFound(idOrLatest, root.toString(), list());
+    if (!exists(dir)) {
+      throw Errors.runNotFound(id, root.toString(), list());
     }
     return new ModelRun(id, dir, hadoop);
   }
@@ -133,16 +129,13 @@ public final class ModelRuns {
     return ids;
   }
 
-  /** @return the id {@code latest} points at, or null when no run has completed */
-  public String latestId() {
+  /**
+   * @return the id in {@code runs/LATEST}, the pointer of warehouses from before the registry, or
+   *     null when there is none
+   */
+  String legacyLatestId() {
     Path pointer = new Path(root, "LATEST");
     return exists(pointer) ? ModelRun.readText(pointer, hadoop).trim() : null;
-  }
-
-  /** Points {@code latest} at a run whose artefacts are all written; atomic. */
-  public void markCompleted(ModelRun run) {
-    ModelRun.writeAtomically(new Path(root, "LATEST"),
-        (run.id() + "\n").getBytes(StandardCharsets.UTF_8), hadoop);
   }
 
   private boolean exists(Path p) {

@@ -22,18 +22,34 @@ class ModelRunsTest {
   }
 
   @Test
-  void latestMovesOnlyWhenARunCompletes() {
+  void runsOpenByIdOnlyAndNeverOutsideTheRunsFolder() {
     ModelRuns runs = runs();
-    ModelRun first = runs.create("r1");
-    assertThat(runs.latestId()).isNull();
-    assertThatThrownBy(() -> runs.open("latest"))
-        .hasMessageContaining("Cannot load model run 'latest'")
-        .hasMessageContaining("Available runs: r1");
-    runs.markCompleted(first);
+    runs.create("r1");
     runs.create("r2");
-    assertThat(runs.open("latest").id()).isEqualTo("r1");
     assertThat(runs.openOrNewest("").id()).isEqualTo("r2");
     assertThat(runs.list()).containsExactly("r1", "r2");
+    // latest is the registry's word; a path is not a run id
+    assertThatThrownBy(() -> runs.open("latest"))
+        .hasMessageContaining("Cannot load model run 'latest'");
+    assertThatThrownBy(() -> runs.open("../.."))
+        .hasMessageContaining("Cannot load model run '../..'")
+        .hasMessageContaining("Available runs: r1, r2");
+  }
+
+  @Test
+  void statusMovesForwardAndAFailedRunStaysFailed() {
+    ModelRun run = runs().create("r1");
+    assertThat(run.status()).isEqualTo("missing");
+    run.writeJson(ModelRun.MANIFEST, Map.of("run_id", "r1", "status", "trained"));
+    run.setStatus(ModelRun.COMPLETED);
+    Map<String, Object> manifest = run.readJson(ModelRun.MANIFEST, new TypeReference<>() {});
+    assertThat(manifest).containsEntry("status", "completed").containsEntry("run_id", "r1")
+        .containsKey("completed_at");
+    ModelRun failed = runs().create("r2");
+    failed.writeJson(ModelRun.MANIFEST, Map.of("status", ModelRun.FAILED));
+    assertThatThrownBy(() -> failed.setStatus(ModelRun.COMPLETED))
+        .hasMessageContaining("Cannot mark run r2 'completed'")
+        .hasMessageContaining("says 'failed'");
   }
 
   @Test

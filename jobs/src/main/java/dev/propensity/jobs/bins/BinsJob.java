@@ -27,7 +27,6 @@ import dev.propensity.jobs.training.Splits;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
@@ -42,8 +41,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Equal-frequency propensity bins from the ensemble's scores on the run's validation rows, with
- * conversion rate, lift and gain per bin. The last step of a run: it marks the run completed and
- * points {@code latest} at it.
+ * conversion rate, lift and gain per bin. The last step of a run: it marks the run completed. It
+ * does not make it the champion: that is the {@code promote} step's gate.
  */
 public final class BinsJob implements Job {
 
@@ -133,6 +132,7 @@ public final class BinsJob implements Job {
     Warehouse warehouse = Warehouse.of(spark, config);
     ModelRuns runs = new ModelRuns(warehouse.root(), spark.sparkContext().hadoopConfiguration());
     ModelRun run = runs.openOrNewest(config.string("propensity.bins.run-id"));
+    RunData.requireStatus(run, "bins", List.of("selected", ModelRun.COMPLETED));
     Ensemble ensemble = Ensemble.load(run);
     FeatureSchema schema = FeatureSchema.fromConfig(config);
     Dataset<Row> scored = OUT_OF_FOLD.equals(split)
@@ -169,21 +169,20 @@ public final class BinsJob implements Job {
         bins.labels().get(s.bin() - 1), s.customers(), s.positives(), s.conversionRate(),
         s.lift(), s.cumulativeCustomers(), s.cumulativeGain(), s.cumulativeLift(),
         s.minScore(), s.maxScore(), now)).toList();
-    warehouse.append(spark.createDataFrame(rows, BIN_STATS_SCHEMA), Tables.BIN_STATS);
+    // the run's rows replace those of an earlier attempt: a re-run adds no duplicates
+    warehouse.replaceWhere(spark.createDataFrame(rows, BIN_STATS_SCHEMA), Tables.BIN_STATS,
+        Map.of("run_id", run.id()));
 
-    Map<String, Object> manifest = new LinkedHashMap<>(RunData.manifest(run));
-    manifest.put("status", "completed");
-    manifest.put("completed_at", now.toInstant().toString());
-    run.writeJson("manifest.json", manifest);
     // the training baseline drift checks compare scored snapshots against
     DriftBaseline.writeBaseline(spark, warehouse, FeatureSchema.fromConfig(config), run);
     if (config.bool("propensity.report.on-complete")) {
       ReportJob.write(spark, config, run);
     }
-    runs.markCompleted(run);
-    LOG.info("bins: run {} has {} bins; top bin lift {}; marked latest", run.id(),
+    run.setStatus(ModelRun.COMPLETED);
+    LOG.info("bins: run {} has {} bins; top bin lift {}; completed", run.id(),
         stats.size(), stats.isEmpty() ? 0 : stats.get(0).lift());
-    return String.format("bins: run %s, %d bins, top-bin lift %.2f; run marked latest",
-        run.id(), stats.size(), stats.get(0).lift());
+    return String.format("bins: run %s, %d bins, top-bin lift %.2f; run completed (the promote"
+        + " step decides whether it becomes champion)", run.id(), stats.size(),
+        stats.get(0).lift());
   }
 }

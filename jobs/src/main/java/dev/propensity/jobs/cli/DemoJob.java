@@ -4,7 +4,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.round;
 
 import dev.propensity.common.config.JobConfig;
-import dev.propensity.common.run.ModelRuns;
+import dev.propensity.common.run.ModelRegistry;
 import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
 import org.apache.spark.sql.SparkSession;
@@ -24,8 +24,7 @@ public final class DemoJob extends PipelineJob {
   public String run(SparkSession spark, JobConfig config) {
     String steps = super.run(spark, config);
     Warehouse warehouse = Warehouse.of(spark, config);
-    String runId = new ModelRuns(warehouse.root(), spark.sparkContext().hadoopConfiguration())
-        .latestId();
+    String runId = new ModelRegistry(warehouse).championId().orElse("(none)");
     System.out.println();
     System.out.println("=== propensity demo ===");
     System.out.println(steps);

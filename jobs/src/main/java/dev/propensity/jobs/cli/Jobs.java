@@ -9,6 +9,7 @@ import dev.propensity.jobs.generate.GenerateJob;
 import dev.propensity.jobs.inference.ScoreJob;
 import dev.propensity.jobs.monitoring.DriftJob;
 import dev.propensity.jobs.monitoring.PerformanceJob;
+import dev.propensity.jobs.promotion.PromoteJob;
 import dev.propensity.jobs.report.ReportJob;
 import dev.propensity.jobs.segments.SegmentsJob;
 import dev.propensity.jobs.selection.SelectJob;
@@ -22,8 +23,8 @@ public final class Jobs {
 
   /** The pipeline's steps, in order. */
   public static final List<Job> STEPS = List.of(new GenerateJob(), new FeaturesJob(),
-      new TrainJob(), new SelectJob(), new BinsJob(), new ScoreJob(), new SegmentsJob(),
-      new DriftJob());
+      new TrainJob(), new SelectJob(), new BinsJob(), new PromoteJob(), new ScoreJob(),
+      new SegmentsJob(), new DriftJob());
 
   private Jobs() {}
 

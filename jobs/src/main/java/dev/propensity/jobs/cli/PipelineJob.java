@@ -36,7 +36,7 @@ public class PipelineJob implements Job {
     String runId = config.string("propensity.train.run-id").isBlank()
         ? ModelRuns.newRunId() : config.string("propensity.train.run-id");
     JobConfig current = config.with("train.run-id=" + runId, "select.run-id=" + runId,
-        "bins.run-id=" + runId);
+        "bins.run-id=" + runId, "promote.run-id=" + runId);
     List<String> summaries = new ArrayList<>();
     long start = System.nanoTime();
     int i = 0;

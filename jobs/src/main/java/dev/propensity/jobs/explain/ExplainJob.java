@@ -10,7 +10,7 @@ import dev.propensity.common.Errors;
 import dev.propensity.common.PropensityException;
 import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.run.ModelRun;
-import dev.propensity.common.run.ModelRuns;
+import dev.propensity.common.run.ModelRegistry;
 import dev.propensity.common.schema.FeatureSchema;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.FeatureInput;
@@ -68,8 +68,7 @@ public final class ExplainJob implements Job {
     }
     boolean skip = ReasonCodes.skipUnsupported(config);
     Warehouse warehouse = Warehouse.of(spark, config);
-    ModelRuns runs = new ModelRuns(warehouse.root(), spark.sparkContext().hadoopConfiguration());
-    ModelRun run = runs.open(config.string("propensity.explain.run"));
+    ModelRun run = new ModelRegistry(warehouse).open(config.string("propensity.explain.run"));
     FeatureSchema schema = FeatureSchema.fromConfig(config);
     Explainer explainer = "ensemble".equals(modelName)
         ? Explainer.forEnsemble(Ensemble.load(run), schema, skip)

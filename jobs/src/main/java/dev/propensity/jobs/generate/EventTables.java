@@ -17,6 +17,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.round;
 import static org.apache.spark.sql.functions.sequence;
 import static org.apache.spark.sql.functions.timestamp_seconds;
+import static org.apache.spark.sql.functions.to_date;
 import static org.apache.spark.sql.functions.trunc;
 import static org.apache.spark.sql.functions.unix_date;
 import static org.apache.spark.sql.functions.upper;
@@ -42,12 +43,44 @@ final class EventTables {
   static final Column[] ORDER_COLUMNS = {col("order_id"), col("customer_id"), col("order_date"),
       col("revenue"), col("discount"), col("promo"), col("returned")};
 
+  /**
+   * A change of behaviour from {@code date} on (periods starting on or after it): session rates
+   * multiplied by {@code sessionRateFactor} (data drift) and, with {@code concept}, a monthly
+   * order probability driven by engagement and the app channel instead of purchase frequency.
+   *
+   * @param date the first day of the new behaviour, null for none
+   */
+  record Drift(String date, double sessionRateFactor, boolean concept) {
+    static final Drift NONE = new Drift(null, 1.0, false);
+
+    /** @return whether a period starting at {@code periodStart} follows the new behaviour */
+    Column after(Column periodStart) {
+      return date == null ? lit(false) : periodStart.geq(to_date(lit(date)));
+    }
+  }
+
   private final Random rnd;
   private final Column asOf;
+  private final Drift drift;
 
-  EventTables(Random rnd, Column asOf) {
+  /** @param asOf the day the history is anchored to (generate.history-end, else as-of) */
+  EventTables(Random rnd, Column asOf, Drift drift) {
     this.rnd = rnd;
     this.asOf = asOf;
+    this.drift = drift;
+  }
+
+  /** The month's order probability of a customer-period, after any concept drift. */
+  private Column orderProbability() {
+    if (!drift.concept() || drift.date() == null) {
+      return col("p_month");
+    }
+    Column changed = sigmoid(lit(-3.6)
+        .plus(col("z_freq").multiply(0.2)).plus(col("z_eng").multiply(1.1))
+        .plus(when(col("segment").equalTo("premium"), 0.5)
+            .when(col("segment").equalTo("smb"), 0.2).otherwise(0.0))
+        .plus(when(col("channel").equalTo("app"), 0.7).otherwise(0.0)));
+    return when(drift.after(col("period_start")), changed).otherwise(col("p_month"));
   }
 
   /** One row per customer and 30-day period k (0 = the last 30 days) in which they are active. */
@@ -64,7 +97,7 @@ final class EventTables {
   Dataset<Row> orders(Dataset<Row> periods) {
     Column id = col("n");
     Column k = col("k");
-    Column p = col("p_month").multiply(exp(rnd.normal("month-noise", id, k).multiply(0.3)));
+    Column p = orderProbability().multiply(exp(rnd.normal("month-noise", id, k).multiply(0.3)));
     Column count = when(rnd.uniform("order-1", id, k).lt(p), 1).otherwise(0)
         .plus(when(rnd.uniform("order-2", id, k).lt(p.multiply(0.3)), 1).otherwise(0));
     Column j = col("j");
@@ -125,13 +158,16 @@ final class EventTables {
     Column id = col("n");
     Column k = col("k");
     Column j = col("j");
-    Column count = least(lit(20), floor(col("sessions_rate")
+    Column rate = drift.sessionRateFactor() == 1.0 ? col("sessions_rate")
+        : when(drift.after(col("period_start")), col("sessions_rate")
+            .multiply(drift.sessionRateFactor())).otherwise(col("sessions_rate"));
+    Column count = least(lit(20), floor(rate
         .multiply(rnd.uniform("sessions", id, k).multiply(2)))).cast("int");
     Column start = at(col("period_start"), floor(
         rnd.uniform("session-time", id, k, j).multiply(DAYS_PER_PERIOD * 86400)));
     Column appShare = when(col("channel").equalTo("app"), 0.65).otherwise(0.2);
-    Column cartAdds = floor(rnd.uniform("cart", id, k, j).multiply(col("p_month").multiply(20)))
-        .cast("int");
+    Column cartAdds = floor(rnd.uniform("cart", id, k, j).multiply(orderProbability()
+        .multiply(20))).cast("int");
     return periods.withColumn("n_sessions", count).where(col("n_sessions").gt(0))
         .withColumn("j", explode(sequence(lit(1), col("n_sessions"))))
         .withColumn("session_start", start)
@@ -149,7 +185,7 @@ final class EventTables {
                 .plus(1).as("pages"),
             col("cart_adds"),
             col("cart_adds").gt(0).and(rnd.uniform("checkout", id, k, j)
-                .lt(least(lit(0.9), col("p_month").multiply(4).plus(0.15)))).as("ordered"));
+                .lt(least(lit(0.9), orderProbability().multiply(4).plus(0.15)))).as("ordered"));
   }
 
   Dataset<Row> emails(Dataset<Row> latent) {

@@ -59,25 +59,38 @@ public final class GenerateJob implements Job {
     Random rnd = new Random(config.longValue("propensity.generate.seed"));
     String asOf = config.string("propensity.generate.as-of");
     int months = config.integer("propensity.generate.history-months");
-    Column asOfDate = to_date(lit(asOf));
+    String anchor = historyEnd(config, asOf);
     Warehouse warehouse = Warehouse.of(spark, config);
-    EventTables events = new EventTables(rnd, asOfDate);
+    EventTables events = new EventTables(rnd, to_date(lit(anchor)), drift(config));
+    // the history is generated up to its anchor and cut at as-of: the same past for any as-of
+    AsOfCut cut = anchor.equals(asOf) ? AsOfCut.NONE : new AsOfCut(asOf);
+    // periods counted back from the anchor: keep EVENT_MONTHS of them before as-of
+    int extra = (int) Math.ceil(java.time.temporal.ChronoUnit.DAYS.between(
+        java.time.LocalDate.parse(asOf), java.time.LocalDate.parse(anchor))
+        / (double) DAYS_PER_PERIOD);
 
-    Dataset<Row> latent = latentCustomers(spark, customers, months, rnd, asOfDate)
-        .persist(StorageLevel.MEMORY_AND_DISK());
-    warehouse.overwrite(customerRows(latent, rnd), Tables.RAW_CUSTOMERS);
+    Dataset<Row> latent = latentCustomers(spark, customers, months, rnd,
+        to_date(lit(anchor))).persist(StorageLevel.MEMORY_AND_DISK());
+    warehouse.overwrite(cut.onDay(customerRows(latent, rnd), "signup_date"),
+        Tables.RAW_CUSTOMERS);
 
     Dataset<Row> periods = events.activePeriods(latent, months);
-    Dataset<Row> orders = events.orders(periods).persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> orders = cut.onDay(events.orders(periods), "order_date")
+        .persist(StorageLevel.MEMORY_AND_DISK());
     warehouse.overwrite(orders.select(EventTables.ORDER_COLUMNS), Tables.RAW_ORDERS);
     warehouse.overwrite(events.orderLines(orders), Tables.RAW_ORDER_LINES);
     orders.unpersist();
-    Dataset<Row> recent = periods.where(col("k").lt(EventTables.EVENT_MONTHS));
-    warehouse.overwrite(events.webSessions(recent), Tables.RAW_WEB_SESSIONS);
-    warehouse.overwrite(events.emails(latent), Tables.RAW_EMAIL_EVENTS);
-    warehouse.overwrite(events.socialFollows(latent), Tables.RAW_SOCIAL_FOLLOWS);
-    warehouse.overwrite(events.supportContacts(recent), Tables.RAW_SUPPORT_CONTACTS);
-    warehouse.overwrite(events.profit(latent), Tables.RAW_PROFIT);
+    Dataset<Row> recent = periods.where(col("k").lt(Math.min(months,
+        EventTables.EVENT_MONTHS + extra)));
+    warehouse.overwrite(cut.onInstant(events.webSessions(recent), "session_start"),
+        Tables.RAW_WEB_SESSIONS);
+    warehouse.overwrite(cut.onInstant(events.emails(latent), "sent_at", "opened_at",
+        "clicked_at"), Tables.RAW_EMAIL_EVENTS);
+    warehouse.overwrite(cut.onInstant(events.socialFollows(latent), "followed_at",
+        "unfollowed_at"), Tables.RAW_SOCIAL_FOLLOWS);
+    warehouse.overwrite(cut.onInstant(events.supportContacts(recent), "contacted_at"),
+        Tables.RAW_SUPPORT_CONTACTS);
+    warehouse.overwrite(cut.onDay(events.profit(latent), "month"), Tables.RAW_PROFIT);
     latent.unpersist();
 
     List<String> tables = List.of(Tables.RAW_CUSTOMERS, Tables.RAW_ORDERS,
@@ -87,6 +100,57 @@ public final class GenerateJob implements Job {
         customers, asOf, String.join(", ", tables), warehouse.root());
     LOG.info(summary);
     return summary;
+  }
+
+  /** @return generate.history-end, or as-of when it is empty; never before as-of */
+  static String historyEnd(JobConfig config, String asOf) {
+    String end = config.string("propensity.generate.history-end").trim();
+    if (end.isEmpty()) {
+      return asOf;
+    }
+    if (java.time.LocalDate.parse(end).isBefore(java.time.LocalDate.parse(asOf))) {
+      throw dev.propensity.common.Errors.invalidConfig("propensity.generate.history-end", end,
+          "empty, or a day on or after propensity.generate.as-of (" + asOf + ")");
+    }
+    return end;
+  }
+
+  static EventTables.Drift drift(JobConfig config) {
+    String date = config.string("propensity.generate.drift.date").trim();
+    double factor = config.number("propensity.generate.drift.session-rate-factor");
+    if (factor <= 0) {
+      throw dev.propensity.common.Errors.invalidConfig(
+          "propensity.generate.drift.session-rate-factor", factor, "a positive number (1: none)");
+    }
+    return date.isEmpty() ? EventTables.Drift.NONE
+        : new EventTables.Drift(java.time.LocalDate.parse(date).toString(), factor,
+            config.bool("propensity.generate.drift.concept"));
+  }
+
+  /**
+   * Cuts generated rows at as-of: rows whose first time column is after it go, later times in
+   * the other columns (an email opened after as-of) become null. {@link #NONE} when the history
+   * ends at as-of.
+   */
+  record AsOfCut(String asOf) {
+    static final AsOfCut NONE = new AsOfCut(null);
+
+    Dataset<Row> onDay(Dataset<Row> df, String dayColumn) {
+      return asOf == null ? df : df.where(col(dayColumn).leq(to_date(lit(asOf))));
+    }
+
+    Dataset<Row> onInstant(Dataset<Row> df, String column, String... nullAfter) {
+      if (asOf == null) {
+        return df;
+      }
+      Column limit = org.apache.spark.sql.functions.date_add(to_date(lit(asOf)), 1)
+          .cast("timestamp");
+      Dataset<Row> out = df.where(col(column).lt(limit));
+      for (String c : nullAfter) {
+        out = out.withColumn(c, when(col(c).lt(limit), col(c)));
+      }
+      return out;
+    }
   }
 
   private static Dataset<Row> latentCustomers(SparkSession spark, long n, int months,

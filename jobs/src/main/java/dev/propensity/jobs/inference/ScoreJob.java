@@ -9,7 +9,7 @@ import dev.propensity.common.PropensityException;
 import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.metrics.JobMetrics;
 import dev.propensity.common.run.ModelRun;
-import dev.propensity.common.run.ModelRuns;
+import dev.propensity.common.run.ModelRegistry;
 import dev.propensity.common.schema.FeatureSchema;
 import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
@@ -65,8 +65,7 @@ public final class ScoreJob implements Job {
     Optional<DriftCheck.Settings> drift = config.bool("propensity.score.drift")
         ? Optional.of(DriftCheck.Settings.fromConfig(config)) : Optional.empty();
     Warehouse warehouse = Warehouse.of(spark, config);
-    ModelRuns runs = new ModelRuns(warehouse.root(), spark.sparkContext().hadoopConfiguration());
-    ModelRun run = runs.open(config.string("propensity.score.run"));
+    ModelRun run = new ModelRegistry(warehouse).open(config.string("propensity.score.run"));
     BinColumns bins = BinColumns.load(run);
     Ensemble ensemble = Ensemble.load(run);
     FeatureSchema schema = FeatureSchema.fromConfig(config);

@@ -9,7 +9,7 @@ import dev.propensity.common.PropensityException;
 import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.metrics.JobMetrics;
 import dev.propensity.common.run.ModelRun;
-import dev.propensity.common.run.ModelRuns;
+import dev.propensity.common.run.ModelRegistry;
 import dev.propensity.common.schema.FeatureSchema;
 import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
@@ -46,8 +46,7 @@ public final class DriftJob implements Job {
         "propensity.drift.track-performance")
         ? Optional.of(PerformanceTracker.Settings.fromConfig(config)) : Optional.empty();
     Warehouse warehouse = Warehouse.of(spark, config);
-    ModelRun run = new ModelRuns(warehouse.root(), spark.sparkContext().hadoopConfiguration())
-        .open(config.string("propensity.score.run"));
+    ModelRun run = new ModelRegistry(warehouse).open(config.string("propensity.score.run"));
     FeatureSchema schema = FeatureSchema.fromConfig(config);
     FeatureInput input = FeatureInput.forScoring(warehouse, schema,
         config.string("propensity.score.snapshot"));

@@ -2,7 +2,7 @@ package dev.propensity.jobs.report;
 
 import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.run.ModelRun;
-import dev.propensity.common.run.ModelRuns;
+import dev.propensity.common.run.ModelRegistry;
 import dev.propensity.common.schema.FeatureSchema;
 import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
@@ -42,8 +42,7 @@ public final class ReportJob implements Job {
   @Override
   public String run(SparkSession spark, JobConfig config) {
     Warehouse warehouse = Warehouse.of(spark, config);
-    ModelRuns runs = new ModelRuns(warehouse.root(), spark.sparkContext().hadoopConfiguration());
-    ModelRun run = runs.open(config.string("propensity.report.run"));
+    ModelRun run = new ModelRegistry(warehouse).open(config.string("propensity.report.run"));
     return write(spark, config, run);
   }
 

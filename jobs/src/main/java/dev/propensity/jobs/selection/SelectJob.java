@@ -83,6 +83,7 @@ public final class SelectJob implements Job {
     Warehouse warehouse = Warehouse.of(spark, config);
     ModelRuns runs = new ModelRuns(warehouse.root(), spark.sparkContext().hadoopConfiguration());
     ModelRun run = runs.openOrNewest(config.string(KEY + "run-id"));
+    RunData.requireStatus(run, "select", List.of("trained", "selected", ModelRun.COMPLETED));
     FeatureSchema schema = FeatureSchema.fromConfig(config);
 
     List<Ensemble.Voter> ranked = new ArrayList<>();
@@ -160,8 +161,13 @@ public final class SelectJob implements Job {
       row.put("test_" + m, tst.get(m));
     }
     row.put("created_at", Timestamp.from(Instant.now()));
-    warehouse.append(spark.createDataFrame(List.of(Leaderboard.row(row)),
-        TrainJob.LEADERBOARD_SCHEMA), Tables.LEADERBOARD);
+    // one ensemble row per run: a re-run replaces it
+    warehouse.replaceWhere(spark.createDataFrame(List.of(Leaderboard.row(row)),
+        TrainJob.LEADERBOARD_SCHEMA), Tables.LEADERBOARD,
+        Map.of("run_id", run.id(), "candidate", "ensemble"));
+    if (!ModelRun.COMPLETED.equals(run.status())) {
+      run.setStatus("selected");
+    }
     List<String> names = voters.stream().map(Ensemble.Voter::name).toList();
     LOG.info("select: run {} voters {} by {}, {} + {} calibration; validation auc {}, threshold {}",
         run.id(), names, metric, combine, calibration, val.get("auc_roc"), threshold);

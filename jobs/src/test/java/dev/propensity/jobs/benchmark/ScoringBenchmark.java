@@ -22,6 +22,7 @@ import dev.propensity.common.spark.SparkSessions;
 import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.bins.BinsJob;
+import dev.propensity.jobs.promotion.PromoteJob;
 import dev.propensity.jobs.inference.ScoreJob;
 import dev.propensity.jobs.monitoring.DriftBaseline;
 import dev.propensity.jobs.selection.SelectJob;
@@ -86,6 +87,7 @@ public final class ScoringBenchmark {
       new TrainJob().run(spark, config);
       new SelectJob().run(spark, config);
       new BinsJob().run(spark, config);
+      new PromoteJob().run(spark, config);
       System.out.printf("setup: trained a run on %,d rows in %.1f s%n", TRAIN_ROWS, secs(t0));
     }
     // the PSI baseline of the training snapshot, as DriftBaseline stores it (without the score)

@@ -9,7 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.propensity.common.SparkTestBase;
 import dev.propensity.common.config.JobConfig;
-import dev.propensity.common.run.ModelRuns;
+import dev.propensity.common.run.ModelRegistry;
 import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.MonitoringFixture;
@@ -200,8 +200,8 @@ class ScoreJobTest extends SparkTestBase {
   void anUnknownRunFailsWithTheListOfRuns() {
     Path dir = MonitoringFixture.freshWarehouse("score-run");
     JobConfig config = MonitoringFixture.base(dir);
-    String latest = new ModelRuns(Warehouse.of(spark(), config).root(),
-        spark().sparkContext().hadoopConfiguration()).latestId();
+    String latest = new ModelRegistry(Warehouse.of(spark(), config)).championId()
+        .orElseThrow();
     assertThatThrownBy(() -> new ScoreJob().run(spark(), config.with("score.run=nope")))
         .hasMessageContaining("Cannot load model run 'nope'")
         .hasMessageContaining("Available runs: " + latest);

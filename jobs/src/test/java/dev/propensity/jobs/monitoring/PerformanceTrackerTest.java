@@ -9,7 +9,7 @@ import static org.assertj.core.api.Assertions.within;
 import dev.propensity.common.PropensityException;
 import dev.propensity.common.SparkTestBase;
 import dev.propensity.common.config.JobConfig;
-import dev.propensity.common.run.ModelRuns;
+import dev.propensity.common.run.ModelRegistry;
 import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.MonitoringFixture;
@@ -50,8 +50,7 @@ class PerformanceTrackerTest extends SparkTestBase {
     Warehouse wh = Warehouse.of(spark(), config);
     new ScoreJob().run(spark(), config.with("score.snapshot=" + MonitoringFixture.LABELLED));
     new ScoreJob().run(spark(), config); // the newest snapshot: no labels yet
-    String runId = new ModelRuns(wh.root(), spark().sparkContext().hadoopConfiguration())
-        .latestId();
+    String runId = new ModelRegistry(wh).championId().orElseThrow();
 
     String summary = new PerformanceJob().run(spark(), config);
 
