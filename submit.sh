@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Run a propensity job.
 #   ./submit.sh demo                         generate data and run the whole pipeline locally
-#   ./submit.sh JOB [-c FILE] [key=value...] run one job (generate features train select bins score segments drift performance pipeline)
+#   ./submit.sh JOB [-c FILE] [key=value...] run one job (generate features train select bins promote score segments drift ...)
 #   ./submit.sh sql "STATEMENTS" [--csv]     Spark SQL over the warehouse tables
 #   ./submit.sh report [RUN]                 (re)build runs/RUN/report.html (default: latest)
+#   ./submit.sh promote RUN                  make RUN the champion by hand (pin or roll back)
+#   ./submit.sh cycle loop.date=YYYY-MM-DD   one week of the loop; ./submit.sh simulate: many
 #   ./submit.sh build                        build the jars (also done on first use)
 # With SPARK_HOME set it calls $SPARK_HOME/bin/spark-submit with the cluster jar; with
 # --master URL and no SPARK_HOME it runs Spark's SparkSubmit from the Maven classpath; otherwise
@@ -15,7 +17,7 @@ MAIN=dev.propensity.jobs.cli.Main
 TARGET="$HERE/jobs/target"
 CLASSPATH_FILE="$TARGET/local-classpath.txt"
 
-usage() { sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 cluster_jar() { ls "$TARGET"/propensity-jobs-*-cluster.jar 2>/dev/null | head -n 1; }
 app_jar() { ls "$TARGET"/propensity-jobs-*.jar 2>/dev/null | grep -v -- '-cluster.jar' | head -n 1; }
@@ -63,6 +65,11 @@ while [[ $# -gt 0 ]]; do
     *) args+=("$1"); shift ;;
   esac
 done
+
+# ./submit.sh promote RUN: pin that run as champion (forced, recorded in model_registry)
+if [[ "$cmd" == "promote" && ${#args[@]} -gt 0 && "${args[0]}" != -* && "${args[0]}" != *=* ]]; then
+  args=("promote.run-id=${args[0]}" "promote.force=true" "${args[@]:1}")
+fi
 
 # ./submit.sh report [RUN]: the run to report on (default latest)
 if [[ "$cmd" == "report" && ${#args[@]} -gt 0 && "${args[0]}" != -* && "${args[0]}" != *=* ]]; then

@@ -27,14 +27,34 @@ public class PropensityException extends RuntimeException {
   public static final int EXIT_DEGRADED = 4;
 
   private final int exitCode;
+  private final boolean signal;
 
   /**
    * @param message the full user-facing message
    * @param exitCode the process exit code a job's {@code main} ends with
    */
   public PropensityException(String message, int exitCode) {
+    this(message, exitCode, false);
+  }
+
+  private PropensityException(String message, int exitCode, boolean signal) {
     super(message);
     this.exitCode = exitCode;
+    this.signal = signal;
+  }
+
+  /**
+   * An outcome a scheduler branches on, not a failure: the job did its work and ends with
+   * {@code exitCode} (e.g. the retraining policy's reason). {@code main} prints the message
+   * without "ERROR:".
+   */
+  public static PropensityException signal(String message, int exitCode) {
+    return new PropensityException(message, exitCode, true);
+  }
+
+  /** @return whether this is a {@link #signal} rather than a failure */
+  public boolean isSignal() {
+    return signal;
   }
 
   /** @param message the full user-facing message; exits with {@link #EXIT_USER_ERROR} */

@@ -37,6 +37,45 @@ public record FeatureInput(String table, long version, Optional<String> snapshot
     return pick(schema, version, all, requested, true);
   }
 
+  /**
+   * Out-of-time training input: the newest fully labelled snapshot is held out whole for
+   * evaluation, and the run trains on {@code requested} or else the labelled snapshot before it.
+   *
+   * @return the training input and the held-out snapshot
+   * @throws dev.propensity.common.PropensityException when fewer than two snapshots are labelled
+   */
+  public static OutOfTime forTrainingOutOfTime(Warehouse warehouse, FeatureSchema schema,
+      String requested) {
+    if (schema.snapshotColumn().isEmpty()) {
+      throw Errors.invalidConfig("propensity.train.out-of-time", true,
+          "false for a feature table without a snapshot column (propensity.schema.snapshot-column"
+              + " is empty): out-of-time validation holds out the newest labelled snapshot");
+    }
+    long version = currentVersion(warehouse, schema);
+    Dataset<Row> all = read(warehouse, schema, version);
+    String snap = schema.snapshotColumn().get();
+    java.util.List<String> labelled = all.groupBy(col(snap))
+        .agg(count(lit(1)).as("n"), count(col(schema.labelColumn())).as("labelled"))
+        .where(col("labelled").equalTo(col("n"))).select(col(snap).cast("string"))
+        .collectAsList().stream().map(r -> r.getString(0)).sorted().toList();
+    if (labelled.size() < 2) {
+      throw Errors.invalidConfig("propensity.train.out-of-time", true, String.format(
+          "false, or a feature table %s with two fully labelled snapshots (it has %s): the newest"
+              + " is held out, the run trains on an older one", schema.table(), labelled));
+    }
+    String holdout = labelled.get(labelled.size() - 1);
+    String train = requested == null || requested.isBlank()
+        ? labelled.get(labelled.size() - 2) : requested.trim();
+    if (train.compareTo(holdout) >= 0) {
+      throw Errors.invalidConfig("propensity.train.snapshot", train,
+          "a snapshot before the held-out snapshot " + holdout + " (propensity.train.out-of-time)");
+    }
+    return new OutOfTime(pick(schema, version, all, train, true), holdout);
+  }
+
+  /** Training input with a later labelled snapshot held out whole for evaluation. */
+  public record OutOfTime(FeatureInput training, String holdoutSnapshot) {}
+
   /** The newest snapshot (labelled or not), or {@code requested} when given. */
   public static FeatureInput forScoring(Warehouse warehouse, FeatureSchema schema,
       String requested) {

@@ -33,7 +33,7 @@ class ByoPipelineIT extends SparkTestBase {
         List.of("warehouse=" + wh, "schema.table=\"" + csv + "\"", "bins.reference=out-of-fold"),
         Map.of());
     assertThat(config.strings("propensity.pipeline.steps"))
-        .containsExactly("train", "select", "bins", "score");
+        .containsExactly("train", "select", "bins", "promote", "score");
 
     String summary = new PipelineJob().run(spark(), config);
     assertThat(summary).contains("score: 200 customers");

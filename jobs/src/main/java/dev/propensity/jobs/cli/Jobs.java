@@ -7,6 +7,9 @@ import dev.propensity.jobs.explain.ExplainJob;
 import dev.propensity.jobs.features.FeaturesJob;
 import dev.propensity.jobs.generate.GenerateJob;
 import dev.propensity.jobs.inference.ScoreJob;
+import dev.propensity.jobs.loop.CycleJob;
+import dev.propensity.jobs.loop.PolicyJob;
+import dev.propensity.jobs.loop.SimulateJob;
 import dev.propensity.jobs.monitoring.DriftJob;
 import dev.propensity.jobs.monitoring.PerformanceJob;
 import dev.propensity.jobs.promotion.PromoteJob;
@@ -33,13 +36,16 @@ public final class Jobs {
     return STEPS.stream().map(Job::name).filter(n -> !"generate".equals(n)).toList();
   }
 
-  /** @return every job, steps first, then performance, pipeline, demo, sql, report and explain */
+  /**
+   * @return every job: steps first, then performance, the weekly loop's policy, cycle and
+   *     simulate, pipeline, demo, sql, report and explain
+   */
   public static Map<String, Job> all() {
     Map<String, Job> jobs = new LinkedHashMap<>();
     STEPS.forEach(j -> jobs.put(j.name(), j));
     jobs.put("performance", new PerformanceJob());
-    List.of(new PipelineJob(), new DemoJob(), new SqlJob(), new ReportJob(),
-        new ExplainJob())
+    List.of(new PolicyJob(), new CycleJob(), new SimulateJob(), new PipelineJob(), new DemoJob(),
+        new SqlJob(), new ReportJob(), new ExplainJob())
         .forEach(j -> jobs.put(j.name(), j));
     return jobs;
   }

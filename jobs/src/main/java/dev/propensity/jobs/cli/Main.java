@@ -53,7 +53,11 @@ public final class Main {
       }
       return 0;
     } catch (PropensityException e) {
-      System.err.println("ERROR: " + e.getMessage());
+      if (e.isSignal()) {
+        System.out.println(e.getMessage());
+      } else {
+        System.err.println("ERROR: " + e.getMessage());
+      }
       return e.exitCode();
     } catch (ConfigException e) {
       System.err.println("ERROR: invalid config: " + e.getMessage());

@@ -8,6 +8,7 @@ import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.to_date;
 import static org.apache.spark.sql.functions.when;
 
 import dev.propensity.common.Errors;
@@ -26,6 +27,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import org.apache.spark.sql.Column;
@@ -76,6 +78,19 @@ public final class FeaturesJob implements Job {
     return summary;
   }
 
+  /** @return propensity.features.as-of, when set */
+  static Optional<LocalDate> asOf(JobConfig config) {
+    String v = config.string("propensity.features.as-of").trim();
+    if (v.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(LocalDate.parse(v));
+    } catch (java.time.format.DateTimeParseException e) {
+      throw Errors.invalidConfig("propensity.features.as-of", v, "empty, or a date yyyy-MM-dd");
+    }
+  }
+
   /**
    * What a run builds before it writes: the table (a plan, not yet computed) and what the
    * summary reports.
@@ -122,7 +137,13 @@ public final class FeaturesJob implements Job {
             col("revenue").isNull()),
         List.of(min(col("order_date").cast("date")), max(col("order_date").cast("date"))));
     LocalDate firstOrder = date(orders.extras().get(0), ordersIn);
-    LocalDate lastOrder = date(orders.extras().get(1), ordersIn);
+    LocalDate newestOrder = date(orders.extras().get(1), ordersIn);
+    Optional<LocalDate> asOf = asOf(config);
+    // what a run on as-of sees: no order from that day on (labels past it stay null)
+    LocalDate lastOrder = asOf.filter(d -> !newestOrder.isBefore(d)).map(d -> d.minusDays(1))
+        .orElse(newestOrder);
+    Dataset<Row> orderRows = asOf.map(d -> orders.rows().where(col("order_date").cast("date")
+        .lt(to_date(lit(d.toString()))))).orElse(orders.rows());
     checkSnapshots(snapshots, firstOrder, ordersIn);
     snapshots.stream().filter(d -> LocalDate.parse(d).isAfter(lastOrder.plusDays(1)))
         .forEach(d -> LOG.warn("features: snapshot {} is after the last order date {} in {}:"
@@ -131,11 +152,11 @@ public final class FeaturesJob implements Job {
         .filter(s -> !LocalDate.parse(s).plusDays(horizon).isAfter(lastOrder.plusDays(1)))
         .toList();
 
-    Dataset<Row> ordersAgg = aggregates.orders(orders.rows());
+    Dataset<Row> ordersAgg = aggregates.orders(orderRows);
     List<Dataset<Row>> aggs = new ArrayList<>(List.of(ordersAgg));
     if (inputs.containsKey(RawInputs.ORDER_LINES)) {
       aggs.add(aggregates.orderLines(cleaning.orderLines(inputs.get(RawInputs.ORDER_LINES)),
-          orders.rows()));
+          orderRows));
     }
     if (inputs.containsKey(RawInputs.WEB_SESSIONS)) {
       aggs.add(aggregates.sessions(events(cleaning, inputs, RawInputs.WEB_SESSIONS,

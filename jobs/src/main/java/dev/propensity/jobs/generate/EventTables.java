@@ -44,18 +44,28 @@ final class EventTables {
       col("revenue"), col("discount"), col("promo"), col("returned")};
 
   /**
-   * A change of behaviour from {@code date} on (periods starting on or after it): session rates
-   * multiplied by {@code sessionRateFactor} (data drift) and, with {@code concept}, a monthly
-   * order probability driven by engagement and the app channel instead of purchase frequency.
+   * A change of behaviour from {@code date} on, event by event: session rates multiplied by
+   * {@code sessionRateFactor} (data drift: extra sessions on and after the date) and, with
+   * {@code concept}, orders on and after the date follow a monthly probability driven by
+   * engagement and the app channel instead of purchase frequency. Events before the date are
+   * exactly those of a history without drift.
    *
    * @param date the first day of the new behaviour, null for none
    */
   record Drift(String date, double sessionRateFactor, boolean concept) {
     static final Drift NONE = new Drift(null, 1.0, false);
 
-    /** @return whether a period starting at {@code periodStart} follows the new behaviour */
-    Column after(Column periodStart) {
-      return date == null ? lit(false) : periodStart.geq(to_date(lit(date)));
+    /** @return whether an event on {@code day} follows the new behaviour */
+    Column after(Column day) {
+      return date == null ? lit(false) : day.geq(to_date(lit(date)));
+    }
+
+    boolean conceptDrift() {
+      return concept && date != null;
+    }
+
+    boolean dataDrift() {
+      return sessionRateFactor != 1.0 && date != null;
     }
   }
 
@@ -70,17 +80,20 @@ final class EventTables {
     this.drift = drift;
   }
 
-  /** The month's order probability of a customer-period, after any concept drift. */
-  private Column orderProbability() {
-    if (!drift.concept() || drift.date() == null) {
-      return col("p_month");
-    }
-    Column changed = sigmoid(lit(-3.6)
+  /** The monthly order probability after the concept drift. */
+  private static Column driftedProbability() {
+    return sigmoid(lit(-3.6)
         .plus(col("z_freq").multiply(0.2)).plus(col("z_eng").multiply(1.1))
         .plus(when(col("segment").equalTo("premium"), 0.5)
             .when(col("segment").equalTo("smb"), 0.2).otherwise(0.0))
         .plus(when(col("channel").equalTo("app"), 0.7).otherwise(0.0)));
-    return when(drift.after(col("period_start")), changed).otherwise(col("p_month"));
+  }
+
+  /** The month's order probability behind an event on {@code day}, after any concept drift. */
+  private Column orderProbability(Column day) {
+    return drift.conceptDrift()
+        ? when(drift.after(day), driftedProbability()).otherwise(col("p_month"))
+        : col("p_month");
   }
 
   /** One row per customer and 30-day period k (0 = the last 30 days) in which they are active. */
@@ -97,9 +110,18 @@ final class EventTables {
   Dataset<Row> orders(Dataset<Row> periods) {
     Column id = col("n");
     Column k = col("k");
-    Column p = orderProbability().multiply(exp(rnd.normal("month-noise", id, k).multiply(0.3)));
+    Column noise = exp(rnd.normal("month-noise", id, k).multiply(0.3));
+    Column p = col("p_month").multiply(noise);
     Column count = when(rnd.uniform("order-1", id, k).lt(p), 1).otherwise(0)
         .plus(when(rnd.uniform("order-2", id, k).lt(p.multiply(0.3)), 1).otherwise(0));
+    // concept drift: a second draw from the new probability, whose orders count from the date on
+    Column pNew = driftedProbability().multiply(noise);
+    Column countNew = drift.conceptDrift()
+        ? when(rnd.uniform("order-1-drift", id, k).lt(pNew), 1).otherwise(0)
+            .plus(when(rnd.uniform("order-2-drift", id, k).lt(pNew.multiply(0.3)), 1)
+                .otherwise(0))
+        : lit(0);
+    Column drawnNew = col("j").gt(col("n_old"));
     Column j = col("j");
     Column orderDate = date_add(col("period_start"),
         floor(rnd.uniform("order-day", id, k, j).multiply(DAYS_PER_PERIOD)).cast("int"));
@@ -108,9 +130,11 @@ final class EventTables {
         2);
     Column discount = when(promo, round(gross.multiply(rnd.uniform("discount", id, k, j)
         .multiply(0.2).plus(0.1)), 2)).otherwise(0.0);
-    return periods.withColumn("n_orders", count).where(col("n_orders").gt(0))
+    return periods.withColumn("n_old", count).withColumn("n_orders", count.plus(countNew))
+        .where(col("n_orders").gt(0))
         .withColumn("j", explode(sequence(lit(1), col("n_orders"))))
         .withColumn("order_date", orderDate)
+        .where(drift.conceptDrift() ? drawnNew.equalTo(drift.after(col("order_date"))) : lit(true))
         .where(col("order_date").geq(col("signup_date")).and(col("order_date").leq(asOf))
             .and(col("churn_date").isNull().or(col("order_date").lt(col("churn_date")))))
         .withColumn("gross", gross)
@@ -158,19 +182,23 @@ final class EventTables {
     Column id = col("n");
     Column k = col("k");
     Column j = col("j");
-    Column rate = drift.sessionRateFactor() == 1.0 ? col("sessions_rate")
-        : when(drift.after(col("period_start")), col("sessions_rate")
-            .multiply(drift.sessionRateFactor())).otherwise(col("sessions_rate"));
-    Column count = least(lit(20), floor(rate
+    Column count = least(lit(20), floor(col("sessions_rate")
         .multiply(rnd.uniform("sessions", id, k).multiply(2)))).cast("int");
+    // data drift: extra sessions at (factor - 1) times the rate, kept from the date on
+    Column extra = drift.dataDrift() ? floor(col("sessions_rate")
+        .multiply(drift.sessionRateFactor() - 1)
+        .multiply(rnd.uniform("sessions-drift", id, k).multiply(2))).cast("int") : lit(0);
     Column start = at(col("period_start"), floor(
         rnd.uniform("session-time", id, k, j).multiply(DAYS_PER_PERIOD * 86400)));
     Column appShare = when(col("channel").equalTo("app"), 0.65).otherwise(0.2);
-    Column cartAdds = floor(rnd.uniform("cart", id, k, j).multiply(orderProbability()
+    Column day = col("session_start").cast("date");
+    Column cartAdds = floor(rnd.uniform("cart", id, k, j).multiply(orderProbability(day)
         .multiply(20))).cast("int");
-    return periods.withColumn("n_sessions", count).where(col("n_sessions").gt(0))
+    return periods.withColumn("n_base", count).withColumn("n_sessions", count.plus(extra))
+        .where(col("n_sessions").gt(0))
         .withColumn("j", explode(sequence(lit(1), col("n_sessions"))))
         .withColumn("session_start", start)
+        .where(col("j").leq(col("n_base")).or(drift.after(day)))
         .withColumn("cart_adds", cartAdds)
         .select(
             concat_ws("-", lit("S"), col("n"), k, j).as("session_id"),
@@ -185,7 +213,8 @@ final class EventTables {
                 .plus(1).as("pages"),
             col("cart_adds"),
             col("cart_adds").gt(0).and(rnd.uniform("checkout", id, k, j)
-                .lt(least(lit(0.9), orderProbability().multiply(4).plus(0.15)))).as("ordered"));
+                .lt(least(lit(0.9), orderProbability(day).multiply(4).plus(0.15))))
+                .as("ordered"));
   }
 
   Dataset<Row> emails(Dataset<Row> latent) {

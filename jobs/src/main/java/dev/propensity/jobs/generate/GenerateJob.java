@@ -118,9 +118,10 @@ public final class GenerateJob implements Job {
   static EventTables.Drift drift(JobConfig config) {
     String date = config.string("propensity.generate.drift.date").trim();
     double factor = config.number("propensity.generate.drift.session-rate-factor");
-    if (factor <= 0) {
+    if (factor < 1) {
       throw dev.propensity.common.Errors.invalidConfig(
-          "propensity.generate.drift.session-rate-factor", factor, "a positive number (1: none)");
+          "propensity.generate.drift.session-rate-factor", factor,
+          "1 (no change) or more: sessions are added from the drift date on");
     }
     return date.isEmpty() ? EventTables.Drift.NONE
         : new EventTables.Drift(java.time.LocalDate.parse(date).toString(), factor,

@@ -80,6 +80,12 @@ final class RunManifest {
     m.put("class_weights", w);
   }
 
+  /** Records the snapshot held out whole for out-of-time evaluation (the promotion gate's). */
+  @SuppressWarnings("unchecked")
+  void holdoutSnapshot(String snapshot) {
+    ((Map<String, Object>) m.get("input")).put("holdout_snapshot", snapshot);
+  }
+
   void warnings(List<String> warnings) {
     m.put("warnings", List.copyOf(warnings));
   }

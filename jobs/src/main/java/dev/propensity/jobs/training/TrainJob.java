@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -71,8 +72,17 @@ public final class TrainJob implements Job {
     Splits splits = Splits.fromConfig(config);
     FeatureSelection selection = FeatureSelection.fromConfig(config);
 
-    FeatureInput input = FeatureInput.forTraining(
-        warehouse, configured, config.string("propensity.train.snapshot"));
+    Optional<String> holdout = Optional.empty();
+    FeatureInput input;
+    if (config.bool("propensity.train.out-of-time")) {
+      FeatureInput.OutOfTime oot = FeatureInput.forTrainingOutOfTime(warehouse, configured,
+          config.string("propensity.train.snapshot"));
+      input = oot.training();
+      holdout = Optional.of(oot.holdoutSnapshot());
+    } else {
+      input = FeatureInput.forTraining(warehouse, configured,
+          config.string("propensity.train.snapshot"));
+    }
     FeatureSchema schema = configured.forTable(warehouse.path(configured.table()));
     schema.validate(input.rows(), FeatureSchema.Mode.TRAINING);
 
@@ -119,6 +129,7 @@ public final class TrainJob implements Job {
           input.version(), candidates.size(), settings.folds());
       run.writeText("settings.conf", config.renderRedacted());
       RunManifest manifest = new RunManifest(spark, config, run, input, splits, settings);
+      holdout.ifPresent(manifest::holdoutSnapshot);
       manifest.describeData(counts, foldCounts(train), features, selection, wNeg, wPos, weights);
       manifest.warnings(warnings);
       manifest.write("running");

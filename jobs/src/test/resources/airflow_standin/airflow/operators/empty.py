@@ -1,0 +1,5 @@
+from airflow import BaseOperator
+
+
+class EmptyOperator(BaseOperator):
+    pass
