@@ -29,7 +29,7 @@ class S3PipelineIT extends SparkTestBase {
       try (Stream<java.nio.file.Path> files = Files.walk(s3.dataDir().resolve("propensity"))) {
         assertThat(files.map(p -> p.toString()))
             .anyMatch(p -> p.contains("customer_propensity") && p.contains("_delta_log"))
-            .anyMatch(p -> p.contains("runs") && p.endsWith("LATEST"));
+            .anyMatch(p -> p.contains("model_registry") && p.contains("_delta_log"));
       }
     }
   }

@@ -63,7 +63,7 @@ class WeeklyLoopIT extends SparkTestBase {
         "train.logistic.max-iter=25", "select.top-n=1", "select.importance-rows=0",
         "bins.count=5", "explain.top-k=0", "report.on-complete=false",
         // retraining only on drift, degradation or a missing champion, so causes are visible
-        "loop.cadence-weeks=0",
+        "loop.cadence-weeks=0", "performance.max-auc-drop=0.2",
         "simulate.weeks=" + WEEKS, "simulate.start=" + START, "simulate.drift-week=" + DRIFT_WEEK);
   }
 

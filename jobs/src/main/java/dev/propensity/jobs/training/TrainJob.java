@@ -72,17 +72,15 @@ public final class TrainJob implements Job {
     Splits splits = Splits.fromConfig(config);
     FeatureSelection selection = FeatureSelection.fromConfig(config);
 
-    Optional<String> holdout = Optional.empty();
-    FeatureInput input;
-    if (config.bool("propensity.train.out-of-time")) {
-      FeatureInput.OutOfTime oot = FeatureInput.forTrainingOutOfTime(warehouse, configured,
-          config.string("propensity.train.snapshot"));
-      input = oot.training();
-      holdout = Optional.of(oot.holdoutSnapshot());
-    } else {
-      input = FeatureInput.forTraining(warehouse, configured,
-          config.string("propensity.train.snapshot"));
+    int pool = config.integer("propensity.train.snapshots");
+    if (pool < 1) {
+      throw Errors.invalidConfig("propensity.train.snapshots", pool, "at least 1");
     }
+    FeatureInput.Training training = FeatureInput.forTraining(warehouse, configured,
+        config.string("propensity.train.snapshot"), pool,
+        config.bool("propensity.train.out-of-time"));
+    FeatureInput input = training.input();
+    Optional<String> holdout = training.holdoutSnapshot();
     FeatureSchema schema = configured.forTable(warehouse.path(configured.table()));
     schema.validate(input.rows(), FeatureSchema.Mode.TRAINING);
 
