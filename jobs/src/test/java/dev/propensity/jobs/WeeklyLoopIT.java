@@ -6,6 +6,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.to_date;
 
+import dev.propensity.common.PropensityException;
 import dev.propensity.common.SparkTestBase;
 import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.run.ModelRegistry;
@@ -15,6 +16,7 @@ import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.bins.BinsJob;
 import dev.propensity.jobs.generate.GenerateJob;
 import dev.propensity.jobs.loop.CycleJob;
+import dev.propensity.jobs.loop.PolicyJob;
 import dev.propensity.jobs.loop.SimulateJob;
 import dev.propensity.jobs.promotion.PromoteJob;
 import dev.propensity.jobs.selection.SelectJob;
@@ -188,6 +190,26 @@ class WeeklyLoopIT extends SparkTestBase {
 
   @Test
   @Order(5)
+  void thePolicyJobSaysWhyByItsExitCode() {
+    assertThatThrownBy(() -> new PolicyJob().run(spark(), config.with(
+        "loop.date=" + week(WEEKS), "loop.force-retrain=true")))
+        .isInstanceOfSatisfying(PropensityException.class, e -> {
+          assertThat(e.isSignal()).isTrue();
+          assertThat(e.exitCode()).isEqualTo(6);
+        })
+        .hasMessageContaining("retrain: forced");
+    LocalDate later = week(WEEKS).plusWeeks(9);
+    assertThatThrownBy(() -> new PolicyJob().run(spark(), config.with("loop.date=" + later,
+        "loop.cadence-weeks=8", "loop.retrain-on-degraded=false")))
+        .isInstanceOfSatisfying(PropensityException.class,
+            e -> assertThat(e.exitCode()).isEqualTo(5))
+        .hasMessageContaining("retrain: cadence");
+    assertThat(new PolicyJob().run(spark(), config.with("loop.date=" + later,
+        "loop.retrain-on-degraded=false"))).contains("no retraining due");
+  }
+
+  @Test
+  @Order(6)
   void reRunningTheNewestWeekChangesNothing() {
     List<String> tables = List.of(Tables.FEATURES, Tables.CUSTOMER_SCORES,
         Tables.CUSTOMER_PROPENSITY, Tables.MODEL_PERFORMANCE, Tables.DRIFT_REPORT,
@@ -204,7 +226,7 @@ class WeeklyLoopIT extends SparkTestBase {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void aWorseChallengerIsNotPromotedAndABetterOneIs() {
     ModelRegistry registry = new ModelRegistry(wh);
     String champion = registry.championId().orElseThrow();
@@ -237,7 +259,7 @@ class WeeklyLoopIT extends SparkTestBase {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void aFailedOrUnfinishedRunIsNeverPromoted() throws Exception {
     ModelRegistry registry = new ModelRegistry(wh);
     String champion = registry.championId().orElseThrow();
@@ -257,7 +279,7 @@ class WeeklyLoopIT extends SparkTestBase {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void theGeneratorsPastDoesNotDependOnAsOf() throws Exception {
     // generated up to week 3 with the simulation's anchor: the orders up to week 3 are the same
     Path other = tempWarehouse("weekly-loop-asof");
@@ -278,7 +300,7 @@ class WeeklyLoopIT extends SparkTestBase {
   }
 
   @Test
-  @Order(9)
+  @Order(10)
   void theTimelinePageRendersItsChartsInHeadlessChromium() throws Exception {
     Path page = Path.of(java.net.URI.create(wh.root() + "/loop_timeline.html"));
     String html = Files.readString(page);

@@ -68,4 +68,35 @@ class ModelRegistryTest extends SparkTestBase {
         .hasMessageContaining("manifest status is 'trained'");
     assertThat(registry.championId()).isEmpty();
   }
+
+  @Test
+  void aReaderRacingPromotionsAlwaysSeesACompletedChampion() throws Exception {
+    run("a", ModelRun.COMPLETED);
+    run("b", ModelRun.COMPLETED);
+    registry.promote(champion("a", false));
+    java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Thread writer = new Thread(() -> {
+      try {
+        for (int i = 0; i < 8; i++) {
+          registry.promote(champion(i % 2 == 0 ? "b" : "a", true));
+        }
+      } catch (Throwable t) {
+        failure.set(t);
+      }
+    });
+    writer.start();
+    int reads = 0;
+    while (writer.isAlive() || reads < 5) {
+      // the pointer resolves to a completed run at every instant, never to nothing
+      ModelRun latest = new ModelRegistry(wh).open("latest");
+      assertThat(latest.id()).isIn("a", "b");
+      assertThat(latest.status()).isEqualTo(ModelRun.COMPLETED);
+      reads++;
+    }
+    writer.join();
+    assertThat(failure.get()).isNull();
+    assertThat(registry.championId()).contains("a");
+    assertThat(reads).isGreaterThan(5);
+  }
 }

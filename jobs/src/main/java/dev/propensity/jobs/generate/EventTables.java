@@ -220,7 +220,10 @@ final class EventTables {
   Dataset<Row> emails(Dataset<Row> latent) {
     Column id = col("n");
     Column w = col("w");
-    Column sentDay = date_sub(asOf, w.multiply(14).cast("int"));
+    // campaigns go out every 14 days in 14 daily cohorts of customers, so the days since the
+    // last email look alike whichever weekday a snapshot falls on
+    Column cohort = floor(rnd.uniform("email-cohort", id).multiply(14)).cast("int");
+    Column sentDay = date_sub(asOf, w.multiply(14).plus(cohort).cast("int"));
     Column sent = unix_date(sentDay).cast("long").multiply(86400).plus(10 * 3600);
     Column lapsed = col("churn_date").isNotNull().and(col("churn_date").lt(sentDay));
     Column opens = rnd.uniform("open", id, w)
