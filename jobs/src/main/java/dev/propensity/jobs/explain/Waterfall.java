@@ -103,7 +103,7 @@ public record Waterfall(String customer, double base, double output, String spac
           (st.contribution() >= 0 ? "+" : "") + num(st.contribution()),
           st.contribution() >= 0 ? "#d62728" : "#1f77b4", left, st.contribution());
     }
-    row(s, top, row, "score of customer " + customer, x(output, min, max, left, right),
+    row(s, top, row, "customer " + customer + " (" + space + ")", x(output, min, max, left, right),
         x(output, min, max, left, right), num(output), "#000", left, null);
     double y = top + n * ROW;
     s.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\""

@@ -31,9 +31,10 @@ final class ExplanationSection {
   private ExplanationSection() {}
 
   static void add(HtmlReport page, Explanations ex, Settings settings) {
-    page.paragraph(String.format("SHAP contributions to the ensemble's %s (exact TreeSHAP for"
-        + " trees, linear SHAP for logistic regression) of %d customers: %s. A contribution"
-        + " above 0 raises the customer's score above the base value, below 0 lowers it.%s",
+    page.paragraph(String.format("SHAP contributions to the ensemble's %s (the voters' weighted"
+        + " vote before calibration, propensity_raw; exact TreeSHAP for trees, linear SHAP for"
+        + " logistic regression) of %d customers: %s. A contribution above 0 raises the"
+        + " customer's score above the base value, below 0 lowers it.%s",
         ex.space(), ex.customers().size(), ex.source(), ex.skipped().isEmpty() ? ""
             : " Voters without an exact explanation, left out: " + ex.skipped() + "."));
     if (ex.customers().isEmpty()) {
