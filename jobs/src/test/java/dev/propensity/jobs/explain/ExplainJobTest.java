@@ -93,7 +93,6 @@ class ExplainJobTest extends SparkTestBase {
     String dir = ExplainJob.waterfallDir("ensemble",
         java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString());
     assertThat(summary).contains("1 waterfall page(s) in " + run.path(dir));
-    assertThat(run.exists(dir + "/" + ExplainJob.waterfallFile("17"))).isFalse(); // 1: by id
     String page = run.readText(dir + "/" + ExplainJob.waterfallFile("3"));
     assertThat(page).doesNotContain("http://").doesNotContain("https://") // self-contained
         .contains("data-kind=\"waterfall\"");
