@@ -93,7 +93,8 @@ class ExplainJobTest extends SparkTestBase {
     String dir = ExplainJob.waterfallDir("ensemble",
         java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString());
     assertThat(summary).contains("1 waterfall page(s) in " + run.path(dir));
-    String page = run.readText(dir + "/" + ExplainJob.waterfallFile("3"));
+    // the first by id, as a string: "17" < "3"
+    String page = run.readText(dir + "/" + ExplainJob.waterfallFile("17"));
     assertThat(page).doesNotContain("http://").doesNotContain("https://") // self-contained
         .contains("data-kind=\"waterfall\"");
     double base = number(page, "data-base=\"([^\"]+)\"").get(0);
@@ -101,7 +102,7 @@ class ExplainJobTest extends SparkTestBase {
     List<Double> steps = number(page, "data-contribution=\"([^\"]+)\"");
     assertThat(steps).hasSize(5); // every feature of the fixture, largest first
     double propensity = Ensemble.load(run).score(ExplainData.rows().drop("__label"))
-        .where("customer_id = 3").select("propensity").first().getDouble(0);
+        .where("customer_id = 17").select("propensity").first().getDouble(0);
     assertThat(base + steps.stream().mapToDouble(Double::doubleValue).sum())
         .isCloseTo(propensity, org.assertj.core.data.Offset.offset(1e-9));
     assertThat(output).isCloseTo(propensity, org.assertj.core.data.Offset.offset(1e-9));
