@@ -82,7 +82,7 @@ public record Waterfall(String customer, double base, double output, String spac
     double left = label;
     double right = WIDTH - 80;
     StringBuilder s = new StringBuilder();
-    s.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\""
+    s.append(String.format(Locale.ROOT, "<svg"
         + " class=\"chart\" data-chart=\"%s\" data-kind=\"waterfall\" data-base=\"%s\""
         + " data-output=\"%s\" role=\"img\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">"
         + "<title>%s</title>%n", esc(name), base, output, WIDTH, height, WIDTH, height,
@@ -98,7 +98,7 @@ public record Waterfall(String customer, double base, double output, String spac
     for (Step st : steps) {
       double from = run;
       run += st.contribution();
-      String text = st.value() == null ? st.feature() : st.feature() + " = " + st.value();
+      String text = st.value() == null ? st.feature() : st.feature() + " = " + compact(st.value());
       row(s, top, row++, text, x(from, min, max, left, right), x(run, min, max, left, right),
           (st.contribution() >= 0 ? "+" : "") + num(st.contribution()),
           st.contribution() >= 0 ? "#d62728" : "#1f77b4", left, st.contribution());
@@ -155,6 +155,16 @@ public record Waterfall(String customer, double base, double output, String spac
             : String.format(Locale.ROOT, " data-contribution=\"%s\"", contribution)));
     s.append(String.format(Locale.ROOT, "<text class=\"value\" x=\"%.1f\" y=\"%.1f\" %s>%s"
         + "</text>%n", from + w + 4, y + 15, FONT, esc(value)));
+  }
+
+  /** @return a number with at most 4 significant digits ("77.94117647" to "77.94"), else as is */
+  static String compact(String value) {
+    try {
+      return new java.math.BigDecimal(value).round(new java.math.MathContext(4))
+          .stripTrailingZeros().toPlainString();
+    } catch (NumberFormatException e) {
+      return value;
+    }
   }
 
   private static double x(double v, double min, double max, double left, double right) {

@@ -63,7 +63,7 @@ final class ExplanationSection {
       }
     }
 
-    List<String> columns = topNames.subList(0, Math.min(8, topNames.size()));
+    List<String> columns = topNames.subList(0, Math.min(6, topNames.size()));
     var byGroup = ex.meanByGroup(Explanations.Customer::group, columns);
     var bySegment = ex.meanByGroup(Explanations.Customer::segment, columns);
     page.heading("Contributions by propensity group and segment");

@@ -160,8 +160,11 @@ public final class ReportJob implements Job {
     } else {
       List<Map.Entry<String, Double>> worst = psi.entrySet().stream().limit(TOP_FEATURES)
           .toList();
-      page.paragraph(String.format("%d features; the %d with the highest PSI (0.1: moderate,"
-          + " 0.25: significant shift).", psi.size(), worst.size()));
+      page.paragraph(String.format(java.util.Locale.ROOT, "%d features; the %d with the highest"
+          + " PSI (moderate from %.2f, significant from %.2f: drift.moderate,"
+          + " drift.significant).", psi.size(), worst.size(),
+          config.number("propensity.drift.moderate"),
+          config.number("propensity.drift.significant")));
       page.svg(Svg.hbars("psi", "PSI", "PSI", worst.stream().map(Map.Entry::getKey).toList(),
           worst.stream().map(Map.Entry::getValue).toList(), "%.4f"));
     }

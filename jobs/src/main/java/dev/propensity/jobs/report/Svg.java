@@ -41,7 +41,8 @@ final class Svg {
     if (max == min) {
       max = min + 1;
     }
-    Scale x = new Scale(min, max, left, WIDTH - right);
+    // negative bars keep room on their left for their value label
+    Scale x = new Scale(min, max, min < 0 ? left + 62 : left, WIDTH - right);
     StringBuilder s = open(name, title, WIDTH, height, "horizontal");
     double zero = x.at(0);
     for (int i = 0; i < n; i++) {
@@ -110,12 +111,12 @@ final class Svg {
     int bottom = top + rows.size() * rowH;
     line(s, x.at(0), top, x.at(0), bottom, "#333");
     axis(s, x, bottom, "SHAP contribution to the propensity");
-    s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" %s fill=\"#555\">colour: the"
-        + " customer's value of the feature, </text>", left, height - 6, FONT));
-    s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" %s fill=\"%s\">low</text>"
-        + "<text x=\"%d\" y=\"%d\" %s fill=\"%s\">high</text><text x=\"%d\" y=\"%d\" %s"
-        + " fill=\"#999\">missing or categorical</text>%n", left + 262, height - 6, FONT,
-        colour(0), left + 292, height - 6, FONT, colour(1), left + 330, height - 6, FONT));
+    s.append(String.format(Locale.ROOT, "<text x=\"10\" y=\"%d\" %s fill=\"#555\">colour:"
+        + " the customer's value of the feature,</text><text x=\"290\" y=\"%d\" %s"
+        + " fill=\"%s\">low</text><text x=\"320\" y=\"%d\" %s fill=\"%s\">to high;</text>"
+        + "<text x=\"380\" y=\"%d\" %s fill=\"#999\">grey: missing or categorical</text>%n",
+        height - 6, FONT, height - 6, FONT, colour(0), height - 6, FONT, colour(1), height - 6,
+        FONT));
     return s.append("</svg>\n").toString();
   }
 
@@ -148,7 +149,7 @@ final class Svg {
 
   private static StringBuilder open(String name, String title, int w, int h, String kind) {
     StringBuilder s = new StringBuilder();
-    s.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\""
+    s.append(String.format(Locale.ROOT, "<svg class=\"chart\""
         + " data-chart=\"%s\" data-kind=\"%s\" role=\"img\" width=\"%d\" height=\"%d\""
         + " viewBox=\"0 0 %d %d\"><title>%s</title>%n", esc(name), kind, w, h, w, h, esc(title)));
     s.append(String.format(Locale.ROOT, "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>"

@@ -25,6 +25,9 @@ class WaterfallTest {
     assertThat(svg).contains("spend = 120.5").contains(">region<").contains("c&lt;1&gt;")
         .contains("data-output=\"0.41\"").contains("data-base=\"0.2\"");
     assertThat(svg.split("class=\"bar\"", -1)).hasSize(4);
+    assertThat(Waterfall.compact("77.94117647058823")).isEqualTo("77.94");
+    assertThat(Waterfall.compact("16.0")).isEqualTo("16");
+    assertThat(Waterfall.compact("0-30d")).isEqualTo("0-30d");
     assertThat(w.page("Customer c<1>")).startsWith("<!DOCTYPE html>").doesNotContain("c<1>");
   }
 }
