@@ -1,5 +1,6 @@
 package dev.propensity.jobs.report;
 
+import dev.propensity.common.Errors;
 import dev.propensity.common.config.JobConfig;
 import dev.propensity.jobs.explain.Waterfall;
 import java.util.ArrayList;
@@ -18,10 +19,18 @@ final class ExplanationSection {
   record Settings(int sample, int features, int dependence, int examples) {
 
     static Settings of(JobConfig config) {
-      return new Settings(config.integer("propensity.report.shap-sample"),
-          config.integer("propensity.report.shap-features"),
-          config.integer("propensity.report.dependence-top"),
-          config.integer("propensity.report.example-customers"));
+      return new Settings(atLeastZero(config, "propensity.report.shap-sample"),
+          atLeastZero(config, "propensity.report.shap-features"),
+          atLeastZero(config, "propensity.report.dependence-top"),
+          atLeastZero(config, "propensity.report.example-customers"));
+    }
+
+    private static int atLeastZero(JobConfig config, String key) {
+      int v = config.integer(key);
+      if (v < 0) {
+        throw Errors.invalidConfig(key, v, "an integer of at least 0");
+      }
+      return v;
     }
   }
 

@@ -59,6 +59,8 @@ public final class ReportJob implements Job {
   /** Builds and writes the report of {@code run}; returns a one-line summary. */
   public static String write(SparkSession spark, JobConfig config, ModelRun run) {
     Warehouse warehouse = Warehouse.of(spark, config);
+    // settings first: a wrong key fails before any Spark work
+    ExplanationSection.Settings shap = ExplanationSection.Settings.of(config);
     Ensemble ensemble = Ensemble.load(run);
     HtmlReport page = new HtmlReport("Propensity run " + run.id());
     page.paragraph("Run folder: " + run.path());
@@ -126,8 +128,7 @@ public final class ReportJob implements Job {
     });
 
     page.heading("Explanations (SHAP)");
-    ExplanationSection.Settings shap = ExplanationSection.Settings.of(config);
-    if (shap.sample() <= 0) {
+    if (shap.sample() == 0) {
       page.paragraph("Off (propensity.report.shap-sample = 0).");
     } else {
       try {
