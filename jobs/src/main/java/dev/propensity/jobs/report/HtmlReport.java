@@ -128,7 +128,7 @@ final class HtmlReport {
         + "th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}"
         + "th{background:#f3f3f3}figure{display:inline-block;margin:0.5em;vertical-align:top}"
         + "svg.chart,img.chart{max-width:100%;height:auto}"
-        + "td.heat{color:#000}"
+        + "td.heat{color:#000}table[data-table] th{max-width:9em;overflow-wrap:anywhere}"
         + "@media print{body{margin:0;max-width:none}h2{break-before:auto;break-after:avoid}"
         + "figure,table{break-inside:avoid}}"
         + "</style></head>\n<body>\n<h1>" + escape(title) + "</h1>\n" + body
