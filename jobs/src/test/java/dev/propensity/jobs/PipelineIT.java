@@ -80,29 +80,65 @@ class PipelineIT extends SparkTestBase {
   void runReportRendersInHeadlessChromiumWithEveryChart() throws Exception {
     ModelRun run = new ModelRegistry(new Warehouse(spark(), "file:" + warehouse))
         .open("latest");
-    ReportJob.write(spark(), config, run);
+    // written by the pipeline at its end, after score, segments and drift
     Path report = warehouse.resolve("runs").resolve(run.id()).resolve(ReportJob.FILE);
     String html = Files.readString(report);
-    assertThat(html).doesNotContain("http://").doesNotContain("https://"); // self-contained
+    assertThat(html).doesNotContain("http://").doesNotContain("https://") // self-contained
+        .doesNotContain("<script").doesNotContain("NaN");
 
-    // a copy with a check that every image decoded; the report itself has no scripts
+    // a copy with checks run after load; the report itself has no scripts
     Path work = Files.createTempDirectory("report-check");
     Path page = work.resolve("report.html");
     Files.writeString(page, html.replace("</body>", "<script>window.addEventListener('load',"
         + "()=>{const i=[...document.images];document.body.dataset.images=i.length;"
         + "document.body.dataset.decoded=i.filter(x=>x.complete&&x.naturalWidth>0).length;"
+        + "const bad=[];let n=0;"
+        + "for(const s of document.querySelectorAll('svg[data-kind=horizontal]')){n++;"
+        + "const name=s.dataset.chart;const bars=s.querySelectorAll('rect.bar');"
+        + "const labels=[...s.querySelectorAll('text.category')];"
+        + "if(name.startsWith('importance-')&&bars.length!==labels.length)bad.push(name+':count');"
+        + "const boxes=labels.map(t=>t.getBBox());"
+        + "for(let k=0;k<boxes.length;k++){const b=boxes[k];"
+        + "if(b.x<0||b.width<1)bad.push(name+':clipped '+k);"
+        + "if(k>0&&b.y<boxes[k-1].y+boxes[k-1].height-0.5)bad.push(name+':overlap '+k);}}"
+        + "document.body.dataset.svgs=n;document.body.dataset.bad=bad.join(',')||'none';"
         + "});</script></body>"));
     HeadlessChromium.Rendered r = HeadlessChromium.render(page, work);
 
-    Matcher m = Pattern.compile("data-images=\"(\\d+)\" data-decoded=\"(\\d+)\"").matcher(r.dom());
+    Matcher m = Pattern.compile("data-images=\"(\\d+)\" data-decoded=\"(\\d+)\""
+        + " data-svgs=\"(\\d+)\" data-bad=\"([^\"]*)\"").matcher(r.dom());
     assertThat(m.find()).as("check script ran; DOM:\n" + r.dom()).isTrue();
-    int charts = countOf(html, "data-chart=\"");
-    assertThat(Integer.parseInt(m.group(1))).isEqualTo(charts);
-    assertThat(Integer.parseInt(m.group(2))).as("decoded chart images").isEqualTo(charts);
+    int images = countOf(html, "<img class=\"chart\"");
+    assertThat(Integer.parseInt(m.group(1))).isEqualTo(images);
+    assertThat(Integer.parseInt(m.group(2))).as("decoded chart images").isEqualTo(images);
+    assertThat(Integer.parseInt(m.group(3))).as("horizontal SVG charts")
+        .isEqualTo(countOf(html, "data-kind=\"horizontal\""));
+    assertThat(m.group(4)).as("labels: one per bar, inside the chart, none over another")
+        .isEqualTo("none");
     for (String chart : new String[] {"roc", "precision-recall", "calibration", "lift", "gain",
-        "importance-logistic", "importance-gbt", "importance-ensemble"}) {
+        "importance-logistic", "importance-gbt", "importance-ensemble", "shap-importance",
+        "shap-summary", "segments", "psi"}) {
       assertThat(html).contains("data-chart=\"" + chart + "\"");
     }
+    assertThat(html).contains("data-chart=\"dependence-").contains("data-kind=\"waterfall\"")
+        .contains("data-table=\"contributions-by-group\"")
+        .contains("data-table=\"contributions-by-segment\"")
+        .doesNotContain("No scoring run has computed drift");
+    // every example waterfall: base value + contributions = the customer's explained score
+    Matcher w = Pattern.compile("data-base=\"([^\"]+)\" data-output=\"([^\"]+)\"(.*?)</svg>",
+        Pattern.DOTALL).matcher(html);
+    int waterfalls = 0;
+    while (w.find()) {
+      double sum = Double.parseDouble(w.group(1));
+      Matcher c = Pattern.compile("data-contribution=\"([^\"]+)\"").matcher(w.group(3));
+      while (c.find()) {
+        sum += Double.parseDouble(c.group(1));
+      }
+      assertThat(sum).isCloseTo(Double.parseDouble(w.group(2)),
+          org.assertj.core.data.Offset.offset(1e-9));
+      waterfalls++;
+    }
+    assertThat(waterfalls).isBetween(1, 3);
     assertThat(r.log()).doesNotContain("Uncaught").doesNotContain(":ERROR:CONSOLE");
     assertThat(r.colours()).as("screenshot is not blank").isGreaterThan(20);
   }

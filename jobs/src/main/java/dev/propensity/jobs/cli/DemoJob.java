@@ -7,6 +7,7 @@ import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.run.ModelRegistry;
 import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
+import dev.propensity.jobs.report.ReportJob;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -71,6 +72,8 @@ public final class DemoJob extends PipelineJob {
       System.out.println("  " + t + "  " + warehouse.path(t));
     }
     System.out.println("Model run folder: " + warehouse.root() + "/runs/" + runId);
+    System.out.println("Run report (open in a browser): " + warehouse.root() + "/runs/" + runId
+        + "/" + ReportJob.FILE);
     System.out.println("\nTry: ./submit.sh sql \"SELECT bin, count(*) FROM customer_propensity"
         + " GROUP BY bin ORDER BY bin\"");
     return "demo: done";

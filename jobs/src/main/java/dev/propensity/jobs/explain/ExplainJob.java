@@ -39,7 +39,9 @@ import org.slf4j.LoggerFactory;
  * for the same customers replaces their rows.
  *
  * <p>Config: {@code propensity.explain.run}, {@code .model}, {@code .customers} (or the first
- * {@code .limit} customers by id), {@code .snapshot}, {@code .unsupported-voters}.
+ * {@code .limit} customers by id), {@code .snapshot}, {@code .unsupported-voters}, {@code
+ * .waterfalls} (how many customers get a waterfall page in the run folder, see {@link
+ * Waterfall}).
  */
 public final class ExplainJob implements Job {
 
@@ -111,14 +113,57 @@ public final class ExplainJob implements Job {
         LOG.warn("explain: customers {} are not in snapshot {}", missing, snapshot);
       }
       warehouse.merge(out, TABLE, KEYS, Warehouse.WhenMissing.keep());
+      String pages = writeWaterfalls(out, run, modelName, snapshot, explainer.outputSpace(),
+          config.integer("propensity.explain.waterfalls"));
       LOG.info("explain: {} customers of snapshot {} with run {} model {} ({})", n, snapshot,
           run.id(), modelName, explainer.outputSpace());
       return String.format("explain: %d customer(s), snapshot %s, run %s, model %s (%s)%s -> %s",
           n, snapshot, run.id(), modelName, explainer.outputSpace(),
-          missing.isEmpty() ? "" : "; not found: " + missing, warehouse.path(TABLE));
+          missing.isEmpty() ? "" : "; not found: " + missing, warehouse.path(TABLE)) + pages;
     } finally {
       out.unpersist();
     }
+  }
+
+  /** The run folder's subfolder of the waterfall pages. */
+  public static final String WATERFALLS = "explain";
+
+  /**
+   * Writes one waterfall page per explained customer (at most {@code max}, by id) to {@code
+   * explain/<model>/<snapshot>/customer-<id>.html} in the run folder.
+   *
+   * @return the summary's suffix naming the folder, or empty when {@code max} is 0
+   */
+  private static String writeWaterfalls(Dataset<Row> out, ModelRun run, String model,
+      String snapshot, String space, int max) {
+    if (max <= 0) {
+      return "";
+    }
+    String dir = waterfallDir(model, snapshot);
+    List<Row> rows = out.select(col("customer_id"), col(Explainer.EXPECTED_VALUE),
+        col(Explainer.OUTPUT), col(Explainer.CONTRIBUTIONS)).orderBy("customer_id").limit(max)
+        .collectAsList();
+    for (Row r : rows) {
+      Waterfall w = Waterfall.of(r.getString(0), r.getDouble(1), r.getDouble(2), space,
+          r.getList(3), WATERFALL_STEPS);
+      run.writeText(dir + "/" + waterfallFile(r.getString(0)), w.page("Run " + run.id()
+          + ", model " + model + ", snapshot " + snapshot + ": customer " + r.getString(0)));
+    }
+    LOG.info("explain: {} waterfall page(s) in {}", rows.size(), run.path(dir));
+    return String.format("; %d waterfall page(s) in %s", rows.size(), run.path(dir));
+  }
+
+  /** Features drawn as their own step of a waterfall page; the rest are summed. */
+  static final int WATERFALL_STEPS = 12;
+
+  /** @return the run-relative folder of a model's waterfall pages for a snapshot */
+  public static String waterfallDir(String model, String snapshot) {
+    return WATERFALLS + "/" + model + "/" + snapshot;
+  }
+
+  /** @return the page's file name: the id with anything but letters, digits, . _ - replaced */
+  public static String waterfallFile(String customer) {
+    return "customer-" + customer.replaceAll("[^A-Za-z0-9._-]", "_") + ".html";
   }
 
   private static PipelineModel loadCandidate(ModelRun run, String name) {

@@ -20,6 +20,7 @@ import dev.propensity.jobs.inference.ScoreJob;
 import dev.propensity.jobs.monitoring.DriftJob;
 import dev.propensity.jobs.monitoring.PerformanceTracker;
 import dev.propensity.jobs.promotion.PromotionGate;
+import dev.propensity.jobs.report.ReportJob;
 import dev.propensity.jobs.selection.SelectJob;
 import dev.propensity.jobs.training.TrainJob;
 import java.time.LocalDate;
@@ -44,7 +45,8 @@ import org.slf4j.LoggerFactory;
  *   <li>drift of the new snapshot against the champion's baseline ({@code drift_report});
  *   <li>the {@link RetrainPolicy}; when it says so, train (on the newest labelled snapshot), select,
  *       bins and the {@link PromotionGate}; a promoted challenger re-scores the new snapshot;
- *   <li>a row of {@code loop_timeline}.
+ *   <li>a row of {@code loop_timeline}, and the champion's report rebuilt
+ *       ({@code report.on-complete}).
  * </ol>
  * The Airflow DAG and the Oozie coordinator run the same steps as separate tasks.
  */
@@ -61,6 +63,11 @@ public final class CycleJob implements Job {
   @Override
   public String run(SparkSession spark, JobConfig config) {
     Timeline.Entry e = runCycle(spark, config, date(config));
+    if (config.bool("propensity.report.on-complete")) {
+      // the champion's report, rebuilt with this week's drift, segments and performance
+      ReportJob.write(spark, config, new ModelRegistry(Warehouse.of(spark, config))
+          .open(ModelRegistry.CHAMPION));
+    }
     return String.format("cycle %s: %d customers scored by %s; max feature PSI %s, score PSI %s;"
             + " matured %s AUC %s; retrain: %s%s", e.cycleDate(), e.scoredCustomers(),
         e.championRunId(), fmt(e.maxFeaturePsi()), fmt(e.scorePsi()),
@@ -90,6 +97,7 @@ public final class CycleJob implements Job {
     int horizon = base.integer("propensity.features.label-horizon-days");
     String matured = date.minusDays(horizon).toString();
     JobConfig config = base.with("loop.date=" + day, "features.as-of=" + day,
+        "report.on-complete=false",
         "features.snapshot-dates=[\"" + matured + "\", \"" + day + "\"]",
         "score.run=latest", "score.snapshot=" + day, "score.drift=false",
         "drift.track-performance=false", "drift.on-significant=warn", "performance.snapshot=\"\"");

@@ -67,6 +67,10 @@ public final class SimulateJob implements Job {
       entries.add(CycleJob.runCycle(spark, c, date));
     }
     Warehouse warehouse = Warehouse.of(spark, c);
+    if (c.bool("propensity.report.on-complete")) {
+      dev.propensity.jobs.report.ReportJob.write(spark, c,
+          new dev.propensity.common.run.ModelRegistry(warehouse).open("latest"));
+    }
     List<Row> rows = new Timeline(warehouse).rows();
     String page = TimelinePage.write(warehouse, rows, driftDate);
     return String.format("simulate: %d weeks from %s, drift event %s, in %d s%n%s%ntimeline:"

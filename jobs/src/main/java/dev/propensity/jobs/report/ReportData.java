@@ -1,12 +1,14 @@
 package dev.propensity.jobs.report;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.propensity.common.run.ModelRun;
 import dev.propensity.common.schema.FeatureSchema;
+import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.RunData;
 import dev.propensity.jobs.explain.Importance;
@@ -24,6 +26,7 @@ import org.apache.spark.mllib.evaluation.BinaryClassificationMetrics;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
 import org.apache.spark.storage.StorageLevel;
 import scala.Tuple2;
 
@@ -132,6 +135,38 @@ final class ReportData {
       out.put(r.getString(0), r.getDouble(1));
     }
     return out;
+  }
+
+  /** @return the segment summary of the newest snapshot the run scored, or empty */
+  static Optional<Dataset<Row>> segmentSummary(Warehouse warehouse, String runId) {
+    if (!warehouse.exists(Tables.SEGMENT_SUMMARY)) {
+      return Optional.empty();
+    }
+    Dataset<Row> all = warehouse.read(Tables.SEGMENT_SUMMARY).where(col("run_id").equalTo(runId));
+    Object newest = all.agg(max("snapshot_date")).first().get(0);
+    if (newest == null) {
+      return Optional.empty();
+    }
+    return Optional.of(all.where(col("snapshot_date").equalTo(lit(newest))).drop("created_at"));
+  }
+
+  /**
+   * @return one row per labelled snapshot the run scored (from {@code model_performance}, oldest
+   *     first): AUC, the reference and the drop, customers and positives; empty when no labels
+   *     have matured yet
+   */
+  static List<Row> performance(Warehouse warehouse, String runId) {
+    if (!warehouse.exists(Tables.MODEL_PERFORMANCE)) {
+      return List.of();
+    }
+    return warehouse.read(Tables.MODEL_PERFORMANCE).where(col("run_id").equalTo(runId))
+        .groupBy("snapshot_date")
+        .agg(functions.first("auc_roc").as("auc_roc"), functions.first("auc_pr").as("auc_pr"),
+            functions.first("reference_auc_roc").as("reference_auc_roc"),
+            functions.first("auc_relative_drop").as("auc_relative_drop"),
+            functions.first("degraded").as("degraded"), sum("customers").as("customers"),
+            sum("positives").as("positives"))
+        .orderBy("snapshot_date").collectAsList();
   }
 
   private static double[] first(List<Tuple2<Object, Object>> points) {

@@ -6,12 +6,15 @@ import dev.propensity.common.run.ModelRegistry;
 import dev.propensity.common.schema.FeatureSchema;
 import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
+import dev.propensity.common.PropensityException;
 import dev.propensity.jobs.Job;
+import dev.propensity.jobs.explain.ReasonCodes;
 import dev.propensity.jobs.selection.Ensemble;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -19,10 +22,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes {@code runs/<run_id>/report.html}: one self-contained page with the leaderboard, ROC and
- * precision-recall curves of the voters and the ensemble, the calibration plot, gain and lift by
- * bin, the bin table, feature importance and, once the run has scored a snapshot, PSI per
- * feature.
+ * Writes {@code runs/<run_id>/report.html}: one self-contained, printable page with the
+ * leaderboard, ROC and precision-recall curves of the voters and the ensemble, the calibration
+ * plot, gain and lift by bin, the bin table, feature importance, SHAP explanations (summary,
+ * dependence, contributions by group and segment, waterfalls of top-bin customers) and, once the
+ * run has scored a snapshot, its segments, PSI per feature and performance on labelled
+ * snapshots. The bins job writes it when a run completes; a pipeline or cycle rewrites it at its
+ * end. Category charts are horizontal bars in inline SVG, so every name is readable.
  */
 public final class ReportJob implements Job {
 
@@ -33,6 +39,9 @@ public final class ReportJob implements Job {
 
   /** The drift table the report reads PSI from, when it exists. */
   static final String DRIFT_TABLE = "drift_report";
+
+  /** Bars per importance or PSI chart. */
+  static final int TOP_FEATURES = 20;
 
   @Override
   public String name() {
@@ -49,6 +58,8 @@ public final class ReportJob implements Job {
   /** Builds and writes the report of {@code run}; returns a one-line summary. */
   public static String write(SparkSession spark, JobConfig config, ModelRun run) {
     Warehouse warehouse = Warehouse.of(spark, config);
+    // settings first: a wrong key fails before any Spark work
+    ExplanationSection.Settings shap = ExplanationSection.Settings.of(config);
     Ensemble ensemble = Ensemble.load(run);
     HtmlReport page = new HtmlReport("Propensity run " + run.id());
     page.paragraph("Run folder: " + run.path());
@@ -59,8 +70,8 @@ public final class ReportJob implements Job {
     page.paragraph("Voters: " + ensemble.voters().stream().map(Ensemble.Voter::name).toList());
 
     List<ReportData.CalibrationBucket> calibration = new ArrayList<>();
-    List<ReportData.Curve> curves = ReportData.curves(warehouse, FeatureSchema.fromConfig(config),
-        run, ensemble, config.integer("propensity.report.curve-points"), calibration);
+    FeatureSchema schema = FeatureSchema.fromConfig(config);
+    List<ReportData.Curve> curves = ReportData.curves(warehouse, schema, run, ensemble, config.integer("propensity.report.curve-points"), calibration);
     page.heading("ROC and precision-recall (validation)");
     page.chart("roc", Charts.dataUri(Charts.lines("ROC", "false positive rate",
         "true positive rate", curves.stream().map(c -> new Charts.Line(
@@ -82,9 +93,10 @@ public final class ReportJob implements Job {
     List<Map<String, Object>> bins = ReportData.binStats(run);
     page.heading("Propensity bins (validation; bin 1 = highest scores)");
     if (!bins.isEmpty()) {
-      List<String> labels = bins.stream().map(b -> String.valueOf(b.get("bin"))).toList();
-      page.chart("lift", Charts.dataUri(Charts.bars("Lift by bin", "bin", "lift", labels,
-          "lift", bins.stream().map(b -> ((Number) b.get("lift")).doubleValue()).toList())));
+      page.svg(Svg.hbars("lift", "Lift by bin", "lift", bins.stream().map(b -> "bin "
+              + b.get("bin") + (b.get("groupLabel") == null ? "" : " (" + b.get("groupLabel")
+              + ")")).toList(),
+          bins.stream().map(b -> ((Number) b.get("lift")).doubleValue()).toList(), "%.2f"));
       List<Double> gain = new ArrayList<>(List.of(0.0));
       List<Double> share = new ArrayList<>(List.of(0.0));
       bins.forEach(b -> {
@@ -108,19 +120,65 @@ public final class ReportJob implements Job {
     importance.forEach((voter, byFeature) -> {
       List<Map.Entry<String, Double>> top = byFeature.entrySet().stream()
           .sorted(Map.Entry.<String, Double>comparingByValue(Comparator.reverseOrder()))
-          .limit(20).toList();
-      page.chart("importance-" + voter, Charts.dataUri(Charts.bars("Importance: " + voter,
-          "feature", "importance", top.stream().map(Map.Entry::getKey).toList(), voter,
-          top.stream().map(Map.Entry::getValue).toList())));
+          .limit(TOP_FEATURES).toList();
+      page.svg(Svg.hbars("importance-" + voter, "Importance: " + voter, "importance",
+          top.stream().map(Map.Entry::getKey).toList(),
+          top.stream().map(Map.Entry::getValue).toList(), "%.4f"));
     });
+
+    page.heading("Explanations (SHAP)");
+    if (shap.sample() == 0) {
+      page.paragraph("Off (propensity.report.shap-sample = 0).");
+    } else {
+      try {
+        ExplanationSection.add(page, Explanations.of(warehouse, schema, run, ensemble,
+            shap.sample(), ReasonCodes.skipUnsupported(config)), shap);
+      } catch (PropensityException e) {
+        // e.g. no voter has an exact explanation: the rest of the report still helps
+        LOG.warn("report: no explanation section: {}", e.getMessage());
+        page.paragraph("No explanation: " + e.getMessage());
+      }
+    }
+
+    page.heading("Segments (newest scored snapshot)");
+    Optional<Dataset<Row>> segments = ReportData.segmentSummary(warehouse, run.id());
+    if (segments.isEmpty()) {
+      page.paragraph("No snapshot has been segmented with this run yet.");
+    } else {
+      List<Row> seg = segments.get().collectAsList();
+      page.svg(Svg.hbars("segments", "Customers per segment", "customers",
+          seg.stream().map(r -> r.<String>getAs("segment")).toList(),
+          seg.stream().map(r -> ((Number) r.getAs("customers")).doubleValue()).toList(),
+          "%.0f"));
+      page.table(segments.get().schema().fields(), seg);
+    }
 
     page.heading("Drift (PSI per feature, newest scored snapshot)");
     Map<String, Double> psi = ReportData.psi(warehouse, DRIFT_TABLE, run.id());
     if (psi.isEmpty()) {
       page.paragraph("No scoring run has computed drift with this run yet.");
     } else {
-      page.chart("psi", Charts.dataUri(Charts.bars("PSI", "feature", "PSI",
-          new ArrayList<>(psi.keySet()), "psi", new ArrayList<>(psi.values()))));
+      List<Map.Entry<String, Double>> worst = psi.entrySet().stream().limit(TOP_FEATURES)
+          .toList();
+      page.paragraph(String.format(java.util.Locale.ROOT, "%d features; the %d with the highest"
+          + " PSI (moderate from %.2f, significant from %.2f: drift.moderate,"
+          + " drift.significant).", psi.size(), worst.size(),
+          config.number("propensity.drift.moderate"),
+          config.number("propensity.drift.significant")));
+      page.svg(Svg.hbars("psi", "PSI", "PSI", worst.stream().map(Map.Entry::getKey).toList(),
+          worst.stream().map(Map.Entry::getValue).toList(), "%.4f"));
+    }
+
+    page.heading("Performance over time (labelled snapshots)");
+    List<Row> performance = ReportData.performance(warehouse, run.id());
+    if (performance.isEmpty()) {
+      page.paragraph("No snapshot scored with this run has matured labels yet.");
+    } else {
+      page.svg(Svg.hbars("performance", "AUC by labelled snapshot", "AUC ROC",
+          performance.stream().map(r -> String.valueOf(r.get(0))).toList(),
+          performance.stream().map(r -> r.isNullAt(1) ? 0.0 : r.getDouble(1)).toList(),
+          "%.4f"));
+      page.table(performance.get(0).schema().fields(), performance);
     }
 
     run.writeText(FILE, page.render());

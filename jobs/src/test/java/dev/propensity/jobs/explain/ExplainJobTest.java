@@ -87,6 +87,37 @@ class ExplainJobTest extends SparkTestBase {
   }
 
   @Test
+  void waterfallPageAddsUpToTheCustomersScore() {
+    String summary = Jobs.byName("explain").run(spark(), config("explain.customers=[3, 17]",
+        "explain.waterfalls=1"));
+    String dir = ExplainJob.waterfallDir("ensemble",
+        java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString());
+    assertThat(summary).contains("1 waterfall page(s) in " + run.path(dir));
+    // the first by id, as a string: "17" < "3"
+    String page = run.readText(dir + "/" + ExplainJob.waterfallFile("17"));
+    assertThat(page).doesNotContain("http://").doesNotContain("https://") // self-contained
+        .contains("data-kind=\"waterfall\"");
+    double base = number(page, "data-base=\"([^\"]+)\"").get(0);
+    double output = number(page, "data-output=\"([^\"]+)\"").get(0);
+    List<Double> steps = number(page, "data-contribution=\"([^\"]+)\"");
+    assertThat(steps).hasSize(5); // every feature of the fixture, largest first
+    double propensity = Ensemble.load(run).score(ExplainData.rows().drop("__label"))
+        .where("customer_id = 17").select("propensity").first().getDouble(0);
+    assertThat(base + steps.stream().mapToDouble(Double::doubleValue).sum())
+        .isCloseTo(propensity, org.assertj.core.data.Offset.offset(1e-9));
+    assertThat(output).isCloseTo(propensity, org.assertj.core.data.Offset.offset(1e-9));
+  }
+
+  private static List<Double> number(String text, String regex) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile(regex).matcher(text);
+    List<Double> out = new java.util.ArrayList<>();
+    while (m.find()) {
+      out.add(Double.parseDouble(m.group(1)));
+    }
+    return out;
+  }
+
+  @Test
   void unknownModelOrCustomersAreNamed() {
     assertThatThrownBy(() -> Jobs.byName("explain").run(spark(), config("explain.model=xgb")))
         .hasMessageContaining("Unknown model 'xgb'; known: ensemble, dt, gbt");
