@@ -30,10 +30,11 @@ final class TimelinePage {
         "matured", "auc", "lift", "retrain", "challenger", "chal_auc", "champ_auc", "promoted"));
     for (Row r : rows) {
       sb.append(String.format(Locale.ROOT, "%-10s %-22s %9d %8s %8s %10s %7s %6s %-12s %-22s"
-              + " %9s %9s %s%n", r.getAs("cycle_date"), r.getAs("champion_run_id"),
+              + " %9s %9s %s%n", String.valueOf((Object) r.getAs("cycle_date")),
+          r.getAs("champion_run_id"),
           r.<Long>getAs("scored_customers"), num(r, "max_feature_psi", 3),
           num(r, "score_psi", 3), r.getAs("matured_snapshot") == null ? "-"
-              : r.getAs("matured_snapshot"), num(r, "matured_auc_roc", 4),
+              : String.valueOf((Object) r.getAs("matured_snapshot")), num(r, "matured_auc_roc", 4),
           num(r, "matured_top_bin_lift", 2), r.getAs("retrain_reason"),
           r.getAs("challenger_run_id") == null ? "-" : r.getAs("challenger_run_id"),
           num(r, "challenger_metric", 4), num(r, "champion_metric", 4),
@@ -135,7 +136,7 @@ final class TimelinePage {
       double x = left + (w - left - 20) * i / (double) (n - 1);
       sb.append(String.format(Locale.ROOT, "<text class=\"week\" x=\"%.1f\" y=\"%d\""
           + " font-size=\"11\" text-anchor=\"middle\">%s</text>", x, h - bottom + 16,
-          esc(String.valueOf(rows.get(i).getAs("cycle_date")))));
+          esc(String.valueOf((Object) rows.get(i).getAs("cycle_date")))));
     }
     int legend = 0;
     for (Series s : series) {
