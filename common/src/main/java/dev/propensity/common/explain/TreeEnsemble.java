@@ -92,6 +92,25 @@ public final class TreeEnsemble implements java.io.Serializable {
     return new TreeShap(maxDepth);
   }
 
+  /** @return a workspace for {@link #shapReference}; one per thread */
+  public ReferenceTreeShap newReferenceWorkspace() {
+    return new ReferenceTreeShap(maxDepth);
+  }
+
+  /**
+   * The same values as {@link #shap} with the published O(leaves x depth^2) algorithm, {@link
+   * ReferenceTreeShap}: for checking the fast one on a sample of rows.
+   *
+   * @param x the row, at least {@link #numFeatures()} long
+   * @param phi one slot per feature, accumulated into
+   * @param workspace from {@link #newReferenceWorkspace()}
+   */
+  public void shapReference(double[] x, double[] phi, ReferenceTreeShap workspace) {
+    for (int t = 0; t < trees.length; t++) {
+      workspace.accumulate(trees[t], x, weights[t], phi);
+    }
+  }
+
   /**
    * Adds the row's SHAP values to {@code phi}; afterwards {@code sum(phi added) +
    * expectedValue() == predict(x)} up to rounding.
