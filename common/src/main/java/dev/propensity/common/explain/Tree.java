@@ -66,6 +66,8 @@ public final class Tree implements java.io.Serializable {
   private final int maxDepth;
   private final int maxFeature;
   private final int maxPathFeatures;
+  // built on first use where the tree is explained (not serialized: executors build their own)
+  private transient volatile TreeShap.Plan shapPlan;
 
   private Tree(List<Node> nodes, int[] left, int[] right, int maxDepth) {
     int n = nodes.size();
@@ -233,6 +235,16 @@ public final class Tree implements java.io.Serializable {
   }
 
   // package-private accessors for TreeShap
+
+  /** @return TreeShap's per-tree precomputation, built once (a racing duplicate is harmless) */
+  TreeShap.Plan shapPlan() {
+    TreeShap.Plan p = shapPlan;
+    if (p == null) {
+      p = new TreeShap.Plan(this);
+      shapPlan = p;
+    }
+    return p;
+  }
 
   boolean isLeaf(int n) {
     return feature[n] < 0;

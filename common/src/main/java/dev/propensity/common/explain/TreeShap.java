@@ -40,6 +40,20 @@ public final class TreeShap {
   /** {@code WEIGHTS[m - 1][k] / (1 - POINTS[m - 1][k])}: the factor of a cold (o = 0) split. */
   private static final double[][] COLD;
   private static final int MAX_POINTS = 64;
+  /** The unrolled kernel's points: exact for paths of up to 8 distinct features. */
+  static final int UNROLLED = 4;
+  private static final double T0;
+  private static final double T1;
+  private static final double T2;
+  private static final double T3;
+  private static final double U0;
+  private static final double U1;
+  private static final double U2;
+  private static final double U3;
+  private static final double C0;
+  private static final double C1;
+  private static final double C2;
+  private static final double C3;
 
   static {
     POINTS = new double[MAX_POINTS][];
@@ -54,6 +68,20 @@ public final class TreeShap {
         COLD[m - 1][k] = pw[1][k] / (1 - pw[0][k]);
       }
     }
+    double[] t = POINTS[UNROLLED - 1];
+    double[] c = COLD[UNROLLED - 1];
+    T0 = t[0];
+    T1 = t[1];
+    T2 = t[2];
+    T3 = t[3];
+    U0 = 1 - t[0];
+    U1 = 1 - t[1];
+    U2 = 1 - t[2];
+    U3 = 1 - t[3];
+    C0 = c[0];
+    C1 = c[1];
+    C2 = c[2];
+    C3 = c[3];
   }
 
   private final int maxDepth;
@@ -63,21 +91,20 @@ public final class TreeShap {
   private final double[] g;
   private final double[] s;
   private final double[] saved;
-  // per feature: its zero and one fractions on the current path (1 and 1 when not on it), and
-  // the part of the sums below the current split already credited by deeper splits of it
-  private double[] zero = new double[0];
+  // the pushdown factor of the child being entered
+  private final double[] factor;
+  // per feature: its one fraction on the current path (1 when not on it), and the part of the sums
+  // below the current split already credited by deeper splits of it
   private double[] one = new double[0];
   private double[] claimed = new double[0];
 
   // the call being served (fields, not arguments, keep the recursion lean)
   private Tree tree;
+  private Plan plan;
   private double[] row;
   private double[] phi;
   private double scale;
   private int m;
-  private double[] t;
-  private double[] w;
-  private double[] cold;
 
   /** @param maxDepth the deepest tree (in edges) this instance will explain */
   public TreeShap(int maxDepth) {
@@ -89,15 +116,16 @@ public final class TreeShap {
           + (2 * MAX_POINTS) + " supported");
     }
     this.maxDepth = maxDepth;
-    this.stride = pointsFor(maxDepth);
+    this.stride = Math.max(UNROLLED, pointsFor(maxDepth));
     int size = (maxDepth + 2) * stride;
     g = new double[size];
     s = new double[size];
     saved = new double[size];
+    factor = new double[stride];
   }
 
   /** @return the quadrature points that integrate paths of up to {@code features} exactly */
-  private static int pointsFor(int features) {
+  static int pointsFor(int features) {
     return Math.max(1, (features + 1) / 2);
   }
 
@@ -120,114 +148,480 @@ public final class TreeShap {
       return;
     }
     int features = tree.maxFeature() + 1;
-    if (features > zero.length) {
-      grow(features);
+    if (features > one.length) {
+      one = new double[features];
+      claimed = new double[features * stride];
+      Arrays.fill(one, 1.0);
     }
     this.tree = tree;
+    this.plan = tree.shapPlan();
     this.row = x;
     this.phi = phi;
     this.scale = scale;
-    this.m = pointsFor(tree.maxPathFeatures());
-    this.t = POINTS[m - 1];
-    this.w = WEIGHTS[m - 1];
-    this.cold = COLD[m - 1];
-    Arrays.fill(g, 0, m, 1.0);
+    this.m = plan.m;
     try {
+      if (m == UNROLLED) {
+        // everything below is linear in g: starting from scale instead of 1 applies it
+        node4(0, 0, scale, scale, scale, scale);
+        return;
+      }
+      Arrays.fill(g, 0, m, 1.0);
       recurse(0, 0);
     } finally {
       this.tree = null;
+      this.plan = null;
       this.row = null;
       this.phi = null;
     }
   }
 
-  private void grow(int features) {
-    zero = new double[features];
-    one = new double[features];
-    claimed = new double[features * stride];
-    Arrays.fill(zero, 1.0);
-    Arrays.fill(one, 1.0);
-  }
-
   /** Fills {@code s} at {@code level} with the sum of {@code v prod q} over the leaves below. */
   private void recurse(int node, int level) {
     int base = level * stride;
-    if (tree.isLeaf(node)) {
-      double v = scale * tree.value(node);
-      for (int k = 0; k < m; k++) {
-        s[base + k] = v * g[base + k];
-      }
-      return;
-    }
     int f = tree.feature(node);
     boolean left = tree.goesLeft(node, row);
     double share = tree.leftShare(node);
-    double zOld = zero[f];
     double oOld = one[f];
+    boolean below = plan.repeatsBelow[node];
     int cf = f * stride;
     for (int k = 0; k < m; k++) {
-      saved[base + k] = claimed[cf + k];
       s[base + k] = 0;
     }
+    if (below) {
+      System.arraycopy(claimed, cf, saved, base, m);
+    }
     // the same products as ReferenceTreeShap: hot = the side x takes
-    child(left ? tree.left(node) : tree.right(node), level, f, zOld, oOld,
-        (left ? share : 1 - share) * zOld, oOld);
-    child(left ? tree.right(node) : tree.left(node), level, f, zOld, oOld,
-        (left ? 1 - share : share) * zOld, 0);
-    zero[f] = zOld;
+    child(left ? tree.left(node) : tree.right(node), level, f, below, oOld,
+        left ? share : 1 - share, oOld);
+    child(left ? tree.right(node) : tree.left(node), level, f, below, oOld,
+        left ? 1 - share : share, 0);
     one[f] = oOld;
-    for (int k = 0; k < m; k++) {
-      claimed[cf + k] = saved[base + k] + s[base + k];
+    if (below) {
+      for (int k = 0; k < m; k++) {
+        claimed[cf + k] = saved[base + k] + s[base + k];
+      }
+    } else if (plan.repeatsAbove[node]) {
+      for (int k = 0; k < m; k++) {
+        claimed[cf + k] += s[base + k];
+      }
     }
   }
 
-  /** One child of a split of feature f: moves f's fractions from (zOld, oOld) to (z, o). */
-  private void child(int node, int level, int f, double zOld, double oOld, double z, double o) {
+  /**
+   * One child of a split of feature f, which moves f's one fraction from oOld to o and its zero
+   * fraction to the child's {@code plan.zero}; adds the child's leaves to {@code s} at level and
+   * credits f with the part of them whose last split on f is this one.
+   */
+  private void child(int node, int level, int f, boolean below, double oOld, double share,
+      double o) {
+    Plan p = plan;
+    double z = p.zero[node];
     if (z == 0 && o == 0) {
       // no coalition reaches it with positive weight: it adds nothing
       return;
     }
     int base = level * stride;
-    int next = base + stride;
-    int cf = f * stride;
-    double slope = o - z;
-    if (zOld == 1 && oOld == 1) {
-      // the first split of f on the path (q_old = 1)
-      for (int k = 0; k < m; k++) {
-        g[next + k] = g[base + k] * (z + slope * t[k]);
-      }
-    } else if (oOld == 0) {
+    int prev = p.previous[node];
+    double[] fac = factor;
+    double[] t = p.t;
+    if (prev >= 0 && oOld == 0) {
       // cold before and after: q_new / q_old = z / zOld, the cover share
-      double ratio = z / zOld;
       for (int k = 0; k < m; k++) {
-        g[next + k] = g[base + k] * ratio;
+        fac[k] = share;
       }
     } else {
-      double slopeOld = 1 - zOld;
-      for (int k = 0; k < m; k++) {
-        g[next + k] = g[base + k] * (z + slope * t[k]) / (zOld + slopeOld * t[k]);
+      if (o != 0) {
+        double slope = 1 - z;
+        for (int k = 0; k < m; k++) {
+          fac[k] = z + slope * t[k];
+        }
+      } else {
+        double[] oneMinusT = p.oneMinusT;
+        for (int k = 0; k < m; k++) {
+          fac[k] = z * oneMinusT[k];
+        }
+      }
+      if (prev >= 0) {
+        // undo the earlier split of f (it was hot: q_old = 1 / invHot of that node)
+        double[] inv = p.invHot;
+        int pi = prev * m;
+        for (int k = 0; k < m; k++) {
+          fac[k] *= inv[pi + k];
+        }
       }
     }
-    zero[f] = z;
-    one[f] = o;
+    double sum = 0;
+    if (tree.isLeaf(node)) {
+      double v = scale * tree.value(node);
+      if (o == 0) {
+        double[] cold = p.cold;
+        for (int k = 0; k < m; k++) {
+          double sk = v * (g[base + k] * fac[k]);
+          s[base + k] += sk;
+          sum -= cold[k] * sk;
+        }
+      } else {
+        double[] w = p.w;
+        double[] inv = p.invHot;
+        int ni = node * m;
+        for (int k = 0; k < m; k++) {
+          double sk = v * (g[base + k] * fac[k]);
+          s[base + k] += sk;
+          sum += w[k] * sk * inv[ni + k];
+        }
+        sum *= 1 - z;
+      }
+      phi[f] += sum;
+      return;
+    }
+    int next = base + stride;
     for (int k = 0; k < m; k++) {
-      claimed[cf + k] = 0;
+      g[next + k] = g[base + k] * fac[k];
+    }
+    int cf = f * stride;
+    one[f] = o;
+    if (below) {
+      for (int k = 0; k < m; k++) {
+        claimed[cf + k] = 0;
+      }
     }
     recurse(node, level + 1);
     // the leaves below whose last split on f is this one: integrate (o - z) sum / q_f
-    double sum = 0;
     if (o == 0) {
-      for (int k = 0; k < m; k++) {
-        sum -= cold[k] * (s[next + k] - claimed[cf + k]);
+      double[] cold = p.cold;
+      if (below) {
+        for (int k = 0; k < m; k++) {
+          sum -= cold[k] * (s[next + k] - claimed[cf + k]);
+        }
+      } else {
+        for (int k = 0; k < m; k++) {
+          sum -= cold[k] * s[next + k];
+        }
       }
-    } else if (slope != 0) {
-      for (int k = 0; k < m; k++) {
-        sum += w[k] * slope * (s[next + k] - claimed[cf + k]) / (z + slope * t[k]);
+    } else {
+      double[] w = p.w;
+      double[] inv = p.invHot;
+      int ni = node * m;
+      if (below) {
+        for (int k = 0; k < m; k++) {
+          sum += w[k] * (s[next + k] - claimed[cf + k]) * inv[ni + k];
+        }
+      } else {
+        for (int k = 0; k < m; k++) {
+          sum += w[k] * s[next + k] * inv[ni + k];
+        }
       }
+      sum *= 1 - z;
     }
     phi[f] += sum;
     for (int k = 0; k < m; k++) {
       s[base + k] += s[next + k];
+    }
+  }
+
+  // ---- the unrolled kernel for trees whose paths test at most 8 distinct features (4 points):
+  // the same steps as recurse / child, with the path product g passed in locals
+
+  /** Writes the sum of {@code v prod q} over the leaves below {@code node} to s at level. */
+  private void node4(int node, int level, double g0, double g1, double g2, double g3) {
+    Tree tr = tree;
+    int f = tr.feature(node);
+    double oOld = one[f];
+    Plan p = plan;
+    int bottom = p.bottom[node];
+    if (bottom >= 0) {
+      // both children are leaves: their sums and f's credit are g times precomputed vectors
+      int at = bottom + (oOld == 0 ? 0 : tr.goesLeft(node, row) ? 8 : 16);
+      double[] b = p.bottomTables;
+      double a0 = g0 * b[at];
+      double a1 = g1 * b[at + 1];
+      double a2 = g2 * b[at + 2];
+      double a3 = g3 * b[at + 3];
+      phi[f] += g0 * b[at + 4] + g1 * b[at + 5] + g2 * b[at + 6] + g3 * b[at + 7];
+      int base = level * stride;
+      s[base] = a0;
+      s[base + 1] = a1;
+      s[base + 2] = a2;
+      s[base + 3] = a3;
+      if (p.repeatsAbove[node]) {
+        int cf = f * stride;
+        claimed[cf] += a0;
+        claimed[cf + 1] += a1;
+        claimed[cf + 2] += a2;
+        claimed[cf + 3] += a3;
+      }
+      return;
+    }
+    // branch-free in x: the children in a fixed order, the side x takes as a 0/1 factor
+    double oLeft = tr.goesLeft(node, row) ? oOld : 0;
+    boolean below = p.repeatsBelow[node];
+    int cf = f * stride;
+    double c0 = 0;
+    double c1 = 0;
+    double c2 = 0;
+    double c3 = 0;
+    if (below) {
+      c0 = claimed[cf];
+      c1 = claimed[cf + 1];
+      c2 = claimed[cf + 2];
+      c3 = claimed[cf + 3];
+    }
+    int next = (level + 1) * stride;
+    child4(tr.left(node), next, f, below, oOld, oLeft, g0, g1, g2, g3);
+    double a0 = s[next];
+    double a1 = s[next + 1];
+    double a2 = s[next + 2];
+    double a3 = s[next + 3];
+    child4(tr.right(node), next, f, below, oOld, oOld - oLeft, g0, g1, g2, g3);
+    a0 += s[next];
+    a1 += s[next + 1];
+    a2 += s[next + 2];
+    a3 += s[next + 3];
+    one[f] = oOld;
+    int base = level * stride;
+    s[base] = a0;
+    s[base + 1] = a1;
+    s[base + 2] = a2;
+    s[base + 3] = a3;
+    if (below) {
+      claimed[cf] = c0 + a0;
+      claimed[cf + 1] = c1 + a1;
+      claimed[cf + 2] = c2 + a2;
+      claimed[cf + 3] = c3 + a3;
+    } else if (p.repeatsAbove[node]) {
+      claimed[cf] += a0;
+      claimed[cf + 1] += a1;
+      claimed[cf + 2] += a2;
+      claimed[cf + 3] += a3;
+    }
+  }
+
+  /**
+   * One child, reached with f's one fraction {@code o} (0 or 1): writes its leaves' sum to s at
+   * {@code next} and credits f (see child). {@code q = z + (o - z) t} covers both sides.
+   */
+  private void child4(int node, int next, int f, boolean below, double oOld, double o,
+      double g0, double g1, double g2, double g3) {
+    Plan p = plan;
+    double z = p.zero[node];
+    if (z == 0 && o == 0) {
+      // no coalition reaches it with positive weight: it adds nothing
+      s[next] = 0;
+      s[next + 1] = 0;
+      s[next + 2] = 0;
+      s[next + 3] = 0;
+      return;
+    }
+    double slope = o - z;
+    double h0 = g0 * (z + slope * T0);
+    double h1 = g1 * (z + slope * T1);
+    double h2 = g2 * (z + slope * T2);
+    double h3 = g3 * (z + slope * T3);
+    int prev = p.previous[node];
+    if (prev >= 0) {
+      // undo the earlier split of f: divide by its q (hot or cold as x went there)
+      double[] hot = p.invHot;
+      double[] cold = p.invCold;
+      int pi = prev * UNROLLED;
+      double notOld = 1 - oOld;
+      h0 *= oOld * hot[pi] + notOld * cold[pi];
+      h1 *= oOld * hot[pi + 1] + notOld * cold[pi + 1];
+      h2 *= oOld * hot[pi + 2] + notOld * cold[pi + 2];
+      h3 *= oOld * hot[pi + 3] + notOld * cold[pi + 3];
+    }
+    double t0;
+    double t1;
+    double t2;
+    double t3;
+    Tree tr = tree;
+    if (tr.isLeaf(node)) {
+      double v = tr.value(node);
+      t0 = v * h0;
+      t1 = v * h1;
+      t2 = v * h2;
+      t3 = v * h3;
+      s[next] = t0;
+      s[next + 1] = t1;
+      s[next + 2] = t2;
+      s[next + 3] = t3;
+    } else {
+      one[f] = o;
+      int cf = f * stride;
+      if (below) {
+        claimed[cf] = 0;
+        claimed[cf + 1] = 0;
+        claimed[cf + 2] = 0;
+        claimed[cf + 3] = 0;
+      }
+      node4(node, next / stride, h0, h1, h2, h3);
+      t0 = s[next];
+      t1 = s[next + 1];
+      t2 = s[next + 2];
+      t3 = s[next + 3];
+      if (below) {
+        t0 -= claimed[cf];
+        t1 -= claimed[cf + 1];
+        t2 -= claimed[cf + 2];
+        t3 -= claimed[cf + 3];
+      }
+    }
+    // integrate (o - z) t / q: -t w / (1 - t) on the cold side, t w (1 - z) / q on the hot one
+    double[] hc = p.hotCoef;
+    int ni = node * UNROLLED;
+    double hotSum = hc[ni] * t0 + hc[ni + 1] * t1 + hc[ni + 2] * t2 + hc[ni + 3] * t3;
+    double coldSum = C0 * t0 + C1 * t1 + C2 * t2 + C3 * t3;
+    phi[f] += o * hotSum - (1 - o) * coldSum;
+  }
+
+  /**
+   * What {@link TreeShap} precomputes once per tree (and shares between rows and threads): the
+   * quadrature, each node's zero fraction of its parent's feature, the reciprocal of its hot
+   * {@code q} at the points, and where the same feature was split before on the path.
+   */
+  static final class Plan {
+    final int m;
+    final double[] t;
+    final double[] w;
+    final double[] oneMinusT;
+    final double[] cold;
+    /** per node (as a child): the zero fraction of its parent's feature on the path to it */
+    final double[] zero;
+    /** per node and point: {@code 1 / (zero + (1 - zero) t)}, the reciprocal of its hot q */
+    final double[] invHot;
+    /** per node and point: {@code 1 / (zero (1 - t))}, the reciprocal of its cold q (0 if none) */
+    final double[] invCold;
+    /** per node and point: {@code w (1 - zero) / (zero + (1 - zero) t)}, a hot child's weight */
+    final double[] hotCoef;
+    /** per node: the child of the nearest earlier split of its parent's feature, or -1 */
+    final int[] previous;
+    /**
+     * per node: for the unrolled kernel, where the node's 24 values start in {@link
+     * #bottomTables} when both its children are leaves, else -1
+     */
+    final int[] bottom;
+    /**
+     * per such node, for its feature's one fraction 0, 1 with x going left, 1 with x going right:
+     * 4 values A and 4 values B; the children's leaves sum to {@code g A} and credit the feature
+     * with {@code g . B}
+     */
+    final double[] bottomTables;
+    /** per internal node: whether its feature is split again below it */
+    final boolean[] repeatsBelow;
+    /** per internal node: whether its feature was split above it */
+    final boolean[] repeatsAbove;
+
+    Plan(Tree tree) {
+      int n = tree.size();
+      int needed = pointsFor(tree.maxPathFeatures());
+      m = needed <= UNROLLED ? UNROLLED : needed;
+      t = POINTS[m - 1];
+      w = WEIGHTS[m - 1];
+      cold = COLD[m - 1];
+      oneMinusT = new double[m];
+      for (int k = 0; k < m; k++) {
+        oneMinusT[k] = 1 - t[k];
+      }
+      zero = new double[n];
+      invHot = new double[n * m];
+      hotCoef = new double[n * m];
+      invCold = new double[n * m];
+      previous = new int[n];
+      repeatsBelow = new boolean[n];
+      repeatsAbove = new boolean[n];
+      zero[0] = 1;
+      previous[0] = -1;
+      int[] last = new int[Math.max(0, tree.maxFeature() + 1)];
+      Arrays.fill(last, -1);
+      build(tree, 0, last);
+      bottom = new int[n];
+      Arrays.fill(bottom, -1);
+      int bottoms = 0;
+      if (m == UNROLLED) {
+        for (int i = 0; i < n; i++) {
+          if (!tree.isLeaf(i) && tree.isLeaf(tree.left(i)) && tree.isLeaf(tree.right(i))) {
+            bottom[i] = 24 * bottoms++;
+          }
+        }
+      }
+      bottomTables = new double[24 * bottoms];
+      for (int i = 0; i < n; i++) {
+        double slope = 1 - zero[i];
+        for (int k = 0; k < m; k++) {
+          invHot[i * m + k] = 1 / (zero[i] + slope * t[k]);
+          hotCoef[i * m + k] = w[k] * slope * invHot[i * m + k];
+          invCold[i * m + k] = zero[i] == 0 ? 0 : 1 / (zero[i] * oneMinusT[k]);
+        }
+      }
+      for (int i = 0; i < n; i++) {
+        if (bottom[i] >= 0) {
+          // the one fractions of (left, right) and of f before: (0, 0 | 0), (1, 0 | 1), (0, 1 | 1)
+          bottomTable(tree, i, bottom[i], 0, 0, 0);
+          bottomTable(tree, i, bottom[i] + 8, 1, 0, 1);
+          bottomTable(tree, i, bottom[i] + 16, 0, 1, 1);
+        }
+      }
+    }
+
+    /** The A and B values of bottom node {@code node} (see child4) for one case. */
+    private void bottomTable(Tree tree, int node, int at, double oLeft, double oRight,
+        double oOld) {
+      int[] children = {tree.left(node), tree.right(node)};
+      double[] os = {oLeft, oRight};
+      for (int c = 0; c < 2; c++) {
+        int child = children[c];
+        double o = os[c];
+        double z = zero[child];
+        if (z == 0 && o == 0) {
+          continue;
+        }
+        double v = tree.value(child);
+        int prev = previous[child];
+        for (int k = 0; k < m; k++) {
+          double factor = z + (o - z) * t[k];
+          if (prev >= 0) {
+            factor *= oOld * invHot[prev * m + k] + (1 - oOld) * invCold[prev * m + k];
+          }
+          double a = v * factor;
+          bottomTables[at + k] += a;
+          bottomTables[at + 4 + k] += a * (o * hotCoef[child * m + k] - (1 - o) * cold[k]);
+        }
+      }
+    }
+
+    /**
+     * Fills the children of {@code node}; {@code last[f]} is the child of the nearest split of f
+     * above (-1: none). Returns the features split in the subtree as a set of flags, via repeats.
+     */
+    private void build(Tree tree, int node, int[] last) {
+      if (tree.isLeaf(node)) {
+        return;
+      }
+      int f = tree.feature(node);
+      int before = last[f];
+      double zOld = before < 0 ? 1 : zero[before];
+      double share = tree.leftShare(node);
+      int l = tree.left(node);
+      int r = tree.right(node);
+      // the products ReferenceTreeShap forms: share * incoming zero fraction
+      zero[l] = share * zOld;
+      zero[r] = (1 - share) * zOld;
+      previous[l] = before;
+      previous[r] = before;
+      repeatsAbove[node] = before >= 0;
+      repeatsBelow[node] = splits(tree, l, f) || splits(tree, r, f);
+      last[f] = l;
+      build(tree, l, last);
+      last[f] = r;
+      build(tree, r, last);
+      last[f] = before;
+    }
+
+    private static boolean splits(Tree tree, int node, int f) {
+      if (tree.isLeaf(node)) {
+        return false;
+      }
+      return tree.feature(node) == f || splits(tree, tree.left(node), f)
+          || splits(tree, tree.right(node), f);
     }
   }
 
