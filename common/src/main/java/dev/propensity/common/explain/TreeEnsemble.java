@@ -87,6 +87,11 @@ public final class TreeEnsemble implements java.io.Serializable {
     return trees.length;
   }
 
+  /** @return tree {@code t} (0-based) */
+  public Tree tree(int t) {
+    return trees[t];
+  }
+
   /** @return a workspace for this ensemble; one per thread */
   public TreeShap newWorkspace() {
     return new TreeShap(maxDepth);
