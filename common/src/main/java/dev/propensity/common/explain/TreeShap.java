@@ -9,11 +9,12 @@ import java.util.Arrays;
  * Lundberg, Erion and Lee, 2018, Algorithm 2, kept as {@link ReferenceTreeShap}).
  *
  * <p>Written here because no Java library computes exact SHAP values over MLlib's trees. The
- * algorithm is the polynomial form of Linear TreeSHAP (Yu et al., "Linear TreeShap", NeurIPS
- * 2022), which computes the same values as Fast TreeSHAP v2 (Yang 2021) without its per-leaf
- * tables of 2^depth entries. For a leaf l with value v, the distinct features P of its path, each
- * with zero fraction {@code z_j} (the product of the cover shares of its splits on the path) and
- * one fraction {@code o_j} (1 when x follows all of them, else 0), feature i receives
+ * algorithm is a polynomial formulation in the spirit of Linear TreeSHAP (Yu et al., NeurIPS
+ * 2022, "Linear TreeShap"); it computes the values Fast TreeSHAP v2 (Yang 2021) does, without
+ * that one's per-leaf tables of 2^depth entries. For a leaf l with value v, the distinct features
+ * P of its path, each with zero fraction {@code z_j} (the product of the cover shares of its
+ * splits on the path) and one fraction {@code o_j} (1 when x follows all of them, else 0),
+ * feature i receives
  *
  * <pre>
  *   v (o_i - z_i) sum_{S in P\{i}} |S|! (|P|-|S|-1)! / |P|! prod_{j in S} o_j prod_{j not in S} z_j
@@ -25,8 +26,16 @@ import java.util.Arrays;
  * values at those points. One depth-first walk per tree and row multiplies the {@code q}s down the
  * path, sums {@code v prod q} back up, and at each split of feature i divides the sum of the
  * leaves below whose last split on i it is by {@code q_i} and integrates: O(nodes x depth / 2)
- * multiply-adds per tree and row instead of O(leaves x depth^2), no allocation, no per-tree
- * tables. The results agree with {@link ReferenceTreeShap} to rounding (about 1e-15).
+ * multiply-adds per tree and row instead of O(leaves x depth^2), and no allocation.
+ *
+ * <p>What does not depend on the row is computed once per tree ({@code Plan}, cached in the
+ * {@link Tree} and shared by all rows and threads): each node's zero fraction, the reciprocals of
+ * its {@code q} at the points, where its feature was split before on the path, and for nodes whose
+ * two children are leaves their whole contribution as two vectors per case (x left, x right, the
+ * feature already cold), so half the nodes cost 8 multiply-adds. Trees whose paths test at most 8
+ * distinct features (depth 8 and less: the default forest and GBT) take an unrolled 4-point
+ * kernel; deeper ones a general loop. The results agree with {@link ReferenceTreeShap} to
+ * rounding (about 1e-15; {@code FastTreeShapTest}).
  *
  * <p>An instance holds the buffers for trees up to a given depth; it is not thread-safe: use one
  * per thread (per Spark partition), and reuse it across rows and trees.
@@ -523,8 +532,10 @@ public final class TreeShap {
       }
       zero = new double[n];
       invHot = new double[n * m];
-      hotCoef = new double[n * m];
-      invCold = new double[n * m];
+      // only the unrolled kernel reads these two
+      boolean unrolled = m == UNROLLED;
+      hotCoef = new double[unrolled ? n * m : 0];
+      invCold = new double[unrolled ? n * m : 0];
       previous = new int[n];
       repeatsBelow = new boolean[n];
       repeatsAbove = new boolean[n];
@@ -548,8 +559,10 @@ public final class TreeShap {
         double slope = 1 - zero[i];
         for (int k = 0; k < m; k++) {
           invHot[i * m + k] = 1 / (zero[i] + slope * t[k]);
-          hotCoef[i * m + k] = w[k] * slope * invHot[i * m + k];
-          invCold[i * m + k] = zero[i] == 0 ? 0 : 1 / (zero[i] * oneMinusT[k]);
+          if (unrolled) {
+            hotCoef[i * m + k] = w[k] * slope * invHot[i * m + k];
+            invCold[i * m + k] = zero[i] == 0 ? 0 : 1 / (zero[i] * oneMinusT[k]);
+          }
         }
       }
       for (int i = 0; i < n; i++) {

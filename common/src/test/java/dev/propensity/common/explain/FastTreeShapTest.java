@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
  * {@link TreeShap} (the quadrature form) against {@link ReferenceTreeShap} (Algorithm 2 as
  * published) on trees the size of the default ensemble's: regression trees, averaged forests and
  * boosted sums, depth up to 12, categorical and one-hot slots, missing (NaN) values, features
- * repeated on a path, and zero-cover branches. {@link TreeShapTest} checks both against brute force.
+ * repeated on a path, and zero-cover branches. {@link TreeShapTest} checks both against brute
+ * force.
  */
 class FastTreeShapTest {
 

@@ -74,9 +74,13 @@ public final class ScoringBenchmark {
         .map(Long::parseLong).toList();
     String dir = System.getProperty("benchmark.warehouse",
         Files.createTempDirectory("propensity-bench").toString());
-    JobConfig config = JobConfig.defaults().with("warehouse=\"" + dir + "\"",
+    JobConfig base = JobConfig.defaults().with("warehouse=\"" + dir + "\"",
         "spark.master=\"local[2]\"", "schema.numeric=" + NUMERIC,
         "schema.categorical=" + CATEGORICAL);
+    // e.g. -Dbenchmark.config="train.gbt.max-depth=[3];train.random-forest.max-depth=[8]"
+    String extra = System.getProperty("benchmark.config", "");
+    JobConfig config = extra.isBlank() ? base : base.with(extra.split(";"));
+    System.out.println("config overrides: " + (extra.isBlank() ? "none" : extra));
     boolean codesOnly = Boolean.getBoolean("benchmark.reason-codes-only");
     boolean reuse = Boolean.getBoolean("benchmark.reuse-run");
     System.setProperty("spark.ui.enabled", "false");
