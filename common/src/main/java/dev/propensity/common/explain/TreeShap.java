@@ -174,7 +174,7 @@ public final class TreeShap {
         node4(0, 0, scale, scale, scale, scale);
         return;
       }
-      Arrays.fill(g, 0, m, 1.0);
+      Arrays.fill(g, 0, m, scale);
       recurse(0, 0);
     } finally {
       this.tree = null;
@@ -188,6 +188,26 @@ public final class TreeShap {
   private void recurse(int node, int level) {
     int base = level * stride;
     int f = tree.feature(node);
+    int bottom = plan.bottom[node];
+    if (bottom >= 0) {
+      // both children are leaves: g times precomputed vectors (see node4)
+      int at = bottom + (one[f] == 0 ? 0 : tree.goesLeft(node, row) ? 2 * m : 4 * m);
+      double[] b = plan.bottomTables;
+      double credit = 0;
+      for (int k = 0; k < m; k++) {
+        double gk = g[base + k];
+        s[base + k] = gk * b[at + k];
+        credit += gk * b[at + m + k];
+      }
+      phi[f] += credit;
+      if (plan.repeatsAbove[node]) {
+        int cf = f * stride;
+        for (int k = 0; k < m; k++) {
+          claimed[cf + k] += s[base + k];
+        }
+      }
+      return;
+    }
     boolean left = tree.goesLeft(node, row);
     double share = tree.leftShare(node);
     double oOld = one[f];
@@ -261,7 +281,7 @@ public final class TreeShap {
     }
     double sum = 0;
     if (tree.isLeaf(node)) {
-      double v = scale * tree.value(node);
+      double v = tree.value(node);
       if (o == 0) {
         double[] cold = p.cold;
         for (int k = 0; k < m; k++) {
@@ -504,13 +524,13 @@ public final class TreeShap {
     /** per node: the child of the nearest earlier split of its parent's feature, or -1 */
     final int[] previous;
     /**
-     * per node: for the unrolled kernel, where the node's 24 values start in {@link
+     * per node: where the node's 6 m values start in {@link
      * #bottomTables} when both its children are leaves, else -1
      */
     final int[] bottom;
     /**
      * per such node, for its feature's one fraction 0, 1 with x going left, 1 with x going right:
-     * 4 values A and 4 values B; the children's leaves sum to {@code g A} and credit the feature
+     * m values A and m values B; the children's leaves sum to {@code g A} and credit the feature
      * with {@code g . B}
      */
     final double[] bottomTables;
@@ -547,14 +567,12 @@ public final class TreeShap {
       bottom = new int[n];
       Arrays.fill(bottom, -1);
       int bottoms = 0;
-      if (m == UNROLLED) {
-        for (int i = 0; i < n; i++) {
-          if (!tree.isLeaf(i) && tree.isLeaf(tree.left(i)) && tree.isLeaf(tree.right(i))) {
-            bottom[i] = 24 * bottoms++;
-          }
+      for (int i = 0; i < n; i++) {
+        if (!tree.isLeaf(i) && tree.isLeaf(tree.left(i)) && tree.isLeaf(tree.right(i))) {
+          bottom[i] = 6 * m * bottoms++;
         }
       }
-      bottomTables = new double[24 * bottoms];
+      bottomTables = new double[6 * m * bottoms];
       for (int i = 0; i < n; i++) {
         double slope = 1 - zero[i];
         for (int k = 0; k < m; k++) {
@@ -569,8 +587,8 @@ public final class TreeShap {
         if (bottom[i] >= 0) {
           // the one fractions of (left, right) and of f before: (0, 0 | 0), (1, 0 | 1), (0, 1 | 1)
           bottomTable(tree, i, bottom[i], 0, 0, 0);
-          bottomTable(tree, i, bottom[i] + 8, 1, 0, 1);
-          bottomTable(tree, i, bottom[i] + 16, 0, 1, 1);
+          bottomTable(tree, i, bottom[i] + 2 * m, 1, 0, 1);
+          bottomTable(tree, i, bottom[i] + 4 * m, 0, 1, 1);
         }
       }
     }
@@ -592,11 +610,14 @@ public final class TreeShap {
         for (int k = 0; k < m; k++) {
           double factor = z + (o - z) * t[k];
           if (prev >= 0) {
-            factor *= oOld * invHot[prev * m + k] + (1 - oOld) * invCold[prev * m + k];
+            double zPrev = zero[prev];
+            double invColdPrev = zPrev == 0 ? 0 : 1 / (zPrev * oneMinusT[k]);
+            factor *= oOld * invHot[prev * m + k] + (1 - oOld) * invColdPrev;
           }
           double a = v * factor;
+          double hot = w[k] * (1 - z) * invHot[child * m + k];
           bottomTables[at + k] += a;
-          bottomTables[at + 4 + k] += a * (o * hotCoef[child * m + k] - (1 - o) * cold[k]);
+          bottomTables[at + m + k] += a * (o * hot - (1 - o) * cold[k]);
         }
       }
     }
