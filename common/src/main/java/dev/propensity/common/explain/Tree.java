@@ -65,6 +65,9 @@ public final class Tree implements java.io.Serializable {
   private final double[] leftShare;
   private final int maxDepth;
   private final int maxFeature;
+  private final int maxPathFeatures;
+  // built on first use where the tree is explained (not serialized: executors build their own)
+  private transient volatile TreeShap.Plan shapPlan;
 
   private Tree(List<Node> nodes, int[] left, int[] right, int maxDepth) {
     int n = nodes.size();
@@ -102,6 +105,19 @@ public final class Tree implements java.io.Serializable {
     }
     this.maxDepth = maxDepth;
     this.maxFeature = maxF;
+    this.maxPathFeatures = n == 0 ? 0 : pathFeatures(0, new int[maxF + 1], 0);
+  }
+
+  /** The most distinct features on one root-to-leaf path below {@code n}. */
+  private int pathFeatures(int n, int[] seen, int distinct) {
+    if (feature[n] < 0) {
+      return distinct;
+    }
+    int f = feature[n];
+    int d = seen[f]++ == 0 ? distinct + 1 : distinct;
+    int most = Math.max(pathFeatures(left[n], seen, d), pathFeatures(right[n], seen, d));
+    seen[f]--;
+    return most;
   }
 
   /** @return a leaf node */
@@ -185,6 +201,14 @@ public final class Tree implements java.io.Serializable {
     return maxFeature;
   }
 
+  /**
+   * @return the most distinct features tested on one root-to-leaf path (at most {@link
+   *     #maxDepth()}): what sets the size of {@link TreeShap}'s quadrature
+   */
+  public int maxPathFeatures() {
+    return maxPathFeatures;
+  }
+
   /** @return the tree's output for one row */
   public double predict(double[] x) {
     int n = 0;
@@ -211,6 +235,16 @@ public final class Tree implements java.io.Serializable {
   }
 
   // package-private accessors for TreeShap
+
+  /** @return TreeShap's per-tree precomputation, built once (a racing duplicate is harmless) */
+  TreeShap.Plan shapPlan() {
+    TreeShap.Plan p = shapPlan;
+    if (p == null) {
+      p = new TreeShap.Plan(this);
+      shapPlan = p;
+    }
+    return p;
+  }
 
   boolean isLeaf(int n) {
     return feature[n] < 0;

@@ -12,6 +12,9 @@ public final class TreeEnsemble implements java.io.Serializable {
 
   private static final long serialVersionUID = 1L;
 
+  // JVM-wide switch to the published algorithm, for end-to-end equality checks (tests, benchmarks)
+  private static volatile boolean reference;
+
   private final Tree[] trees;
   private final double[] weights;
   private final double offset;
@@ -87,9 +90,47 @@ public final class TreeEnsemble implements java.io.Serializable {
     return trees.length;
   }
 
+  private static final ThreadLocal<ReferenceTreeShap> referenceWorkspace =
+      ThreadLocal.withInitial(() -> new ReferenceTreeShap(64));
+
+  /**
+   * Makes {@link #shap} use {@link ReferenceTreeShap} in this JVM (for trees up to depth 64):
+   * only for checking that whole pipelines, e.g. the reason codes of a scoring run, come out the
+   * same with the fast algorithm. Not for production use: it is global and slow.
+   *
+   * @param on whether to use the reference algorithm
+   */
+  public static void useReferenceAlgorithm(boolean on) {
+    reference = on;
+  }
+
+  /** @return tree {@code t} (0-based) */
+  public Tree tree(int t) {
+    return trees[t];
+  }
+
   /** @return a workspace for this ensemble; one per thread */
   public TreeShap newWorkspace() {
     return new TreeShap(maxDepth);
+  }
+
+  /** @return a workspace for {@link #shapReference}; one per thread */
+  public ReferenceTreeShap newReferenceWorkspace() {
+    return new ReferenceTreeShap(maxDepth);
+  }
+
+  /**
+   * The same values as {@link #shap} with the published O(leaves x depth^2) algorithm, {@link
+   * ReferenceTreeShap}: for checking the fast one on a sample of rows.
+   *
+   * @param x the row, at least {@link #numFeatures()} long
+   * @param phi one slot per feature, accumulated into
+   * @param workspace from {@link #newReferenceWorkspace()}
+   */
+  public void shapReference(double[] x, double[] phi, ReferenceTreeShap workspace) {
+    for (int t = 0; t < trees.length; t++) {
+      workspace.accumulate(trees[t], x, weights[t], phi);
+    }
   }
 
   /**
@@ -101,6 +142,10 @@ public final class TreeEnsemble implements java.io.Serializable {
    * @param workspace from {@link #newWorkspace()} (or any TreeShap at least as deep)
    */
   public void shap(double[] x, double[] phi, TreeShap workspace) {
+    if (reference) {
+      shapReference(x, phi, referenceWorkspace.get());
+      return;
+    }
     for (int t = 0; t < trees.length; t++) {
       workspace.accumulate(trees[t], x, weights[t], phi);
     }

@@ -49,8 +49,14 @@ import org.apache.spark.sql.SparkSession;
  * Delta read + write of the snapshot, the score job with no lookup table yet (it is created),
  * the bare read + write again, the score job again (partition replaced, lookup MERGEd), the
  * same without reason codes ({@code explain.top-k = 0}), and the PSI of all features against one
- * aggregate scan of the snapshot (best of two each). The run's one voter is a logistic regression
- * (linear SHAP reason codes); tree voters' TreeSHAP cost is {@code ShapBenchmark}'s subject.
+ * aggregate scan of the snapshot (best of two each). The run is trained with the default
+ * candidates and grids (logistic regression, random forest, GBT: what users run), so the reason
+ * codes are TreeSHAP over the forest and the boosted trees plus linear SHAP.
+ *
+ * <p>{@code -Dbenchmark.reason-codes-only=true}: per size only the score job without reason codes
+ * (creates the lookup), with them and without them again (both MERGE), plus a check of the fast
+ * TreeSHAP against {@code ReferenceTreeShap} on a sample of the snapshot's rows.
+ * {@code -Dbenchmark.warehouse=DIR -Dbenchmark.reuse-run=true} reuses a run trained before there.
  */
 public final class ScoringBenchmark {
 
@@ -69,10 +75,15 @@ public final class ScoringBenchmark {
         .map(Long::parseLong).toList();
     String dir = System.getProperty("benchmark.warehouse",
         Files.createTempDirectory("propensity-bench").toString());
-    JobConfig config = JobConfig.defaults().with("warehouse=\"" + dir + "\"",
-        "spark.master=\"local[2]\"", "train.candidates=[logistic]", "train.cv.num-folds=2",
-        "train.logistic.reg-param=[0.01]", "train.logistic.elastic-net-param=[0.0]",
-        "schema.numeric=" + NUMERIC, "schema.categorical=" + CATEGORICAL);
+    JobConfig base = JobConfig.defaults().with("warehouse=\"" + dir + "\"",
+        "spark.master=\"local[2]\"", "schema.numeric=" + NUMERIC,
+        "schema.categorical=" + CATEGORICAL);
+    // e.g. -Dbenchmark.config="train.gbt.max-depth=[3];train.random-forest.max-depth=[8]"
+    String extra = System.getProperty("benchmark.config", "");
+    JobConfig config = extra.isBlank() ? base : base.with(extra.split(";"));
+    System.out.println("config overrides: " + (extra.isBlank() ? "none" : extra));
+    boolean codesOnly = Boolean.getBoolean("benchmark.reason-codes-only");
+    boolean reuse = Boolean.getBoolean("benchmark.reuse-run");
     System.setProperty("spark.ui.enabled", "false");
     SparkSession spark = SparkSessions.getOrCreate(config);
     Warehouse wh = Warehouse.of(spark, config);
@@ -83,12 +94,15 @@ public final class ScoringBenchmark {
     wh.overwritePartition(features(spark, TRAIN_ROWS, TRAIN_SNAPSHOT, true), Tables.FEATURES,
         "snapshot_date", TRAIN_SNAPSHOT);
     long t0 = System.nanoTime();
-    if (!psiOnly) {
+    if (!psiOnly && !reuse) {
       new TrainJob().run(spark, config);
       new SelectJob().run(spark, config);
       new BinsJob().run(spark, config);
       new PromoteJob().run(spark, config);
       System.out.printf("setup: trained a run on %,d rows in %.1f s%n", TRAIN_ROWS, secs(t0));
+    }
+    if (!psiOnly) {
+      ReasonCodesCheck.describe(wh, spark, config);
     }
     // the PSI baseline of the training snapshot, as DriftBaseline stores it (without the score)
     List<PsiBaseline> baseline = SparkPsi.baseline(wh.read(Tables.FEATURES)
@@ -118,6 +132,19 @@ public final class ScoringBenchmark {
       double bare2 = Double.NaN;
       double score2 = Double.NaN;
       double score3 = Double.NaN;
+      if (codesOnly) {
+        drop(spark, wh, Tables.CUSTOMER_PROPENSITY);
+        JobConfig noCodes = scoreConfig.with("explain.top-k=0");
+        double plain1 = timed(() -> new ScoreJob().run(spark, noCodes));
+        double codes = timed(() -> new ScoreJob().run(spark, scoreConfig));
+        double plain2 = timed(() -> new ScoreJob().run(spark, noCodes));
+        String row = String.format("| %,d | %.1f | %.1f | %.1f | %.2fx |", n, plain1, plain2,
+            codes, codes / plain2);
+        System.out.println(row);
+        rows.add(row);
+        ReasonCodesCheck.exactness(wh, spark, config, snapshot, 2000);
+        continue;
+      }
       if (!psiOnly) {
         drop(spark, wh, Tables.CUSTOMER_PROPENSITY);
         bare1 = bareReadWrite(wh, snapshot, "bare_copy");
@@ -144,6 +171,14 @@ public final class ScoringBenchmark {
     System.out.printf("%nmachine: %s, %d cores, Java %s, Spark %s, local[2]; date %s%n",
         InetAddress.getLocalHost().getHostName(), Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.version"), spark.version(), LocalDate.now());
+    if (codesOnly) {
+      System.out.println("| customers | score s, top-k 0 (create) | score s, top-k 0 (MERGE)"
+          + " | score s, top-k 3 (MERGE) | with / without reason codes |");
+      System.out.println("|---|---|---|---|---|");
+      rows.forEach(System.out::println);
+      spark.stop();
+      return;
+    }
     System.out.println("| customers | bare read+write s | score s (create) | ratio | bare s (2nd)"
         + " | score s (MERGE) | ratio | score s (MERGE, top-k 0) | ratio | aggregate scan s"
         + " | PSI all features s | ratio |");

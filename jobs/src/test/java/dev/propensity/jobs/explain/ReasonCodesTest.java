@@ -8,9 +8,11 @@ import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.propensity.common.SparkTestBase;
 import dev.propensity.common.config.JobConfig;
+import dev.propensity.common.explain.TreeEnsemble;
 import dev.propensity.jobs.selection.Ensemble;
 import java.util.List;
 import org.apache.spark.sql.Column;
@@ -50,6 +52,41 @@ class ReasonCodesTest extends SparkTestBase {
     assertThat(r.getDouble(0)).isLessThan(1e-9);
     assertThat(r.getDouble(1)).isLessThan(1e-9);
     assertThat(r.getDouble(2)).as("one expected value for all rows").isEqualTo(r.getDouble(3));
+  }
+
+  @Test
+  void reasonCodesAreThoseOfTheReferenceTreeShap() {
+    // the fast TreeSHAP (TreeShap) against the published algorithm (ReferenceTreeShap), end to
+    // end: a tree, a forest, GBT and logistic regression voting, one-hot slots and missing values
+    Ensemble e = ensemble("dt", "rf", "gbt", "lr");
+    Dataset<Row> scored = scored(e);
+    List<Row> fast = ReasonCodes.add(scored, e, ExplainData.SCHEMA, 3, false)
+        .select("customer_id", ReasonCodes.COLUMN).orderBy("customer_id").collectAsList();
+    List<Row> reference;
+    TreeEnsemble.useReferenceAlgorithm(true);
+    try {
+      reference = ReasonCodes.add(scored, e, ExplainData.SCHEMA, 3, false)
+          .select("customer_id", ReasonCodes.COLUMN).orderBy("customer_id").collectAsList();
+    } finally {
+      TreeEnsemble.useReferenceAlgorithm(false);
+    }
+    assertThat(fast).hasSize(1200).hasSameSizeAs(reference);
+    for (int i = 0; i < fast.size(); i++) {
+      List<Row> a = fast.get(i).getList(1);
+      List<Row> b = reference.get(i).getList(1);
+      assertThat(a).hasSize(3).hasSameSizeAs(b);
+      for (int j = 0; j < a.size(); j++) {
+        assertThat(a.get(j).getDouble(2)).as("row %d code %d", i, j)
+            .isCloseTo(b.get(j).getDouble(2), within(1e-9));
+        if (j + 1 == a.size() || Math.abs(a.get(j).getDouble(2) - a.get(j + 1).getDouble(2))
+            > 1e-9) {
+          // the same feature and value, unless two contributions tie to 1e-9
+          assertThat(a.get(j).getString(0)).as("row %d code %d", i, j)
+              .isEqualTo(b.get(j).getString(0));
+          assertThat(a.get(j).getString(1)).isEqualTo(b.get(j).getString(1));
+        }
+      }
+    }
   }
 
   @Test
