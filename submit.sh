@@ -2,7 +2,7 @@
 # Run a propensity job.
 #   ./submit.sh demo                         generate data and run the whole pipeline locally
 #   ./submit.sh JOB [-c FILE] [key=value...] run one job (generate features train select bins score segments drift performance pipeline)
-#   ./submit.sh sql "STATEMENTS" [--csv]     Spark SQL over the warehouse tables
+#   ./submit.sh sql "STATEMENTS" [--csv] [--allow-writes]  Spark SQL over the warehouse (read-only by default)
 #   ./submit.sh report [RUN]                 (re)build runs/RUN/report.html (default: latest)
 #   ./submit.sh build                        build the jars (also done on first use)
 # With SPARK_HOME set it calls $SPARK_HOME/bin/spark-submit with the cluster jar; with

@@ -160,8 +160,10 @@ public final class SelectJob implements Job {
       row.put("test_" + m, tst.get(m));
     }
     row.put("created_at", Timestamp.from(Instant.now()));
-    warehouse.append(spark.createDataFrame(List.of(Leaderboard.row(row)),
-        TrainJob.LEADERBOARD_SCHEMA), Tables.LEADERBOARD);
+    // replaces the run's ensemble row: a re-run adds no duplicate
+    warehouse.replaceWhere(spark.createDataFrame(List.of(Leaderboard.row(row)),
+        TrainJob.LEADERBOARD_SCHEMA), Tables.LEADERBOARD,
+        Map.of("run_id", run.id(), "candidate", "ensemble"));
     List<String> names = voters.stream().map(Ensemble.Voter::name).toList();
     LOG.info("select: run {} voters {} by {}, {} + {} calibration; validation auc {}, threshold {}",
         run.id(), names, metric, combine, calibration, val.get("auc_roc"), threshold);
