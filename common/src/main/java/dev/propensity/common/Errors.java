@@ -235,4 +235,12 @@ public final class Errors {
                 + " pass --allow-writes to run statements that change tables.",
             shown.replaceAll("\\s+", " ")));
   }
+
+  /** A CSV input that cannot be what the job needs (empty, wrong delimiter, header only). */
+  public static PropensityException badCsv(String location, String problem, String fix,
+      String configKey) {
+    return new PropensityException(
+        String.format("Invalid CSV input %s: %s. %s (input '%s', README 'Tables').", location,
+            problem, fix, configKey));
+  }
 }

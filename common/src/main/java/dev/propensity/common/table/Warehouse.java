@@ -413,9 +413,25 @@ public final class Warehouse {
 
   private void requireExists(String table) {
     if (!exists(table)) {
-      throw Errors.tableNotFound(table, path(table),
-          "Run the job that writes it first (see README 'Tables'), or check propensity.warehouse"
-              + " (now " + root + ").");
+      throw Errors.tableNotFound(table, path(table), describeMissing(table)
+          + " Run the job that writes it first (see README 'Tables'), or check"
+          + " propensity.warehouse (now " + root + ").");
+    }
+  }
+
+  /** @return why a table is missing: no such path (or warehouse), or a path that is not Delta */
+  private String describeMissing(String table) {
+    try {
+      Path p = new Path(path(table));
+      FileSystem fs = p.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      if (fs.exists(p)) {
+        return "The path exists but has no _delta_log: it is not a Delta table.";
+      }
+      Path rootPath = new Path(root);
+      return fs.exists(rootPath) ? "The path does not exist."
+          : "The path does not exist: the warehouse root " + root + " does not exist either.";
+    } catch (IOException | IllegalArgumentException e) {
+      return "";
     }
   }
 
