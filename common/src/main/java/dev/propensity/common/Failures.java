@@ -39,6 +39,10 @@ public final class Failures {
       "MetadataChangedException", "ProtocolChangedException", "ConcurrentWriteException");
   private static final Pattern OPERATION = Pattern.compile("\"operation\":\"([^\"]+)\"");
   private static final Pattern VERSION = Pattern.compile("\"version\":(\\d+)");
+  /** Delta 4's wording: "a concurrent MERGE added data to table ... committed at version 7". */
+  private static final Pattern CONCURRENT_OP = Pattern.compile(
+      "a concurrent (.+?) (?:added|deleted|modified|changed|wrote)");
+  private static final Pattern AT_VERSION = Pattern.compile("at version (\\d+)");
   private static final Pattern LOCATION = Pattern.compile("\\b(s3a?://[^\\s:\"',;]+|"
       + "https?://[^\\s/\"',;]+|file:/[^\\s:\"',;]+)");
 
@@ -73,10 +77,33 @@ public final class Failures {
 
   /** @return the operation of the other writer named in a Delta conflict's message, or "" */
   public static String conflictingOperation(Throwable conflict) {
-    Matcher m = OPERATION.matcher(String.valueOf(conflict.getMessage()));
-    String op = m.find() ? m.group(1) : "";
-    Matcher v = VERSION.matcher(String.valueOf(conflict.getMessage()));
-    return op.isEmpty() ? "" : op + (v.find() ? " (version " + v.group(1) + ")" : "");
+    if (conflict instanceof org.apache.spark.SparkThrowable st) {
+      java.util.Map<String, String> p;
+      try {
+        p = st.getMessageParameters();
+      } catch (RuntimeException | AssertionError e) { // built from a message, not an error class
+        p = null;
+      }
+      if (p != null && p.get("operation") != null) {
+        return p.get("operation") + (p.get("version") == null ? ""
+            : " (version " + p.get("version") + ")");
+      }
+    }
+    return operationIn(String.valueOf(conflict.getMessage()));
+  }
+
+  /** @return the other writer's operation named in a conflict message's text, or "" */
+  public static String operationIn(String msg) {
+    Matcher m = OPERATION.matcher(msg);
+    Matcher v = VERSION.matcher(msg);
+    if (!m.find()) {
+      m = CONCURRENT_OP.matcher(msg);
+      v = AT_VERSION.matcher(msg);
+      if (!m.find()) {
+        return "";
+      }
+    }
+    return m.group(1) + (v.find() ? " (version " + v.group(1) + ")" : "");
   }
 
   /** @return whether the chain holds a storage outage (unreachable, timed out, throttled, 5xx) */

@@ -71,6 +71,11 @@ public final class JobProcess {
     return false;
   }
 
+  /** @return whether the process still runs */
+  public boolean alive() {
+    return process.isAlive();
+  }
+
   /** SIGKILL, as {@code kill -9}: no shutdown hook, no finally block runs. */
   public void kill9() throws InterruptedException {
     process.destroyForcibly();
