@@ -26,7 +26,7 @@ class RawInputsCsvTest extends SparkTestBase {
     assertThatThrownBy(() -> RawInputs.read(Warehouse.of(spark(), config), config,
         RawInputs.CUSTOMERS))
         .isInstanceOf(PropensityException.class)
-        .hasMessageContaining("Invalid CSV input file:" + csv)
+        .hasMessageContaining("Invalid CSV input " + csv + ": ")
         .hasMessageContaining("(input 'propensity.features.input.customers'")
         .hasMessageContaining(messages[0])
         .hasMessageContaining(messages.length > 1 ? messages[1] : "");
@@ -36,7 +36,7 @@ class RawInputsCsvTest extends SparkTestBase {
   void wrongDelimiterSaysCheckTheDelimiter() throws Exception {
     assertFails(HEADER.replace(',', ';') + "\n1;a@b.c;30;f;north;web;new;2024-01-01\n",
         "only one column was read ('customer_id;email;age;gender;region;channel;segment;"
-            + "signup_date') with delimiter ','",
+            + "signu...') with delimiter ','",
         "Check the delimiter: set propensity.features.input.customers.options.delimiter"
             + " (the header contains ';')");
   }
