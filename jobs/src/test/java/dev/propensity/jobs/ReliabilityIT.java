@@ -85,7 +85,7 @@ class ReliabilityIT extends SparkTestBase {
           // the history is ahead of the lookup, and the check says so
           assertThat(state.consistent()).isFalse();
           assertThat(state.describe()).startsWith("INCONSISTENT: customer_scores version 0")
-              .contains("has no publish marker");
+              .contains("has no publish marker in its last 200 commits");
           assertThat(wh.exists(Tables.CUSTOMER_PROPENSITY)).isFalse();
           assertThat(content(wh, Tables.CUSTOMER_SCORES)).isEqualTo(cleanScores);
         }

@@ -21,7 +21,8 @@ import java.util.UUID;
 public final class Publication {
 
   static final ObjectMapper JSON = new ObjectMapper();
-  private static final int HISTORY = 50;
+  /** How many of a table's newest commits are searched for a marker. */
+  static final int HISTORY = 200;
 
   /** One published (or to be published) scores commit. */
   public record Marker(String id, String snapshot, String runId, long scoresVersion) {
@@ -72,7 +73,7 @@ public final class Publication {
           + s.snapshot() + ", run " + s.runId() + ") is not published to customer_propensity, "
           + lookup.map(l -> "which holds snapshot " + l.snapshot() + " of run " + l.runId()
               + " from customer_scores version " + l.scoresVersion())
-              .orElse("which has no publish marker")
+              .orElse("which has no publish marker in its last " + HISTORY + " commits")
           + "; the next score run republishes it";
     }
   }
