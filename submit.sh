@@ -2,7 +2,7 @@
 # Run a propensity job.
 #   ./submit.sh demo                         generate data and run the whole pipeline locally
 #   ./submit.sh JOB [-c FILE] [key=value...] run one job (generate features train select bins promote score segments drift ...)
-#   ./submit.sh sql "STATEMENTS" [--csv]     Spark SQL over the warehouse tables
+#   ./submit.sh sql "STATEMENTS" [--csv] [--allow-writes]  Spark SQL over the warehouse (read-only by default)
 #   ./submit.sh report [RUN]                 (re)build runs/RUN/report.html (default: latest)
 #   ./submit.sh promote RUN                  make RUN the champion by hand (pin or roll back)
 #   ./submit.sh cycle loop.date=YYYY-MM-DD   one week of the loop; ./submit.sh simulate: many

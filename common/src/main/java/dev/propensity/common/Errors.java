@@ -1,5 +1,6 @@
 package dev.propensity.common;
 
+import dev.propensity.common.config.Secrets;
 import java.util.Collection;
 import java.util.stream.Collectors;
 
@@ -185,5 +186,61 @@ public final class Errors {
             + " config '%s'). Remove it from the list, fix the table, or set"
             + " propensity.train.degenerate-features = drop to drop it with a warning.",
             table, column, problem, configKey));
+  }
+
+  /** A Delta write conflict that the bounded retries did not resolve (or that cannot be). */
+  public static PropensityException writeConflict(Throwable conflict) {
+    String other = Failures.conflictingOperation(conflict);
+    return new PropensityException(
+        String.format(
+            "Cannot commit: another writer changed the same table at the same time (%s%s). Run"
+                + " one writer per table at a time (README 'Reliability'); re-run this job when"
+                + " the other one has finished. Retries: propensity.write.conflict-retries.",
+            conflict.getClass().getSimpleName(),
+            other.isEmpty() ? "" : ", the other writer's operation: " + other),
+        PropensityException.EXIT_USER_ERROR, conflict);
+  }
+
+  /** Object storage or file system unreachable after the configured retries and timeouts. */
+  public static PropensityException storageUnavailable(Throwable t, String endpoint) {
+    String where = Failures.location(t);
+    String target = !endpoint.isBlank() ? "endpoint " + Secrets.redactValue(endpoint)
+        + (where.isEmpty() || where.startsWith("http") ? "" : ", path " + where)
+        : where.isEmpty() ? "(no path in the error)" : where;
+    return new PropensityException(
+        String.format(
+            "Storage unavailable at %s: %s. Nothing was published half-way; re-run when the"
+                + " store is back (exit code %d means retry later). Retry and timeout policy:"
+                + " propensity.s3.retry / propensity.s3.timeout.",
+            target, Failures.oneLine(Failures.root(t)),
+            PropensityException.EXIT_STORAGE_UNAVAILABLE),
+        PropensityException.EXIT_STORAGE_UNAVAILABLE, t);
+  }
+
+  /** A Spark analysis or parse error in user SQL or a configured table: Spark's own message. */
+  public static PropensityException analysis(Throwable t) {
+    String msg = String.valueOf(t.getMessage()).strip();
+    return new PropensityException(
+        "Invalid SQL or table: " + Secrets.redactValue(msg), PropensityException.EXIT_USER_ERROR,
+        t);
+  }
+
+  /** A statement {@code sql} refuses without {@code --allow-writes}. */
+  public static PropensityException writeStatement(String statement) {
+    String shown = statement.length() > 80 ? statement.substring(0, 77) + "..." : statement;
+    return new PropensityException(
+        String.format(
+            "Refused: '%s' is not a query. ./submit.sh sql is read-only: it runs SELECT, WITH,"
+                + " SHOW, DESCRIBE, EXPLAIN and CREATE TEMPORARY VIEW ... USING a file format;"
+                + " pass --allow-writes to run statements that change tables.",
+            shown.replaceAll("\\s+", " ")));
+  }
+
+  /** A CSV input that cannot be what the job needs (empty, wrong delimiter, header only). */
+  public static PropensityException badCsv(String location, String problem, String fix,
+      String configKey) {
+    return new PropensityException(
+        String.format("Invalid CSV input %s: %s. %s (input '%s', README 'Tables').", location,
+            problem, fix, configKey));
   }
 }

@@ -26,6 +26,13 @@ public class PropensityException extends RuntimeException {
    */
   public static final int EXIT_DEGRADED = 4;
 
+  /**
+   * Exit code of a transient storage failure (the object store or file system unreachable, timed
+   * out or throttled after the configured retries): nothing was published half-way, a scheduler
+   * may retry the job later. Distinct from 1 (a bug) and 2 (fix the input).
+   */
+  public static final int EXIT_STORAGE_UNAVAILABLE = 5;
+
   private final int exitCode;
   private final boolean signal;
 
@@ -55,6 +62,16 @@ public class PropensityException extends RuntimeException {
   /** @return whether this is a {@link #signal} rather than a failure */
   public boolean isSignal() {
     return signal;
+  }
+
+  /**
+   * @param message the full user-facing message
+   * @param exitCode the process exit code
+   * @param cause the underlying failure, kept for the log (the message already names it)
+   */
+  public PropensityException(String message, int exitCode, Throwable cause) {
+    super(message, cause);
+    this.exitCode = exitCode;
   }
 
   /** @param message the full user-facing message; exits with {@link #EXIT_USER_ERROR} */

@@ -18,14 +18,16 @@ import java.time.Instant;
  */
 public final class S3ProxyServer implements AutoCloseable {
 
-  private final Process process;
+  private Process process;
   private final int port;
   private final Path dataDir;
+  private final Path props;
 
-  private S3ProxyServer(Process process, int port, Path dataDir) {
+  private S3ProxyServer(Process process, int port, Path dataDir, Path props) {
     this.process = process;
     this.port = port;
     this.dataDir = dataDir;
+    this.props = props;
   }
 
   /** Starts the server with the given buckets and waits until it answers HTTP. */
@@ -51,14 +53,26 @@ public final class S3ProxyServer implements AutoCloseable {
         "jclouds.filesystem.basedir=" + data,
         "jclouds.identity=ignored",
         "jclouds.credential=ignored", ""));
-    Process p = new ProcessBuilder(javaBin(), "-Xmx512m", "-jar", jar, "--properties",
-        props.toString())
-        .redirectErrorStream(true)
-        .redirectOutput(dir.resolve("s3proxy.log").toFile())
-        .start();
-    S3ProxyServer server = new S3ProxyServer(p, port, data);
+    S3ProxyServer server = new S3ProxyServer(launch(props), port, data, props);
     server.awaitUp(Duration.ofSeconds(60), dir.resolve("s3proxy.log"));
     return server;
+  }
+
+  private static Process launch(Path props) throws IOException {
+    String jar = System.getProperty("s3proxy.jar", "target/test-servers/s3proxy.jar");
+    return new ProcessBuilder(javaBin(), "-Xmx512m", "-jar", jar, "--properties",
+        props.toString())
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(
+            props.resolveSibling("s3proxy.log").toFile()))
+        .start();
+  }
+
+  /** Starts the stopped server again on the same port and data (an outage ends). */
+  public void restart() throws IOException, InterruptedException {
+    close();
+    process = launch(props);
+    awaitUp(Duration.ofSeconds(60), props.resolveSibling("s3proxy.log"));
   }
 
   /** @return the endpoint URL */

@@ -8,18 +8,13 @@ import com.typesafe.config.ConfigValueFactory;
 import dev.propensity.common.Errors;
 import java.util.Collection;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * The resolved configuration a job runs with. Keys are full paths ({@code propensity.x.y}) so
  * error messages can name them; getters turn Typesafe errors into messages that name the key.
  */
 public final class JobConfig {
-
-  private static final Pattern SECRET_KEY =
-      Pattern.compile("(?i).*(secret|password|passwd|token|access[-._]?key|credential|session).*");
 
   private final Config config;
   private final List<String> sources;
@@ -44,6 +39,17 @@ public final class JobConfig {
       out = ConfigLoader.parseValue(e.getKey(), e.getValue()).withFallback(out);
     }
     out = out.resolve();
+    ConfigLoader.rejectUnknownKeys(out);
+    return new JobConfig(out, sources);
+  }
+
+  /**
+   * @param key a full key ({@code propensity.sql.query})
+   * @param value taken literally, never parsed as HOCON (SQL text, say)
+   * @return a new config with that value, validated
+   */
+  public JobConfig withLiteral(String key, Object value) {
+    Config out = config.withValue(key, ConfigValueFactory.fromAnyRef(value, "argument " + key));
     ConfigLoader.rejectUnknownKeys(out);
     return new JobConfig(out, sources);
   }
@@ -135,23 +141,36 @@ public final class JobConfig {
   }
 
   /**
-   * @return the {@code propensity} tree as HOCON with secret-looking values replaced by
-   *     {@code "***"}; safe to log and to write to a run folder
+   * @return the {@code propensity} tree as HOCON with secrets replaced by {@code "***"} (see
+   *     {@link Secrets}: secret-looking names, URL user info, SAS signatures, private keys); safe
+   *     to log and to write to a run folder
    */
   public String renderRedacted() {
     Config redacted = config.getConfig("propensity").atKey("propensity");
     for (Map.Entry<String, ConfigValue> e : redacted.entrySet()) {
-      if (isSecret(e.getKey())) {
-        redacted = redacted.withValue(e.getKey(), ConfigValueFactory.fromAnyRef("***"));
+      Object raw = e.getValue().unwrapped();
+      Object safe;
+      if (Secrets.isSecretKey(e.getKey())) {
+        safe = Secrets.MASK;
+      } else if (raw instanceof String s) {
+        safe = Secrets.redactValue(s);
+      } else if (raw instanceof List<?> list) {
+        safe = list.stream().map(v -> v instanceof String s ? Secrets.redactValue(s) : v)
+            .toList();
+      } else {
+        continue;
+      }
+      if (!safe.equals(raw)) {
+        redacted = redacted.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(safe));
       }
     }
     return redacted.root().render(
         ConfigRenderOptions.defaults().setOriginComments(false).setComments(false).setJson(false));
   }
 
-  /** @return whether a key looks like it holds a secret (keys, passwords, tokens) */
+  /** @return whether a key looks like it holds a secret (see {@link Secrets#isSecretKey}) */
   public static boolean isSecret(String key) {
-    return SECRET_KEY.matcher(key.toLowerCase(Locale.ROOT)).matches();
+    return Secrets.isSecretKey(key);
   }
 
   private String describe(String key) {

@@ -127,14 +127,15 @@ public final class JobMetrics {
       HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
       if (response.statusCode() / 100 != 2) {
         LOG.warn("metrics: the Pushgateway at {} answered {}: {} (propensity.metrics"
-            + ".pushgateway-url)", target, response.statusCode(), response.body());
+            + ".pushgateway-url)", safe(target), response.statusCode(), response.body());
         return false;
       }
-      LOG.info("metrics: pushed {} samples of job {} to {}", all.size(), job, target);
+      LOG.info("metrics: pushed {} samples of job {} to {}", all.size(), job, safe(target));
       return true;
     } catch (IOException | IllegalArgumentException e) {
       LOG.warn("metrics: cannot push to the Pushgateway at {} ({}); check"
-          + " propensity.metrics.pushgateway-url", target, e.toString());
+          + " propensity.metrics.pushgateway-url", safe(target),
+          dev.propensity.common.config.Secrets.redactValue(e.toString()));
       return false;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -176,5 +177,10 @@ public final class JobMetrics {
       return v > 0 ? "+Inf" : "-Inf";
     }
     return Double.toString(v);
+  }
+
+  /** The gateway URL as logged: user info and secret query parameters redacted. */
+  private static String safe(URI target) {
+    return dev.propensity.common.config.Secrets.redactValue(target.toString());
   }
 }

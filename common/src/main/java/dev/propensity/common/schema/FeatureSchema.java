@@ -224,7 +224,10 @@ public record FeatureSchema(
         long nullLabels = r.getLong(3);
         if (nullLabels > 0) {
           throw Errors.badRows(table, labelColumn, nullLabels, "a null label",
-              "Train on a snapshot whose label window is over (propensity.train.snapshot).");
+              snapshotColumn.isPresent()
+                  ? "Train on a snapshot whose label window is over (propensity.train.snapshot)."
+                  : "The table has no snapshot column (" + KEY + ".snapshot-column is empty),"
+                      + " so every row is trained on: fill or drop the rows without a label.");
         }
         long positives = r.getLong(6);
         if (positives == 0 || positives == rows) {

@@ -1,6 +1,8 @@
 package dev.propensity.common.spark;
 
+import dev.propensity.common.Errors;
 import dev.propensity.common.config.JobConfig;
+import dev.propensity.common.config.Secrets;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
@@ -15,6 +17,11 @@ import org.slf4j.LoggerFactory;
 public final class SparkSessions {
 
   private static final Logger LOG = LoggerFactory.getLogger(SparkSessions.class);
+
+  /** The values of {@code propensity.s3.log-store}. */
+  public static final java.util.List<String> LOG_STORES = java.util.List.of("single-driver",
+      "dynamodb");
+  private static final String DYNAMODB_LOG_STORE = "io.delta.storage.S3DynamoDBLogStore";
 
   private SparkSessions() {}
 
@@ -77,9 +84,55 @@ public final class SparkSessions {
       hadoop.set("mapreduce.outputcommitter.factory.scheme.s3a",
           "org.apache.hadoop.fs.s3a.commit.S3ACommitterFactory");
     }
-    LOG.info("Object storage: endpoint={}, path-style={}, magic committer={}",
-        endpoint.isBlank() ? "(AWS default)" : endpoint,
-        config.bool("propensity.s3.path-style-access"), magic);
+    // bounded retries and timeouts: an outage fails the job in about a minute (exit 5), not 4+
+    hadoop.setInt("fs.s3a.retry.limit", config.integer("propensity.s3.retry.limit"));
+    hadoop.set("fs.s3a.retry.interval", duration(config, "propensity.s3.retry.interval"));
+    hadoop.setInt("fs.s3a.attempts.maximum", config.integer("propensity.s3.retry.sdk-attempts"));
+    hadoop.set("fs.s3a.connection.establish.timeout",
+        duration(config, "propensity.s3.timeout.connect"));
+    hadoop.set("fs.s3a.connection.timeout", duration(config, "propensity.s3.timeout.socket"));
+    hadoop.set("fs.s3a.connection.request.timeout",
+        duration(config, "propensity.s3.timeout.request"));
+    String logStore = config.oneOf("propensity.s3.log-store", LOG_STORES);
+    if ("dynamodb".equals(logStore)) {
+      requireClass(DYNAMODB_LOG_STORE, "propensity.s3.log-store = dynamodb needs the"
+          + " io.delta:delta-storage-s3-dynamodb jar on the classpath (README 'Reliability')");
+      String region = config.string("propensity.s3.dynamodb.region");
+      spark.conf().set("spark.delta.logStore.s3a.impl", DYNAMODB_LOG_STORE);
+      spark.conf().set("spark.io.delta.storage.S3DynamoDBLogStore.ddb.tableName",
+          config.string("propensity.s3.dynamodb.table"));
+      spark.conf().set("spark.io.delta.storage.S3DynamoDBLogStore.ddb.region",
+          region.isBlank() ? config.string("propensity.s3.region") : region);
+    }
+    LOG.info("Object storage: endpoint={}, path-style={}, magic committer={}, retries={} x {}"
+            + " (from {}), timeouts connect/socket/request={}/{}/{}, Delta log store={}",
+        endpoint.isBlank() ? "(AWS default)" : Secrets.redactValue(endpoint),
+        config.bool("propensity.s3.path-style-access"), magic,
+        config.integer("propensity.s3.retry.limit"),
+        config.integer("propensity.s3.retry.sdk-attempts"),
+        duration(config, "propensity.s3.retry.interval"),
+        duration(config, "propensity.s3.timeout.connect"),
+        duration(config, "propensity.s3.timeout.socket"),
+        duration(config, "propensity.s3.timeout.request"), logStore);
+  }
+
+  /** @return a duration key as Hadoop reads it ("1500ms"), validated */
+  static String duration(JobConfig config, String key) {
+    try {
+      return config.raw().getDuration(key).toMillis() + "ms";
+    } catch (com.typesafe.config.ConfigException e) {
+      throw Errors.invalidConfig(key, config.raw().hasPath(key)
+          ? config.raw().getValue(key).unwrapped() : "(missing)", "a duration, e.g. 15s or 500ms");
+    }
+  }
+
+  private static void requireClass(String name, String why) {
+    try {
+      Class.forName(name);
+    } catch (ClassNotFoundException e) {
+      throw new dev.propensity.common.PropensityException("Cannot use class " + name + ": "
+          + why + ".");
+    }
   }
 
   private static boolean hasCloudCommitters() {

@@ -1,18 +1,23 @@
 package dev.propensity.common.table;
 
 import dev.propensity.common.Errors;
+import dev.propensity.common.Failures;
 import dev.propensity.common.config.JobConfig;
 import io.delta.tables.DeltaTable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Paths;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Collectors;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.DataFrameWriter;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -28,21 +33,50 @@ public final class Warehouse {
 
   private static final Logger LOG = LoggerFactory.getLogger(Warehouse.class);
 
+  /** Defaults of {@code propensity.write.conflict-retries} and {@code conflict-backoff}. */
+  public static final int DEFAULT_CONFLICT_RETRIES = 3;
+  public static final Duration DEFAULT_CONFLICT_BACKOFF = Duration.ofSeconds(2);
+
   private final SparkSession spark;
   private final String root;
+  private final int conflictRetries;
+  private final Duration conflictBackoff;
 
   /**
    * @param spark the session
    * @param root warehouse root; a path without a scheme is made absolute as {@code file:}
    */
   public Warehouse(SparkSession spark, String root) {
-    this.spark = spark;
-    this.root = normalize(root);
+    this(spark, root, DEFAULT_CONFLICT_RETRIES, DEFAULT_CONFLICT_BACKOFF);
   }
 
-  /** @return the warehouse of {@code propensity.warehouse} */
+  /**
+   * @param conflictRetries how often a write that lost a retryable Delta conflict is re-run
+   * @param conflictBackoff the pause before the first re-run; it doubles each time
+   */
+  public Warehouse(SparkSession spark, String root, int conflictRetries,
+      Duration conflictBackoff) {
+    this.spark = spark;
+    this.root = normalize(root);
+    this.conflictRetries = conflictRetries;
+    this.conflictBackoff = conflictBackoff;
+  }
+
+  /** @return the warehouse of {@code propensity.warehouse} with {@code propensity.write.*} */
   public static Warehouse of(SparkSession spark, JobConfig config) {
-    return new Warehouse(spark, config.string("propensity.warehouse"));
+    int retries = config.integer("propensity.write.conflict-retries");
+    if (retries < 0) {
+      throw Errors.invalidConfig("propensity.write.conflict-retries", retries, "0 or more");
+    }
+    Duration backoff;
+    try {
+      backoff = config.raw().getDuration("propensity.write.conflict-backoff");
+    } catch (com.typesafe.config.ConfigException e) {
+      throw Errors.invalidConfig("propensity.write.conflict-backoff",
+          config.raw().getValue("propensity.write.conflict-backoff").unwrapped(),
+          "a duration, e.g. 2s");
+    }
+    return new Warehouse(spark, config.string("propensity.warehouse"), retries, backoff);
   }
 
   /** @return the root as a URI string without a trailing slash */
@@ -113,15 +147,15 @@ public final class Warehouse {
 
   /** Appends rows in one commit; creates the table if needed. */
   public void append(Dataset<Row> df, String table, String... partitionBy) {
-    df.write().format("delta").mode("append").option("mergeSchema", "true")
-        .partitionBy(partitionBy).save(path(table));
+    commit(table, "append", () -> df.write().format("delta").mode("append")
+        .option("mergeSchema", "true").partitionBy(partitionBy).save(path(table)));
     LOG.info("Appended to {} ({})", table, path(table));
   }
 
   /** Replaces the whole table in one commit (readers see the old or the new, never neither). */
   public void overwrite(Dataset<Row> df, String table, String... partitionBy) {
-    df.write().format("delta").mode("overwrite").option("overwriteSchema", "true")
-        .partitionBy(partitionBy).save(path(table));
+    commit(table, "overwrite", () -> df.write().format("delta").mode("overwrite")
+        .option("overwriteSchema", "true").partitionBy(partitionBy).save(path(table)));
     LOG.info("Overwrote {} ({})", table, path(table));
   }
 
@@ -133,16 +167,65 @@ public final class Warehouse {
    * @param value a SQL literal's value, e.g. a date {@code 2026-06-30}
    */
   public void overwritePartition(Dataset<Row> df, String table, String column, String value) {
-    String predicate = column + " = '" + value.replace("'", "''") + "'";
-    if (!exists(table)) {
-      df.write().format("delta").mode("overwrite").options(Tables.properties(table))
-          .partitionBy(column).save(path(table));
-    } else {
-      setProperties(table);
-      df.write().format("delta").mode("overwrite").option("replaceWhere", predicate)
-          .option("mergeSchema", "true")
-          .save(path(table));
+    overwritePartition(df, table, column, value, "");
+  }
+
+  /**
+   * {@link #overwritePartition(Dataset, String, String, String)} whose commit carries
+   * {@code userMetadata} (Delta's commit info, shown by {@code DESCRIBE HISTORY}), e.g. a publish
+   * marker; empty for none.
+   */
+  public void overwritePartition(Dataset<Row> df, String table, String column, String value,
+      String userMetadata) {
+    replace(df, table, column + " = " + literal(value), new String[] {column}, userMetadata);
+  }
+
+  /**
+   * Replaces the rows where every {@code column = value} of {@code equals} holds, in one commit
+   * with {@code replaceWhere} (on data columns when they are not partition columns); other rows
+   * are untouched. Every row of {@code df} must match the predicate (Delta checks it). Creates the
+   * table, partitioned by {@code partitionBy}, if it does not exist.
+   *
+   * @param equals column to SQL literal value, e.g. {@code run_id -> 20261122-031500-a1b2}
+   */
+  public void replaceWhere(Dataset<Row> df, String table, java.util.Map<String, String> equals,
+      String... partitionBy) {
+    if (equals.isEmpty()) {
+      throw new IllegalArgumentException("replaceWhere needs at least one column = value");
     }
+    replace(df, table, equals.entrySet().stream()
+        .map(e -> e.getKey() + " = " + literal(e.getValue()))
+        .collect(Collectors.joining(" AND ")), partitionBy, "");
+  }
+
+  /**
+   * Replaces the rows where {@code column} is one of {@code values} (those partitions) in one
+   * commit with {@code replaceWhere}: all of them change together or, on failure, none does;
+   * other partitions are untouched. Creates the table, partitioned by {@code column}, if needed.
+   *
+   * @param values SQL literals' values, e.g. dates {@code 2026-05-31}
+   */
+  public void overwritePartitions(Dataset<Row> df, String table, String column,
+      List<String> values) {
+    replace(df, table, column + " IN (" + values.stream().map(Warehouse::literal)
+        .collect(Collectors.joining(", ")) + ")", new String[] {column}, "");
+  }
+
+  /** The one replaceWhere write: creates the table (with its properties) when it is missing. */
+  private void replace(Dataset<Row> df, String table, String predicate, String[] partitionBy,
+      String userMetadata) {
+    commit(table, "replace where " + predicate, () -> {
+      DataFrameWriter<Row> w = df.write().format("delta").mode("overwrite");
+      if (!userMetadata.isEmpty()) {
+        w = w.option("userMetadata", userMetadata);
+      }
+      if (!exists(table)) {
+        w.options(Tables.properties(table)).partitionBy(partitionBy).save(path(table));
+      } else {
+        setProperties(table);
+        w.option("replaceWhere", predicate).option("mergeSchema", "true").save(path(table));
+      }
+    });
     LOG.info("Replaced {} where {} ({})", table, predicate, path(table));
   }
 
@@ -168,51 +251,52 @@ public final class Warehouse {
     }
   }
 
-  /**
-   * Replaces the rows where every {@code column = value} of {@code equals} holds, in one commit
-   * with {@code replaceWhere} (on data columns when they are not partition columns); other rows
-   * are untouched. Every row of {@code df} must match the predicate (Delta checks it). Creates the
-   * table, partitioned by {@code partitionBy}, if it does not exist.
-   *
-   * @param equals column to SQL literal value, e.g. {@code run_id -> 20261122-031500-a1b2}
-   */
-  public void replaceWhere(Dataset<Row> df, String table, java.util.Map<String, String> equals,
-      String... partitionBy) {
-    if (equals.isEmpty()) {
-      throw new IllegalArgumentException("replaceWhere needs at least one column = value");
-    }
-    String predicate = equals.entrySet().stream()
-        .map(e -> e.getKey() + " = '" + e.getValue().replace("'", "''") + "'")
-        .collect(Collectors.joining(" AND "));
-    if (!exists(table)) {
-      df.write().format("delta").mode("overwrite").partitionBy(partitionBy).save(path(table));
-    } else {
-      df.write().format("delta").mode("overwrite").option("replaceWhere", predicate)
-          .option("mergeSchema", "true")
-          .save(path(table));
-    }
-    LOG.info("Replaced {} where {} ({})", table, predicate, path(table));
+  private static String literal(String value) {
+    return "'" + value.replace("'", "''") + "'";
   }
 
   /**
-   * Replaces the rows where {@code column} is one of {@code values} (those partitions) in one
-   * commit with {@code replaceWhere}: all of them change together or, on failure, none does;
-   * other partitions are untouched. Creates the table, partitioned by {@code column}, if needed.
+   * Runs one Delta write, re-running it when it lost a retryable conflict with another writer
+   * (Delta's ConcurrentAppendException and kin), after a pause that doubles each time, at most
+   * {@code conflictRetries} times. Every write here is idempotent (replaceWhere, MERGE by key,
+   * overwrite), so a re-run converges.
    *
-   * @param values SQL literals' values, e.g. dates {@code 2026-05-31}
+   * @throws dev.propensity.common.PropensityException naming the other writer's operation when
+   *     the conflict outlives the retries or cannot be retried
    */
-  public void overwritePartitions(Dataset<Row> df, String table, String column,
-      List<String> values) {
-    String predicate = column + " IN (" + values.stream()
-        .map(v -> "'" + v.replace("'", "''") + "'").collect(Collectors.joining(", ")) + ")";
-    if (!exists(table)) {
-      df.write().format("delta").mode("overwrite").partitionBy(column).save(path(table));
-    } else {
-      df.write().format("delta").mode("overwrite").option("replaceWhere", predicate)
-          .option("mergeSchema", "true")
-          .save(path(table));
+  void commit(String table, String what, Runnable write) {
+    long pause = conflictBackoff.toMillis();
+    for (int attempt = 0; ; attempt++) {
+      try {
+        write.run();
+        return;
+      } catch (RuntimeException e) {
+        Optional<Throwable> conflict = Failures.deltaConflict(e);
+        if (conflict.isEmpty()) {
+          throw e;
+        }
+        if (!Failures.isRetryableConflict(e) || attempt >= conflictRetries) {
+          LOG.warn("{} of {} lost a write conflict {} time(s); giving up", what, table,
+              attempt + 1);
+          throw Errors.writeConflict(conflict.get());
+        }
+        long wait = pause + ThreadLocalRandom.current().nextLong(pause / 4 + 1);
+        LOG.warn("{} of {}: conflict with another writer ({}, their operation: {}); retry {} of"
+            + " {} in {} ms", what, table, conflict.get().getClass().getSimpleName(),
+            Failures.conflictingOperation(conflict.get()), attempt + 1, conflictRetries, wait);
+        sleep(wait);
+        pause *= 2;
+      }
     }
-    LOG.info("Replaced {} where {} ({})", table, predicate, path(table));
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException ie) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while waiting to retry a write", ie);
+    }
   }
 
   /** What a MERGE does with target rows that the source no longer has. */
@@ -239,28 +323,72 @@ public final class Warehouse {
    * table from {@code updates} if it does not exist.
    */
   public void merge(Dataset<Row> updates, String table, List<String> keys, WhenMissing missing) {
-    if (!exists(table)) {
-      updates.write().format("delta").mode("overwrite").options(Tables.properties(table))
-          .save(path(table));
-      LOG.info("Created {} from the MERGE source ({})", table, path(table));
-      return;
-    }
-    setProperties(table);
-    String condition = keys.stream().map(k -> "t." + k + " = s." + k)
-        .collect(Collectors.joining(" AND "));
-    var merge = DeltaTable.forPath(spark, path(table)).as("t")
-        .merge(updates.as("s"), condition)
-        .withSchemaEvolution()
-        .whenMatched().updateAll()
-        .whenNotMatched().insertAll();
-    if (missing.deleteRows()) {
-      merge = merge.whenNotMatchedBySource().delete();
-    } else if (!missing.set().isEmpty()) {
-      merge = merge.whenNotMatchedBySource().updateExpr(missing.set());
-    }
-    merge.execute();
-    LOG.info("Merged into {} on {} ({})", table, keys, path(table));
+    merge(updates, table, keys, missing, "");
   }
+
+  /**
+   * {@link #merge(Dataset, String, List, WhenMissing)} whose commit carries {@code userMetadata}
+   * (Delta's commit info), e.g. a publish marker; empty for none.
+   */
+  public void merge(Dataset<Row> updates, String table, List<String> keys, WhenMissing missing,
+      String userMetadata) {
+    commit(table, "merge", () -> {
+      if (!exists(table)) {
+        DataFrameWriter<Row> w = updates.write().format("delta").mode("overwrite")
+            .options(Tables.properties(table));
+        if (!userMetadata.isEmpty()) {
+          w = w.option("userMetadata", userMetadata);
+        }
+        w.save(path(table));
+        LOG.info("Created {} from the MERGE source ({})", table, path(table));
+        return;
+      }
+      setProperties(table);
+      String condition = keys.stream().map(k -> "t." + k + " = s." + k)
+          .collect(Collectors.joining(" AND "));
+      var merge = DeltaTable.forPath(spark, path(table)).as("t")
+          .merge(updates.as("s"), condition)
+          .withSchemaEvolution()
+          .whenMatched().updateAll()
+          .whenNotMatched().insertAll();
+      if (missing.deleteRows()) {
+        merge = merge.whenNotMatchedBySource().delete();
+      } else if (!missing.set().isEmpty()) {
+        merge = merge.whenNotMatchedBySource().updateExpr(missing.set());
+      }
+      // MERGE has no writer option: Delta reads the commit's user metadata from the session
+      String key = "spark.databricks.delta.commitInfo.userMetadata";
+      synchronized (Warehouse.class) {
+        try {
+          if (!userMetadata.isEmpty()) {
+            spark.conf().set(key, userMetadata);
+          }
+          merge.execute();
+        } finally {
+          spark.conf().unset(key);
+        }
+      }
+      LOG.info("Merged into {} on {} ({})", table, keys, path(table));
+    });
+  }
+
+  /**
+   * @param table a Delta table
+   * @param limit how many of the newest commits to read
+   * @return the newest commits, newest first: version, operation and user metadata ("" for none)
+   */
+  public List<Commit> history(String table, int limit) {
+    requireExists(table);
+    List<Commit> out = new ArrayList<>();
+    for (Row r : DeltaTable.forPath(spark, path(table)).history(limit)
+        .select("version", "operation", "userMetadata").collectAsList()) {
+      out.add(new Commit(r.getLong(0), r.getString(1), r.isNullAt(2) ? "" : r.getString(2)));
+    }
+    return out;
+  }
+
+  /** One Delta commit as {@link #history} reports it. */
+  public record Commit(long version, String operation, String userMetadata) {}
 
   /** @return the names of the Delta tables directly under the root, sorted */
   public List<String> tables() {
@@ -285,9 +413,25 @@ public final class Warehouse {
 
   private void requireExists(String table) {
     if (!exists(table)) {
-      throw Errors.tableNotFound(table, path(table),
-          "Run the job that writes it first (see README 'Tables'), or check propensity.warehouse"
-              + " (now " + root + ").");
+      throw Errors.tableNotFound(table, path(table), describeMissing(table)
+          + " Run the job that writes it first (see README 'Tables'), or check"
+          + " propensity.warehouse (now " + root + ").");
+    }
+  }
+
+  /** @return why a table is missing: no such path (or warehouse), or a path that is not Delta */
+  private String describeMissing(String table) {
+    try {
+      Path p = new Path(path(table));
+      FileSystem fs = p.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      if (fs.exists(p)) {
+        return "The path exists but has no _delta_log: it is not a Delta table.";
+      }
+      Path rootPath = new Path(root);
+      return fs.exists(rootPath) ? "The path does not exist."
+          : "The path does not exist: the warehouse root " + root + " does not exist either.";
+    } catch (IOException | IllegalArgumentException e) {
+      return "";
     }
   }
 

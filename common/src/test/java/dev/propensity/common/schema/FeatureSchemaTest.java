@@ -82,6 +82,13 @@ class FeatureSchemaTest extends SparkTestBase {
     assertThatThrownBy(() -> SCHEMA.validate(df(TYPES, RowFactory.create("a", 1.0, "N", 0),
         RowFactory.create("b", 2.0, "S", 0)), FeatureSchema.Mode.TRAINING))
         .hasMessageContaining("the same label 0").hasMessageContaining("both classes");
+    // SCHEMA has no snapshot column: the fix is the rows, not propensity.train.snapshot
+    assertThatThrownBy(() -> SCHEMA.validate(df(TYPES, RowFactory.create("a", 1.0, "N", 0),
+        RowFactory.create("b", 2.0, "S", null), RowFactory.create("c", 2.0, "S", 1)),
+        FeatureSchema.Mode.TRAINING))
+        .hasMessageContaining("1 row(s) with a null label in column 'label'")
+        .hasMessageContaining("no snapshot column (propensity.schema.snapshot-column is empty)")
+        .hasMessageNotContaining("propensity.train.snapshot");
     // scoring accepts null labels
     assertThat(SCHEMA.validate(df(TYPES, RowFactory.create("a", 1.0, "N", null)),
         FeatureSchema.Mode.SCORING)).isEqualTo(1);

@@ -1,6 +1,7 @@
 package dev.propensity.jobs.cli;
 
 import com.typesafe.config.ConfigException;
+import dev.propensity.common.Failures;
 import dev.propensity.common.PropensityException;
 import dev.propensity.common.config.ConfigLoader;
 import dev.propensity.common.config.JobConfig;
@@ -9,6 +10,8 @@ import dev.propensity.jobs.Job;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,14 +20,20 @@ import org.slf4j.LoggerFactory;
  * Command line of every job: {@code JOB [-c FILE | --env NAME] [key=value ...]}. For {@code sql}
  * the first free argument is the statements and {@code --csv} selects CSV output.
  *
- * <p>Exit codes: 0 success, 1 unexpected failure, 2 bad config or input (the message says how to
- * fix it), 3 significant drift with {@code propensity.drift.on-significant = fail}, 4 a degraded
- * model with {@code propensity.performance.on-degraded = fail} (3 and 4 after writing the
- * tables, so a scheduler can branch to retraining).
+ * <p>Exit codes: 0 success, 1 unexpected failure (a bug: the log has the trace), 2 bad config or
+ * input, a Spark analysis error or a write conflict that outlived its retries (the message says
+ * how to fix it), 3 significant drift with {@code propensity.drift.on-significant = fail}, 4 a
+ * degraded model with {@code propensity.performance.on-degraded = fail} (3 and 4 after writing
+ * the tables, so a scheduler can branch to retraining), 5 storage unavailable after the
+ * configured retries (transient: retry later). Every failure ends with one {@code ERROR:} line
+ * on stderr naming its root cause.
  */
 public final class Main {
 
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
+  /** A config override: a key (letters, digits, dots, dashes, quotes) then {@code =}. */
+  private static final Pattern OVERRIDE = Pattern.compile("^[A-Za-z0-9_.\"-]+=[\\s\\S]*");
 
   private Main() {}
 
@@ -41,35 +50,51 @@ public final class Main {
       System.out.println(usage());
       return args.length == 0 ? PropensityException.EXIT_USER_ERROR : 0;
     }
-    SparkSession spark = null;
+    String endpoint = "";
     try {
       Job job = Jobs.byName(args[0]);
       JobConfig config = parse(job, args);
+      endpoint = config.string("propensity.s3.endpoint");
       LOG.info("{}: config from {}", job.name(), config.sources());
-      spark = SparkSessions.getOrCreate(config);
+      SparkSession spark = SparkSessions.getOrCreate(config);
       String summary = job.run(spark, config);
       if (!summary.isEmpty()) {
         System.out.println(summary);
       }
       return 0;
-    } catch (PropensityException e) {
-      if (e.isSignal()) {
-        System.out.println(e.getMessage());
-      } else {
-        System.err.println("ERROR: " + e.getMessage());
-      }
-      return e.exitCode();
     } catch (ConfigException e) {
       System.err.println("ERROR: invalid config: " + e.getMessage());
       return PropensityException.EXIT_USER_ERROR;
-    } catch (RuntimeException e) {
-      LOG.error("{} failed", args[0], e);
+    } catch (Throwable t) { // Spark and Scala throw checked exceptions undeclared
+      if (t instanceof VirtualMachineError && !(t instanceof OutOfMemoryError)) {
+        throw (VirtualMachineError) t;
+      }
+      Optional<PropensityException> known = Failures.classify(t, endpoint);
+      if (known.isPresent()) {
+        if (known.get() != t) {
+          LOG.debug("{} failed", args[0], t);
+        }
+        if (known.get().isSignal()) {
+          // an outcome for the scheduler (e.g. the retraining policy), not a failure
+          System.out.println(known.get().getMessage());
+        } else {
+          System.err.println("ERROR: " + known.get().getMessage());
+        }
+        return known.get().exitCode();
+      }
+      LOG.error("{} failed", args[0], t);
+      System.err.println("ERROR: unexpected failure in " + args[0] + ": "
+          + Failures.oneLine(Failures.root(t)) + (Failures.location(t).isEmpty() ? ""
+          : " (at " + Failures.location(t) + ")") + ". This is a bug: the log above has the"
+          + " trace; please report it.");
       return 1;
     }
   }
 
   static JobConfig parse(Job job, String[] args) {
+    boolean sql = "sql".equals(job.name());
     File file = null;
+    String statement = null;
     List<String> overrides = new ArrayList<>();
     for (int i = 1; i < args.length; i++) {
       String a = args[i];
@@ -78,23 +103,21 @@ public final class Main {
         case "--env" -> file = new File(System.getenv().getOrDefault("PROPENSITY_CONF_DIR",
             "conf"), requireValue(args, ++i, a) + ".conf");
         case "--csv" -> overrides.add("sql.format=csv");
+        case "--allow-writes" -> overrides.add("sql.allow-writes=true");
         default -> {
-          if (a.contains("=") && !a.startsWith("-") && !("sql".equals(job.name())
-              && a.trim().matches("(?is)^(select|with|show|describe|desc|explain)\\b.*"))) {
+          if (sql && statement == null && !a.startsWith("-")) {
+            // the first free argument of sql is the statement, never key=value
+            statement = a;
+          } else if (OVERRIDE.matcher(a).matches()) {
             overrides.add(a);
-          } else if ("sql".equals(job.name()) && !a.startsWith("-")) {
-            overrides.add("sql.query=" + quote(a));
           } else {
             throw new PropensityException("Unknown argument '" + a + "'.\n" + usage());
           }
         }
       }
     }
-    return ConfigLoader.load(file, overrides, System.getenv());
-  }
-
-  private static String quote(String s) {
-    return "\"\"\"" + s + "\"\"\"";
+    JobConfig config = ConfigLoader.load(file, overrides, System.getenv());
+    return statement == null ? config : config.withLiteral("propensity.sql.query", statement);
   }
 
   private static String requireValue(String[] args, int i, String flag) {
@@ -107,7 +130,7 @@ public final class Main {
   static String usage() {
     return "Usage: JOB [-c FILE | --env NAME] [key=value ...]\n"
         + "  jobs: " + String.join(", ", Jobs.all().keySet()) + "\n"
-        + "  sql:  sql \"STATEMENT; STATEMENT\" [--csv]\n"
+        + "  sql:  sql \"STATEMENT; STATEMENT\" [--csv] [--allow-writes]\n"
         + "  keys: see reference.conf (the 'propensity.' prefix may be left off)";
   }
 }

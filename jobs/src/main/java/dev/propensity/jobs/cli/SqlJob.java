@@ -9,10 +9,21 @@ import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.analysis.PersistedView$;
+import org.apache.spark.sql.catalyst.parser.ParseException;
+import org.apache.spark.sql.catalyst.plans.logical.Command;
+import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
+import org.apache.spark.sql.execution.command.CreateViewCommand;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * Spark SQL over the warehouse: every Delta table under the root is a temporary view of the same
  * name. Statements are separated by {@code ;}; the last one's result is printed as a table or CSV.
+ *
+ * <p>Read-only unless {@code propensity.sql.allow-writes} ({@code --allow-writes}): every
+ * statement is parsed first, and one that is not a query ({@code SELECT}, {@code WITH}, {@code
+ * SHOW}, {@code DESCRIBE}, {@code EXPLAIN}, or a temporary view over a query or files) is refused
+ * before anything runs, whether it names a view or {@code delta.`path`}.
  */
 public final class SqlJob implements Job {
 
@@ -31,6 +42,19 @@ public final class SqlJob implements Job {
       throw Errors.invalidConfig("propensity.sql.query", query,
           "one or more SQL statements, e.g. ./submit.sh sql \"SELECT * FROM leaderboard\"");
     }
+    if (!config.bool("propensity.sql.allow-writes")) {
+      for (String statement : statements) {
+        LogicalPlan plan;
+        try {
+          plan = spark.sessionState().sqlParser().parsePlan(statement);
+        } catch (ParseException e) {
+          throw Errors.analysis(e);
+        }
+        if (!isReadOnly(plan)) {
+          throw Errors.writeStatement(statement);
+        }
+      }
+    }
     Warehouse warehouse = Warehouse.of(spark, config);
     for (String table : warehouse.tables()) {
       warehouse.read(table).createOrReplaceTempView(table);
@@ -46,6 +70,33 @@ public final class SqlJob implements Job {
       last.show(maxRows, false);
     }
     return "";
+  }
+
+  /**
+   * @return whether a parsed statement only reads: no command node other than SHOW, DESCRIBE,
+   *     EXPLAIN and temporary views, and no parsed write statement (INSERT) anywhere in the tree
+   */
+  static boolean isReadOnly(LogicalPlan plan) {
+    String name = plan.getClass().getSimpleName();
+    if (plan instanceof Command) {
+      if (name.startsWith("Show") || name.startsWith("Describe") || name.equals("ExplainCommand")
+          || name.equals("CreateTempViewUsing")) {
+        return true;
+      }
+      if (plan instanceof CreateViewCommand view) {
+        return view.viewType() != PersistedView$.MODULE$ && isReadOnly(view.plan());
+      }
+      return false;
+    }
+    if (name.endsWith("Statement")) { // InsertIntoStatement and other parsed writes
+      return false;
+    }
+    for (LogicalPlan child : CollectionConverters.asJava(plan.children())) {
+      if (!isReadOnly(child)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Splits on semicolons outside quotes and comments-free SQL; blank statements dropped. */

@@ -144,10 +144,42 @@ final class RawInputs {
     }
     Dataset<Row> df = warehouse.read(table, format);
     String location = warehouse.path(table);
+    if ("csv".equals(format.format())) {
+      checkCsv(df, spec, location, format);
+    }
     check(df.schema(), spec, location);
     List<Column> cols = new ArrayList<>();
     spec.columns().forEach((name, type) -> cols.add(type.normalise(name)));
     return new Input(spec, location, df.select(cols.toArray(new Column[0])));
+  }
+
+  /**
+   * Names the usual CSV mistakes before the column check would hide them: an empty file, a
+   * wrong delimiter (the whole header read as one column), a header without rows.
+   */
+  static void checkCsv(Dataset<Row> df, Spec spec, String location, TableFormat format) {
+    String[] columns = df.schema().fieldNames();
+    String delimiter = format.options().getOrDefault("delimiter",
+        format.options().getOrDefault("sep", ","));
+    if (columns.length == 0) {
+      throw Errors.badCsv(location, "the file is empty (no header, no rows)",
+          "Check the export", spec.configKey());
+    }
+    if (columns.length == 1 && spec.columns().size() > 1) {
+      String found = columns[0].replaceAll("[A-Za-z0-9_ ]", "");
+      throw Errors.badCsv(location, "only one column was read ('" + abbreviate(columns[0])
+          + "') with delimiter '" + delimiter + "'", "Check the delimiter: set "
+          + spec.configKey() + ".options.delimiter" + (found.isEmpty() ? ""
+          : " (the header contains '" + found.charAt(0) + "')"), spec.configKey());
+    }
+    if (df.isEmpty()) {
+      throw Errors.badCsv(location, "it has a header (" + String.join(", ", columns)
+          + ") but no data rows", "Check the export", spec.configKey());
+    }
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() > 60 ? s.substring(0, 57) + "..." : s;
   }
 
   /** Fails on a missing column or a column of the wrong type. */

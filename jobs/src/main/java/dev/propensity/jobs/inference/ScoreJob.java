@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.current_timestamp;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.to_date;
 
+import dev.propensity.common.FaultPoint;
 import dev.propensity.common.PropensityException;
 import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.metrics.JobMetrics;
@@ -37,7 +38,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Scores one feature snapshot with a completed run and publishes it: {@code customer_scores}
  * (history; the snapshot's partition replaced) and {@code customer_propensity} (the current
- * lookup table, one row per customer, upserted with MERGE). Category values the run never saw
+ * lookup table, one row per customer, upserted with MERGE). Both commits carry a publish marker
+ * ({@link Publication}); a run starts by checking them and republishing what a killed run left
+ * unpublished, so re-runs after a kill at any point converge. Category values the run never saw
  * are scored (the voters' encoders keep a slot for them) and counted per column in the summary.
  * With {@code propensity.score.drift} it ends with the drift check of the snapshot.
  */
@@ -102,18 +105,37 @@ public final class ScoreJob implements Job {
         .withColumn("scored_at", current_timestamp())
         .select(OUTPUT.stream().map(c -> col(c)).toArray(Column[]::new));
 
+    WhenMissing whenMissing = "delete".equals(missing) ? WhenMissing.delete()
+        : WhenMissing.set(Map.of("is_stale", "true"));
+    // a kill between an earlier run's two commits left the lookup behind: republish first
+    Publication.State before = Publication.check(warehouse);
+    LOG.info("score: publish state at start: {}", before.describe());
+    if (!before.consistent()) {
+      LOG.warn("score: {}", before.describe());
+      publish(warehouse, before.scores().get(), whenMissing);
+    }
+
+    FaultPoint.reach("score.before-scores");
     phase = System.nanoTime();
-    warehouse.overwritePartition(output, Tables.CUSTOMER_SCORES, "snapshot_date", snapshot);
+    Publication.Marker marker = Publication.start(snapshot, run.id());
+    warehouse.overwritePartition(output, Tables.CUSTOMER_SCORES, "snapshot_date", snapshot,
+        marker.scoresJson());
+    marker = new Publication.Marker(marker.id(), snapshot, run.id(),
+        Publication.versionOf(warehouse, marker.id()));
     double scoreSeconds = seconds(phase);
-    // the lookup gets exactly the rows just written: read back from Delta rather than scored
-    // again or cached, which also spares MERGE from materializing its source
-    Dataset<Row> written = warehouse.read(Tables.CUSTOMER_SCORES)
-        .where(col("snapshot_date").equalTo(to_date(lit(snapshot))));
+    FaultPoint.reach("score.between-commits");
     phase = System.nanoTime();
-    warehouse.merge(written.withColumn("is_stale", lit(false)), Tables.CUSTOMER_PROPENSITY,
-        List.of("customer_id"),
-        "delete".equals(missing) ? WhenMissing.delete()
-            : WhenMissing.set(Map.of("is_stale", "true")));
+    Dataset<Row> written = publish(warehouse, marker, whenMissing);
+    // another scorer may have committed scores in between: the newest scores commit wins
+    for (int round = 0; round < 3; round++) {
+      Publication.State after = Publication.check(warehouse);
+      if (after.consistent()) {
+        break;
+      }
+      LOG.warn("score: another writer committed meanwhile; {}", after.describe());
+      publish(warehouse, after.scores().get(), whenMissing);
+    }
+    FaultPoint.reach("score.after-publish");
     double mergeSeconds = seconds(phase);
     LOG.info("score: {} customers of snapshot {} scored with run {} (validate {} s, score and"
         + " write customer_scores {} s, merge customer_propensity {} s)", rows, snapshot,
@@ -153,6 +175,25 @@ public final class ScoreJob implements Job {
     }
     metrics.push(config, 0);
     return summary;
+  }
+
+  /**
+   * MERGEs the partition of one customer_scores commit into customer_propensity, the commit
+   * carrying the lookup marker, so readers can tell what the lookup holds.
+   *
+   * @return the published rows (the scores partition as of that commit)
+   */
+  private static Dataset<Row> publish(Warehouse warehouse, Publication.Marker marker,
+      WhenMissing whenMissing) {
+    // the lookup gets exactly the rows of that commit: read back from Delta rather than scored
+    // again or cached, which also spares MERGE from materializing its source
+    Dataset<Row> rows = warehouse.readAtVersion(Tables.CUSTOMER_SCORES, marker.scoresVersion())
+        .where(col("snapshot_date").equalTo(to_date(lit(marker.snapshot()))));
+    warehouse.merge(rows.withColumn("is_stale", lit(false)), Tables.CUSTOMER_PROPENSITY,
+        List.of("customer_id"), whenMissing, marker.lookupJson());
+    LOG.info("score: published customer_scores version {} (snapshot {}, run {}) to {}",
+        marker.scoresVersion(), marker.snapshot(), marker.runId(), Tables.CUSTOMER_PROPENSITY);
+    return rows;
   }
 
   private static double seconds(long start) {

@@ -11,7 +11,8 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * The {@code leaderboard} table: one row per candidate per run (and one per ensemble, from select),
- * appended, so runs can be compared over time.
+ * kept over time so runs can be compared; each job replaces its own rows of the run
+ * ({@code replaceWhere}), so a re-run with the same run id adds no duplicates.
  */
 public final class Leaderboard {
 

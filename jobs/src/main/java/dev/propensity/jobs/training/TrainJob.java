@@ -148,8 +148,9 @@ public final class TrainJob implements Job {
             folds.release(c.scaling());
           }
         }
-        warehouse.append(spark.createDataFrame(leaderboard, Leaderboard.SCHEMA),
-            Tables.LEADERBOARD);
+        // replaces the run's rows: a re-run of the same run id adds no duplicates
+        warehouse.replaceWhere(spark.createDataFrame(leaderboard, Leaderboard.SCHEMA),
+            Tables.LEADERBOARD, Map.of("run_id", run.id()));
         manifest.write("trained");
         return String.format("train: run %s, %d candidate(s) in %d s (%d s CPU) -> %s%n%s",
             run.id(), candidates.size(), Math.round((System.nanoTime() - runStart) / 1e9),
