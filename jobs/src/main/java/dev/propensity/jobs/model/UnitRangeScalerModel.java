@@ -1,4 +1,4 @@
-package dev.propensity.jobs.training;
+package dev.propensity.jobs.model;
 
 import static org.apache.spark.sql.functions.col;
 

@@ -1,10 +1,8 @@
-package dev.propensity.jobs.explain;
+package dev.propensity.jobs.model;
 
 import dev.propensity.common.Errors;
 import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.schema.FeatureSchema;
-import dev.propensity.jobs.selection.Ensemble;
-import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.functions;
@@ -29,9 +27,6 @@ public final class ReasonCodes {
   /** The column added to scored rows. */
   public static final String COLUMN = "reason_codes";
 
-  /** The values of {@code propensity.explain.unsupported-voters}. */
-  public static final List<String> UNSUPPORTED_VOTERS = List.of("skip", "fail");
-
   private ReasonCodes() {}
 
   /** @return the column's type */
@@ -51,8 +46,8 @@ public final class ReasonCodes {
 
   /** @return whether {@code propensity.explain.unsupported-voters} is {@code skip} */
   public static boolean skipUnsupported(JobConfig config) {
-    return "skip".equals(config.oneOf("propensity.explain.unsupported-voters",
-        UNSUPPORTED_VOTERS));
+    return Modes.fromConfig(config, "propensity.explain.unsupported-voters",
+        Modes.UnsupportedVoters.class) == Modes.UnsupportedVoters.SKIP;
   }
 
   /**

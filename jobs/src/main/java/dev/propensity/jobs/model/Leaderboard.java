@@ -1,4 +1,4 @@
-package dev.propensity.jobs.training;
+package dev.propensity.jobs.model;
 
 import java.util.Arrays;
 import java.util.List;

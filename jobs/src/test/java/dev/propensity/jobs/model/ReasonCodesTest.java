@@ -1,4 +1,5 @@
-package dev.propensity.jobs.explain;
+package dev.propensity.jobs.model;
+
 
 import static org.apache.spark.sql.functions.abs;
 import static org.apache.spark.sql.functions.col;
@@ -11,7 +12,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.propensity.common.SparkTestBase;
 import dev.propensity.common.config.JobConfig;
-import dev.propensity.jobs.selection.Ensemble;
 import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;

@@ -1,12 +1,11 @@
-package dev.propensity.jobs.explain;
+package dev.propensity.jobs.model;
+
 
 import static org.apache.spark.sql.functions.col;
 
 import dev.propensity.common.SparkTestBase;
 import dev.propensity.common.schema.FeatureSchema;
 import dev.propensity.common.config.JobConfig;
-import dev.propensity.jobs.training.CandidatePipeline;
-import dev.propensity.jobs.training.Candidates;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -29,9 +28,9 @@ import org.apache.spark.sql.types.StructType;
  * A small labelled customer table (numeric features with missing values, categoricals with a
  * missing value) and candidate pipelines fitted on it, shared by the explain tests.
  */
-final class ExplainData {
+public final class ExplainData {
 
-  static final FeatureSchema SCHEMA = new FeatureSchema("features", "customer_id",
+  public static final FeatureSchema SCHEMA = new FeatureSchema("features", "customer_id",
       Optional.empty(), "label", List.of("recency", "spend", "visits"),
       List.of("region", "segment"), Optional.empty(), Optional.empty());
 
@@ -41,7 +40,7 @@ final class ExplainData {
   private ExplainData() {}
 
   /** @return 1,200 rows: customer_id, recency, spend, visits, region, segment, label, __label */
-  static synchronized Dataset<Row> rows() {
+  public static synchronized Dataset<Row> rows() {
     if (rows == null) {
       StructType schema = new StructType()
           .add("customer_id", DataTypes.LongType)
@@ -78,7 +77,7 @@ final class ExplainData {
    *     candidate's own stages: for decision-tree and random-forest, regression trees on the 0/1
    *     label and ScoreToProbability), fitted at its first grid point
    */
-  static synchronized PipelineModel trained(String name) {
+  public static synchronized PipelineModel trained(String name) {
     return MODELS.computeIfAbsent("trained:" + name, n -> {
       JobConfig config = JobConfig.defaults().with("train.candidates=[" + name + "]",
           "train.decision-tree.max-depth=[5]", "train.random-forest.num-trees=[8]",
@@ -93,7 +92,7 @@ final class ExplainData {
   }
 
   /** @return a fitted candidate pipeline: dt, rf, gbt or lr */
-  static synchronized PipelineModel model(String name) {
+  public static synchronized PipelineModel model(String name) {
     return MODELS.computeIfAbsent(name, n -> {
       ProbabilisticClassifier<?, ?, ?> c = switch (n) {
         case "dt" -> new DecisionTreeClassifier().setMaxDepth(5).setSeed(1);

@@ -1,4 +1,5 @@
-package dev.propensity.jobs.explain;
+package dev.propensity.jobs.model;
+
 
 import static org.apache.spark.sql.functions.abs;
 import static org.apache.spark.sql.functions.col;
@@ -16,7 +17,6 @@ import static org.apache.spark.sql.functions.when;
 import dev.propensity.common.explain.TreeEnsemble;
 import dev.propensity.common.explain.TreeShap;
 import dev.propensity.common.schema.FeatureSchema;
-import dev.propensity.jobs.training.CandidatePipeline;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;

@@ -1,4 +1,4 @@
-package dev.propensity.jobs.explain;
+package dev.propensity.jobs.model;
 
 import dev.propensity.common.PropensityException;
 import dev.propensity.common.explain.Contributions;

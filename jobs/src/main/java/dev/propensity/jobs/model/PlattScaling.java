@@ -1,4 +1,4 @@
-package dev.propensity.jobs.training;
+package dev.propensity.jobs.model;
 
 import static org.apache.spark.ml.functions.array_to_vector;
 import static org.apache.spark.ml.functions.vector_to_array;
@@ -14,6 +14,7 @@ import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.ml.util.Identifiable;
 import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.types.StructType;
 
@@ -77,17 +78,26 @@ public final class PlattScaling extends Estimator<PlattScalingModel>
 
   @Override
   public PlattScalingModel fit(Dataset<?> dataset) {
-    Dataset<?> in = dataset.select(
-        array_to_vector(array(vector_to_array(col($(inputCol)), "float64").getItem(1)))
-            .as("margin"),
-        col($(labelCol)).cast("double").as("label"));
-    LogisticRegressionModel lr = new LogisticRegression().setFeaturesCol("margin")
-        .setLabelCol("label").setRegParam(0.0).setStandardization(false).setMaxIter(100)
-        .setFamily("binomial").fit(in);
+    double[] line = fitLine(dataset, vector_to_array(col($(inputCol)), "float64").getItem(1),
+        col($(labelCol)));
     PlattScalingModel model = new PlattScalingModel(uid)
         .setInputCol($(inputCol)).setOutputCol($(outputCol))
-        .setSlope(lr.coefficients().apply(0)).setIntercept(lr.intercept());
+        .setSlope(line[0]).setIntercept(line[1]);
     return model.setParent(this);
+  }
+
+  /**
+   * The one Platt fit (candidates' margins here, the ensemble's logit in {@link Calibration}):
+   * an unregularised, unweighted one-feature logistic regression of the label on {@code score}.
+   *
+   * @return {slope, intercept}
+   */
+  public static double[] fitLine(Dataset<?> rows, Column score, Column label) {
+    Dataset<?> in = rows.select(array_to_vector(array(score)).as("score"),
+        label.cast("double").as("label"));
+    LogisticRegressionModel lr = new LogisticRegression().setFeaturesCol("score")
+        .setLabelCol("label").setRegParam(0.0).setMaxIter(100).setFamily("binomial").fit(in);
+    return new double[] {lr.coefficients().apply(0), lr.intercept()};
   }
 
   @Override

@@ -1,4 +1,4 @@
-package dev.propensity.jobs.training;
+package dev.propensity.jobs.model;
 
 import dev.propensity.common.config.JobConfig;
 import java.sql.Date;
@@ -17,9 +17,9 @@ import org.apache.spark.sql.types.StructType;
  * model of x1, x2 and the segment, with an interaction tree models can find; x3 is noise. Some
  * x2 values are null.
  */
-final class TrainingData {
+public final class TrainingData {
 
-  static final StructType SCHEMA = new StructType()
+  public static final StructType SCHEMA = new StructType()
       .add("customer_id", DataTypes.LongType)
       .add("snapshot_date", DataTypes.DateType)
       .add("x1", DataTypes.DoubleType)
@@ -31,7 +31,7 @@ final class TrainingData {
   private TrainingData() {}
 
   /** @return {@code n} rows of one snapshot, about 20% positive, fixed by {@code seed} */
-  static List<Row> rows(int n, long seed) {
+  public static List<Row> rows(int n, long seed) {
     Random r = new Random(seed);
     String[] segments = {"a", "b", "c"};
     List<Row> out = new ArrayList<>();
@@ -49,17 +49,17 @@ final class TrainingData {
     return out;
   }
 
-  static Dataset<Row> frame(SparkSession spark, int n, long seed) {
+  public static Dataset<Row> frame(SparkSession spark, int n, long seed) {
     return spark.createDataFrame(rows(n, seed), SCHEMA);
   }
 
   /** Writes the table as {@code features} under the warehouse. */
-  static void write(SparkSession spark, String warehouse, Dataset<Row> df) {
+  public static void write(SparkSession spark, String warehouse, Dataset<Row> df) {
     df.write().format("delta").mode("overwrite").save(warehouse + "/features");
   }
 
   /** @return a config training on this table with small, fast grids */
-  static JobConfig config(String warehouse, String... overrides) {
+  public static JobConfig config(String warehouse, String... overrides) {
     List<String> all = new ArrayList<>(List.of("warehouse=" + warehouse,
         "schema.numeric=[x1, x2, x3]", "schema.categorical=[segment]",
         "train.cv.num-folds=3", "train.time-budget-seconds=0",

@@ -1,4 +1,5 @@
-package dev.propensity.jobs.explain;
+package dev.propensity.jobs.model;
+
 
 import static org.apache.spark.sql.functions.abs;
 import static org.apache.spark.sql.functions.col;
@@ -7,7 +8,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.propensity.jobs.training.CandidatePipeline;
 import dev.propensity.common.SparkTestBase;
 import java.util.Arrays;
 import java.util.List;

@@ -1,4 +1,5 @@
-package dev.propensity.jobs.explain;
+package dev.propensity.jobs.model;
+
 
 import static org.apache.spark.sql.functions.abs;
 import static org.apache.spark.sql.functions.col;
@@ -11,7 +12,6 @@ import static org.assertj.core.api.Assertions.within;
 import dev.propensity.common.SparkTestBase;
 import dev.propensity.common.explain.ShapleyOracle;
 import dev.propensity.common.explain.Tree;
-import dev.propensity.jobs.training.CandidatePipeline;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.propensity.jobs.selection;
+package dev.propensity.jobs.model;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.exp;
@@ -11,7 +11,6 @@ import static org.apache.spark.sql.functions.udf;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.propensity.jobs.training.CandidatePipeline;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -34,6 +33,8 @@ import org.apache.spark.ml.functions;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.ParamMap;
+import dev.propensity.jobs.model.Modes.Calibration;
+import dev.propensity.jobs.model.Modes.Combine;
 import org.apache.spark.ml.regression.IsotonicRegressionModel;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWritable;
@@ -65,7 +66,7 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
   public static final String VOTER_PROBABILITIES = "voter_probabilities";
   public static final String RAW = "propensity_raw";
   public static final String PROPENSITY = "propensity";
-  static final String META_FEATURES = "__meta_features";
+  public static final String META_FEATURES = "__meta_features";
   private static final double CLIP = 1e-6;
 
   /** A voter: a candidate's fitted pipeline and its weight. */
@@ -73,15 +74,15 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
 
   private final String uid;
   private final List<Voter> voters;
-  private final String combine;
+  private final Combine combine;
   private final LogisticRegressionModel meta;
-  private final String calibration;
+  private final Calibration calibration;
   private final double plattSlope;
   private final double plattIntercept;
   private final IsotonicRegressionModel isotonic;
 
-  EnsembleModel(String uid, List<Voter> voters, String combine, LogisticRegressionModel meta,
-      String calibration, double plattSlope, double plattIntercept,
+  EnsembleModel(String uid, List<Voter> voters, Combine combine, LogisticRegressionModel meta,
+      Calibration calibration, double plattSlope, double plattIntercept,
       IsotonicRegressionModel isotonic) {
     this.uid = uid;
     this.voters = List.copyOf(voters);
@@ -94,42 +95,46 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
   }
 
   /** An uncalibrated soft vote ({@code mean} or {@code weighted}) of the voters. */
-  public static EnsembleModel softVote(List<Voter> voters, String combine) {
+  public static EnsembleModel softVote(List<Voter> voters, Combine combine) {
+    if (combine == Combine.STACKING) {
+      throw new IllegalArgumentException("A soft vote is mean or weighted, not " + combine);
+    }
     return new EnsembleModel("ensemble_" + UUID.randomUUID().toString().substring(0, 8), voters,
-        combine, null, "none", 1.0, 0.0, null);
+        combine, null, Calibration.NONE, 1.0, 0.0, null);
   }
 
   /** A stacked ensemble: the meta-learner reads {@link #metaFeatures} of the voters. */
   public static EnsembleModel stacked(List<Voter> voters, LogisticRegressionModel meta) {
     return new EnsembleModel("ensemble_" + UUID.randomUUID().toString().substring(0, 8), voters,
-        "stacking", meta, "none", 1.0, 0.0, null);
+        Combine.STACKING, meta, Calibration.NONE, 1.0, 0.0, null);
   }
 
   /** @return this ensemble with Platt calibration of the raw score */
   public EnsembleModel withPlatt(double slope, double intercept) {
-    return new EnsembleModel(uid, voters, combine, meta, "platt", slope, intercept, null);
+    return new EnsembleModel(uid, voters, combine, meta, Calibration.PLATT, slope, intercept,
+        null);
   }
 
   /** @return this ensemble with isotonic calibration of the raw score */
   public EnsembleModel withIsotonic(IsotonicRegressionModel model) {
-    return new EnsembleModel(uid, voters, combine, meta, "isotonic", 1.0, 0.0,
+    return new EnsembleModel(uid, voters, combine, meta, Calibration.ISOTONIC, 1.0, 0.0,
         model.setFeaturesCol(RAW).setPredictionCol("__isotonic"));
   }
 
   /** @return this ensemble without calibration */
   public EnsembleModel uncalibrated() {
-    return new EnsembleModel(uid, voters, combine, meta, "none", 1.0, 0.0, null);
+    return new EnsembleModel(uid, voters, combine, meta, Calibration.NONE, 1.0, 0.0, null);
   }
 
   public List<Voter> voters() {
     return voters;
   }
 
-  public String combine() {
+  public Combine combine() {
     return combine;
   }
 
-  public String calibration() {
+  public Calibration calibration() {
     return calibration;
   }
 
@@ -266,11 +271,11 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
       mapEntries.add(lit(v.name()));
       mapEntries.add(col(p));
       probs.add(p);
-      double w = "mean".equals(combine) ? 1.0 / voters.size() : v.weight() / total;
+      double w = combine == Combine.MEAN ? 1.0 / voters.size() : v.weight() / total;
       weighted = weighted.plus(col(p).multiply(w));
     }
     Column raw;
-    if ("stacking".equals(combine)) {
+    if (combine == Combine.STACKING) {
       out = meta.setFeaturesCol(META_FEATURES).setProbabilityCol("__meta_probability")
           .setRawPredictionCol("__meta_raw").setPredictionCol("__meta_prediction")
           .transform(metaFeatures(out, probs));
@@ -280,10 +285,10 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
     }
     out = out.withColumn(RAW, raw);
     Column calibrated = col(RAW);
-    if ("platt".equals(calibration)) {
+    if (calibration == Calibration.PLATT) {
       calibrated = lit(1.0).divide(lit(1.0).plus(
           exp(logit(col(RAW)).multiply(-plattSlope).minus(plattIntercept))));
-    } else if ("isotonic".equals(calibration)) {
+    } else if (calibration == Calibration.ISOTONIC) {
       out = isotonic.transform(out);
       calibrated = col("__isotonic");
     }
@@ -341,8 +346,8 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("class", EnsembleModel.class.getName());
       m.put("uid", model.uid);
-      m.put("combine", model.combine);
-      m.put("calibration", model.calibration);
+      m.put("combine", Modes.name(model.combine));
+      m.put("calibration", Modes.name(model.calibration));
       m.put("platt", Map.of("slope", model.plattSlope, "intercept", model.plattIntercept));
       List<Map<String, Object>> vs = new ArrayList<>();
       for (Voter v : model.voters) {
@@ -394,13 +399,15 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
         voters.add(new Voter(name, ((Number) v.get("weight")).doubleValue(),
             PipelineModel.load(path + "/voters/" + name)));
       }
-      String combine = (String) m.get("combine");
-      LogisticRegressionModel meta = "stacking".equals(combine)
+      Combine combine = Modes.parse(path + "/metadata.json combine", (String) m.get("combine"),
+          Combine.class);
+      LogisticRegressionModel meta = combine == Combine.STACKING
           ? LogisticRegressionModel.load(path + "/meta") : null;
-      String calibration = (String) m.get("calibration");
+      Calibration calibration = Modes.parse(path + "/metadata.json calibration",
+          (String) m.get("calibration"), Calibration.class);
       @SuppressWarnings("unchecked")
       Map<String, Object> platt = (Map<String, Object>) m.get("platt");
-      IsotonicRegressionModel iso = "isotonic".equals(calibration)
+      IsotonicRegressionModel iso = calibration == Calibration.ISOTONIC
           ? IsotonicRegressionModel.load(path + "/isotonic") : null;
       return new EnsembleModel((String) m.get("uid"), voters, combine, meta, calibration,
           ((Number) platt.get("slope")).doubleValue(),

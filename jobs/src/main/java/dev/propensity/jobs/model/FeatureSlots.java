@@ -1,7 +1,6 @@
-package dev.propensity.jobs.explain;
+package dev.propensity.jobs.model;
 
 import dev.propensity.common.PropensityException;
-import dev.propensity.jobs.training.ScoreToProbability;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;

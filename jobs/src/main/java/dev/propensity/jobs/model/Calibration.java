@@ -1,4 +1,4 @@
-package dev.propensity.jobs.selection;
+package dev.propensity.jobs.model;
 
 import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
@@ -11,9 +11,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.ml.classification.LogisticRegression;
-import org.apache.spark.ml.classification.LogisticRegressionModel;
-import org.apache.spark.ml.feature.VectorAssembler;
 import org.apache.spark.ml.regression.IsotonicRegression;
 import org.apache.spark.ml.regression.IsotonicRegressionModel;
 import org.apache.spark.sql.Column;
@@ -26,8 +23,6 @@ import org.apache.spark.sql.Row;
  */
 public final class Calibration {
 
-  public static final List<String> METHODS = List.of("none", "platt", "isotonic");
-
   private Calibration() {}
 
   /**
@@ -36,12 +31,7 @@ public final class Calibration {
    * @return {slope, intercept}
    */
   public static double[] fitPlatt(Dataset<Row> rows, String rawCol, String labelCol) {
-    Dataset<Row> in = new VectorAssembler().setInputCols(new String[] {"__logit"})
-        .setOutputCol("__platt_features")
-        .transform(rows.withColumn("__logit", EnsembleModel.logit(col(rawCol))));
-    LogisticRegressionModel lr = new LogisticRegression().setFeaturesCol("__platt_features")
-        .setLabelCol(labelCol).setRegParam(0.0).setMaxIter(100).fit(in);
-    return new double[] {lr.coefficients().apply(0), lr.intercept()};
+    return PlattScaling.fitLine(rows, EnsembleModel.logit(col(rawCol)), col(labelCol));
   }
 
   /** Isotonic regression of the label on the raw score (monotone, piecewise linear). */

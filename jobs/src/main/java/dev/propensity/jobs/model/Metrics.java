@@ -1,4 +1,4 @@
-package dev.propensity.jobs.training;
+package dev.propensity.jobs.model;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
@@ -17,7 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
-import org.apache.spark.ml.evaluation.BinaryClassificationEvaluator;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -48,23 +47,34 @@ public final class Metrics {
   private Metrics() {}
 
   /**
-   * Ranking metrics as MLlib's evaluator computes them (kept for the select job).
+   * The exact ranking metrics, as {@link #evaluate} computes them: the project's one AUC (training,
+   * selection, importance, monitoring and the report all call it, so their AUCs compare).
    *
    * @param scored rows with a score and a label
    * @param score a double column, higher means more likely positive
    * @param labelCol a numeric 0/1 column
-   * @return {@code auc_roc} and {@code auc_pr}
+   * @return {@code auc_roc} and {@code auc_pr} (NaN without both classes)
    */
   public static Map<String, Double> ranking(Dataset<Row> scored, Column score,
       String labelCol) {
-    Dataset<Row> in = scored.select(score.cast("double").as("s"),
-        col(labelCol).cast("double").as("l"));
-    BinaryClassificationEvaluator eval = new BinaryClassificationEvaluator()
-        .setRawPredictionCol("s").setLabelCol("l");
-    Map<String, Double> out = new LinkedHashMap<>();
-    out.put("auc_roc", eval.setMetricName("areaUnderROC").evaluate(in));
-    out.put("auc_pr", eval.setMetricName("areaUnderPR").evaluate(in));
-    return out;
+    Dataset<Row> curve = curve(scored.select(score.cast("double").as("p"),
+        col(labelCol).cast("double").as("y"))).persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      Row totals = totals(curve);
+      boolean bothClasses = !totals.isNullAt(0) && totals.getLong(0) > 0
+          && totals.getLong(1) > 0;
+      Map<String, Double> out = new LinkedHashMap<>();
+      out.put("auc_roc", bothClasses ? aucRoc(curve, totals) : Double.NaN);
+      out.put("auc_pr", bothClasses ? aucPr(curve, totals) : Double.NaN);
+      return out;
+    } finally {
+      curve.unpersist();
+    }
+  }
+
+  /** @return the exact AUC-ROC of {@code score} (see {@link #ranking}) */
+  public static double aucRoc(Dataset<Row> scored, Column score, String labelCol) {
+    return cvMetric(scored, score, labelCol, "auc_roc");
   }
 
   /**

@@ -1,10 +1,9 @@
-package dev.propensity.jobs.explain;
+package dev.propensity.jobs.model;
 
 import dev.propensity.common.PropensityException;
 import dev.propensity.common.explain.Contributions;
 import dev.propensity.common.explain.TreeShap;
 import dev.propensity.common.schema.FeatureSchema;
-import dev.propensity.jobs.selection.Ensemble;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;

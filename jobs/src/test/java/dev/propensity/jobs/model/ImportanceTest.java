@@ -1,4 +1,5 @@
-package dev.propensity.jobs.explain;
+package dev.propensity.jobs.model;
+
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -8,7 +9,6 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import dev.propensity.common.SparkTestBase;
 import dev.propensity.common.run.ModelRun;
 import dev.propensity.common.run.ModelRuns;
-import dev.propensity.jobs.selection.Ensemble;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;

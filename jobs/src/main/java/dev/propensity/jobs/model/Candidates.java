@@ -1,9 +1,9 @@
-package dev.propensity.jobs.training;
+package dev.propensity.jobs.model;
 
 import dev.propensity.common.Errors;
 import dev.propensity.common.PropensityException;
 import dev.propensity.common.config.JobConfig;
-import dev.propensity.jobs.training.CandidatePipeline.Scaling;
+import dev.propensity.jobs.model.CandidatePipeline.Scaling;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;

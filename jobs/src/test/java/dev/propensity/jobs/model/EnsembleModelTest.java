@@ -1,4 +1,5 @@
-package dev.propensity.jobs.selection;
+package dev.propensity.jobs.model;
+
 
 import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -6,7 +7,6 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.propensity.common.SparkTestBase;
 import dev.propensity.common.schema.FeatureSchema;
-import dev.propensity.jobs.training.CandidatePipeline;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -75,14 +75,14 @@ class EnsembleModelTest extends SparkTestBase {
   void softVoteIsTheMeanOfTheVotersAndKeepsEachVotersProbability() {
     Map<String, Double> pa = probability(a, "a");
     Map<String, Double> pb = probability(b, "b");
-    Map<String, Double> mean = propensity(EnsembleModel.softVote(voters(1, 1), "mean"));
-    Map<String, Double> weighted = propensity(EnsembleModel.softVote(voters(3, 1), "weighted"));
+    Map<String, Double> mean = propensity(EnsembleModel.softVote(voters(1, 1), Modes.Combine.MEAN));
+    Map<String, Double> weighted = propensity(EnsembleModel.softVote(voters(3, 1), Modes.Combine.WEIGHTED));
     assertThat(mean).hasSize(400);
     for (String id : mean.keySet()) {
       assertThat(mean.get(id)).isCloseTo((pa.get(id) + pb.get(id)) / 2, within(1e-12));
       assertThat(weighted.get(id)).isCloseTo((3 * pa.get(id) + pb.get(id)) / 4, within(1e-12));
     }
-    Row first = EnsembleModel.softVote(voters(1, 1), "mean").transform(data)
+    Row first = EnsembleModel.softVote(voters(1, 1), Modes.Combine.MEAN).transform(data)
         .where(col("id").equalTo("c0")).first();
     Map<String, Double> byVoter = first.getJavaMap(first.fieldIndex("voter_probabilities"));
     assertThat(byVoter.get("a")).isCloseTo(pa.get("c0"), within(1e-12));
@@ -91,7 +91,7 @@ class EnsembleModelTest extends SparkTestBase {
 
   @Test
   void givenVoterProbabilitiesAreCombinedAndCalibratedLikeTheVotersOwn() {
-    EnsembleModel plain = EnsembleModel.softVote(voters(3, 1), "weighted");
+    EnsembleModel plain = EnsembleModel.softVote(voters(3, 1), Modes.Combine.WEIGHTED);
     double[] platt = Calibration.fitPlatt(plain.transform(data), EnsembleModel.RAW,
         CandidatePipeline.LABEL);
     EnsembleModel m = plain.withPlatt(platt[0], platt[1]);
@@ -118,7 +118,7 @@ class EnsembleModelTest extends SparkTestBase {
 
   @Test
   void saveAndLoadGiveIdenticalScores() throws Exception {
-    EnsembleModel plain = EnsembleModel.softVote(voters(2, 1), "weighted");
+    EnsembleModel plain = EnsembleModel.softVote(voters(2, 1), Modes.Combine.WEIGHTED);
     double[] platt = Calibration.fitPlatt(plain.transform(data), EnsembleModel.RAW,
         CandidatePipeline.LABEL);
     for (EnsembleModel m : List.of(plain, plain.withPlatt(platt[0], platt[1]),
@@ -134,7 +134,7 @@ class EnsembleModelTest extends SparkTestBase {
 
   @Test
   void calibrationKeepsTheRankingAndMatchesObservedRates() {
-    EnsembleModel plain = EnsembleModel.softVote(voters(1, 1), "mean");
+    EnsembleModel plain = EnsembleModel.softVote(voters(1, 1), Modes.Combine.MEAN);
     Dataset<Row> scored = plain.transform(data);
     double[] platt = Calibration.fitPlatt(scored, EnsembleModel.RAW, CandidatePipeline.LABEL);
     Dataset<Row> calibrated = plain.withPlatt(platt[0], platt[1]).transform(data);

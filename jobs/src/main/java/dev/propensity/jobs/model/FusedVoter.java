@@ -1,7 +1,5 @@
-package dev.propensity.jobs.selection;
+package dev.propensity.jobs.model;
 
-import dev.propensity.jobs.training.ScoreToProbability;
-import dev.propensity.jobs.training.UnitRangeScalerModel;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;

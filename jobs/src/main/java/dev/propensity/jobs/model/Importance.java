@@ -1,4 +1,4 @@
-package dev.propensity.jobs.explain;
+package dev.propensity.jobs.model;
 
 import static org.apache.spark.sql.functions.abs;
 import static org.apache.spark.sql.functions.avg;
@@ -9,8 +9,6 @@ import static org.apache.spark.sql.functions.rand;
 import dev.propensity.common.PropensityException;
 import dev.propensity.common.run.ModelRun;
 import dev.propensity.common.schema.FeatureSchema;
-import dev.propensity.jobs.selection.Ensemble;
-import dev.propensity.jobs.training.CandidatePipeline;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -25,7 +23,6 @@ import org.apache.spark.ml.classification.LogisticRegressionModel;
 import org.apache.spark.ml.regression.DecisionTreeRegressionModel;
 import org.apache.spark.ml.regression.RandomForestRegressionModel;
 import org.apache.spark.ml.classification.RandomForestClassificationModel;
-import org.apache.spark.ml.evaluation.BinaryClassificationEvaluator;
 import org.apache.spark.ml.linalg.Matrix;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.shared.HasProbabilityCol;
@@ -61,7 +58,7 @@ public final class Importance {
   private static final Logger LOG = LoggerFactory.getLogger(Importance.class);
 
   /** The file name, under {@code candidates/<name>/} or {@code ensemble/}. */
-  public static final String FILE = "importance.json";
+  public static final String FILE = RunLayout.IMPORTANCE;
 
   /** One feature's importance. */
   public record Feature(String feature, double importance) {}
@@ -90,7 +87,7 @@ public final class Importance {
   public static Result saveForCandidate(ModelRun run, String name, PipelineModel model,
       FeatureSchema schema, Dataset<Row> validation, long seed) {
     Result r = forCandidate(name, model, schema, validation, seed);
-    run.writeJson("candidates/" + name + "/" + FILE, r);
+    run.writeJson(RunLayout.candidate(name, FILE), r);
     LOG.info("importance: {} by {}: {}", name, r.method(), r.features());
     return r;
   }
@@ -205,11 +202,9 @@ public final class Importance {
   }
 
   private static double auc(PipelineModel model, String probabilityCol, Dataset<Row> rows) {
-    Dataset<Row> scored = model.transform(rows).select(
-        org.apache.spark.ml.functions.vector_to_array(col(probabilityCol), "float64").getItem(1)
-            .as("s"), col(CandidatePipeline.LABEL).as("l"));
-    return new BinaryClassificationEvaluator().setRawPredictionCol("s").setLabelCol("l")
-        .setMetricName("areaUnderROC").evaluate(scored);
+    return Metrics.aucRoc(model.transform(rows),
+        org.apache.spark.ml.functions.vector_to_array(col(probabilityCol), "float64").getItem(1),
+        CandidatePipeline.LABEL);
   }
 
   /** @return {@code df} with a column numbering its rows 0..n-1 (RDD zipWithIndex, no shuffle) */
@@ -236,7 +231,7 @@ public final class Importance {
   public static Result saveForEnsemble(ModelRun run, Ensemble ensemble, FeatureSchema schema,
       Dataset<Row> rows, boolean skipUnsupported) {
     Result r = forEnsemble(ensemble, schema, rows, skipUnsupported);
-    run.writeJson("ensemble/" + FILE, r);
+    run.writeJson(RunLayout.ensemble(FILE), r);
     LOG.info("importance: ensemble by {}: {}", r.method(), r.features());
     return r;
   }

@@ -1,4 +1,4 @@
-package dev.propensity.jobs.selection;
+package dev.propensity.jobs.model;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.propensity.common.Errors;
@@ -21,10 +21,7 @@ public final class Ensemble {
   public record Voter(String name, double weight, double metric) {}
 
   /** Where the voters are recorded in the run folder. */
-  public static final String VOTERS_FILE = "voters.json";
-
-  /** Where the whole ensemble model is saved in the run folder. */
-  public static final String MODEL_DIR = "ensemble/model";
+  public static final String VOTERS_FILE = RunLayout.VOTERS;
 
   private final List<Voter> voters;
   private final EnsembleModel model;
@@ -34,16 +31,11 @@ public final class Ensemble {
     this.model = model;
   }
 
-  /** @return the folder of a candidate's fitted pipeline in a run */
-  public static String modelPath(ModelRun run, String candidate) {
-    return run.path("candidates/" + candidate + "/model");
-  }
-
   /** Saves the ensemble model, then records the voters (the file select's success is read by). */
   public static void save(ModelRun run, Map<String, Object> description, List<Voter> voters,
       EnsembleModel model) {
     try {
-      model.write().overwrite().save(run.path(MODEL_DIR));
+      model.write().overwrite().save(RunLayout.of(run).ensembleModel());
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("Cannot save the ensemble of run " + run.id(), e);
     }
@@ -72,16 +64,17 @@ public final class Ensemble {
     Map<String, Object> file = run.readJson(VOTERS_FILE, new TypeReference<>() {});
     List<Voter> voters = ModelRun.JSON.convertValue(file.get("voters"),
         new TypeReference<List<Voter>>() {});
-    if (run.exists(MODEL_DIR + "/metadata.json")) {
-      return new Ensemble(voters, EnsembleModel.load(run.path(MODEL_DIR)));
+    RunLayout layout = RunLayout.of(run);
+    if (layout.hasEnsembleModel()) {
+      return new Ensemble(voters, EnsembleModel.load(layout.ensembleModel()));
     }
     // runs selected before the ensemble model existed: an uncalibrated soft vote
     List<EnsembleModel.Voter> vs = new ArrayList<>();
     for (Voter v : voters) {
       vs.add(new EnsembleModel.Voter(v.name(), v.weight(),
-          PipelineModel.load(modelPath(run, v.name()))));
+          PipelineModel.load(RunLayout.of(run).candidateModel(v.name()))));
     }
-    return new Ensemble(voters, EnsembleModel.softVote(vs, "weighted"));
+    return new Ensemble(voters, EnsembleModel.softVote(vs, Modes.Combine.WEIGHTED));
   }
 
   /** Builds an ensemble from models in memory. */
@@ -95,7 +88,7 @@ public final class Ensemble {
     for (int i = 0; i < voters.size(); i++) {
       vs.add(new EnsembleModel.Voter(voters.get(i).name(), voters.get(i).weight(), models.get(i)));
     }
-    return new Ensemble(voters, EnsembleModel.softVote(vs, "weighted"));
+    return new Ensemble(voters, EnsembleModel.softVote(vs, Modes.Combine.WEIGHTED));
   }
 
   public List<Voter> voters() {

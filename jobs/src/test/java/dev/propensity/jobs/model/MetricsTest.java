@@ -1,4 +1,5 @@
-package dev.propensity.jobs.training;
+package dev.propensity.jobs.model;
+
 
 import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -73,9 +74,19 @@ class MetricsTest extends SparkTestBase {
     assertThat((double) m.get("auc_roc")).isCloseTo(aucByPairs(rows), within(1e-12));
     assertThat((double) m.get("auc_pr")).isCloseTo(aucPrTrapezoid(rows), within(1e-12));
     // and MLlib's own evaluator agrees (fewer distinct scores than its bins: exact too)
-    Map<String, Double> mllib = Metrics.ranking(frame(rows), col("p"), "y");
-    assertThat((double) m.get("auc_roc")).isCloseTo(mllib.get("auc_roc"), within(1e-12));
-    assertThat((double) m.get("auc_pr")).isCloseTo(mllib.get("auc_pr"), within(1e-12));
+    org.apache.spark.ml.evaluation.BinaryClassificationEvaluator eval =
+        new org.apache.spark.ml.evaluation.BinaryClassificationEvaluator()
+            .setRawPredictionCol("p").setLabelCol("y");
+    Dataset<Row> asDoubles = frame(rows).select(col("p").cast("double").as("p"),
+        col("y").cast("double").as("y"));
+    assertThat((double) m.get("auc_roc")).isCloseTo(
+        eval.setMetricName("areaUnderROC").evaluate(asDoubles), within(1e-12));
+    assertThat((double) m.get("auc_pr")).isCloseTo(
+        eval.setMetricName("areaUnderPR").evaluate(asDoubles), within(1e-12));
+    // the one ranking AUC is this one
+    Map<String, Double> ranking = Metrics.ranking(frame(rows), col("p"), "y");
+    assertThat(ranking.get("auc_roc")).isEqualTo(m.get("auc_roc"));
+    assertThat(ranking.get("auc_pr")).isEqualTo(m.get("auc_pr"));
     assertThat(Metrics.cvMetric(frame(rows), col("p"), "y", "auc_roc"))
         .isEqualTo(m.get("auc_roc"));
     assertThat((double) m.get("log_loss")).isCloseTo(logLoss / n, within(1e-12));
