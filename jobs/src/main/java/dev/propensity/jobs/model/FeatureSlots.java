@@ -147,15 +147,13 @@ public record FeatureSlots(String featuresCol, List<String> sources, List<String
       }
       Transformer stage = stages[i];
       if (stage instanceof StandardScalerModel s) {
+        StandardScaling scaling = StandardScaling.of(s);
         double[] mu = s.mean().toArray();
-        double[] sd = s.std().toArray();
         means = new double[pos.length];
         stds = new double[pos.length];
         for (int j = 0; j < pos.length; j++) {
-          // MLlib scales by 1/std, and by 0 where std is 0
-          double scale = s.getWithStd() ? (sd[j] == 0 ? 0.0 : 1.0 / sd[j]) : 1.0;
-          means[j] = (s.getWithMean() ? 0.0 : mu[j]) * scale;
-          stds[j] = s.getWithStd() ? (sd[j] == 0 ? 0.0 : 1.0) : sd[j];
+          means[j] = scaling.scaledMean(mu, j);
+          stds[j] = scaling.scaledStd()[j];
         }
       } else {
         int[] picked = selected(stage);

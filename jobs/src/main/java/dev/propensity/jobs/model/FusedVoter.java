@@ -140,13 +140,9 @@ public final class FusedVoter implements Serializable {
         vector = va.getOutputCol();
       } else if (t instanceof StandardScalerModel ss && vector != null && shift == null
           && min == null && ss.getInputCol().equals(vector)) {
-        int n = ss.mean().size();
-        shift = ss.getWithMean() ? ss.mean().toArray() : new double[n];
-        scale = new double[n];
-        double[] std = ss.std().toArray();
-        for (int i = 0; i < n; i++) {
-          scale[i] = !ss.getWithStd() ? 1.0 : std[i] == 0 ? 0.0 : 1.0 / std[i];
-        }
+        StandardScaling scaling = StandardScaling.of(ss);
+        shift = scaling.shift();
+        scale = scaling.scale();
         vector = ss.getOutputCol();
       } else if (t instanceof UnitRangeScalerModel ur && vector != null && shift == null
           && min == null && ur.getOrDefault(ur.inputCol()).equals(vector)) {
