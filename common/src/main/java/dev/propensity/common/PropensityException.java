@@ -72,6 +72,7 @@ public class PropensityException extends RuntimeException {
   public PropensityException(String message, int exitCode, Throwable cause) {
     super(message, cause);
     this.exitCode = exitCode;
+    this.signal = false;
   }
 
   /** @param message the full user-facing message; exits with {@link #EXIT_USER_ERROR} */

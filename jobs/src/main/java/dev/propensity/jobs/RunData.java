@@ -7,9 +7,9 @@ import dev.propensity.common.PropensityException;
 import dev.propensity.common.run.ModelRun;
 import dev.propensity.common.schema.FeatureSchema;
 import dev.propensity.common.table.Warehouse;
-import dev.propensity.jobs.training.CandidatePipeline;
-import dev.propensity.jobs.training.Splits;
-import dev.propensity.jobs.training.TrainJob;
+import dev.propensity.jobs.model.CandidatePipeline;
+import dev.propensity.jobs.model.Splits;
+import dev.propensity.jobs.model.RunLayout;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -28,7 +28,7 @@ public final class RunData {
 
   /** @return the run's manifest as a map */
   public static Map<String, Object> manifest(ModelRun run) {
-    return run.readJson("manifest.json", new TypeReference<>() {});
+    return run.readJson(RunLayout.MANIFEST, new TypeReference<>() {});
   }
 
   /**
@@ -83,12 +83,12 @@ public final class RunData {
       List<String> columns, String idColumn, String hint) {
     Dataset<Row> joined = null;
     for (int i = 0; i < voters.size(); i++) {
-      String dir = "candidates/" + voters.get(i) + "/" + TrainJob.OOF;
-      if (!run.exists(dir + "/_delta_log")) {
+      RunLayout layout = RunLayout.of(run);
+      if (!layout.hasOutOfFold(voters.get(i))) {
         throw new PropensityException("Run " + run.id() + " has no out-of-fold predictions for"
-            + " voter " + voters.get(i) + " (" + run.path(dir) + "). " + hint);
+            + " voter " + voters.get(i) + " (" + layout.outOfFold(voters.get(i)) + "). " + hint);
       }
-      Dataset<Row> oof = spark.read().format("delta").load(run.path(dir))
+      Dataset<Row> oof = spark.read().format("delta").load(layout.outOfFold(voters.get(i)))
           .select(col(idColumn), col("label"), col("probability").as(columns.get(i)));
       joined = joined == null ? oof : joined.join(oof.drop("label"), idColumn);
     }

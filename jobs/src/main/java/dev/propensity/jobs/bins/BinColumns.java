@@ -1,5 +1,7 @@
 package dev.propensity.jobs.bins;
 
+import dev.propensity.jobs.model.RunLayout;
+
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.when;
 
@@ -21,7 +23,7 @@ import org.apache.spark.sql.Column;
 public record BinColumns(double[] edges, List<String> labels) {
 
   /** The bin edges file in a run folder. */
-  public static final String FILE = "bins/bin_edges.json";
+  public static final String FILE = RunLayout.BIN_EDGES;
 
   /** @return the bin number column (1 = highest scores) */
   public Column bin(Column score) {

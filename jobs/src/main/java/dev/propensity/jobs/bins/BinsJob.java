@@ -1,5 +1,7 @@
 package dev.propensity.jobs.bins;
 
+import dev.propensity.jobs.model.RunLayout;
+
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
@@ -20,10 +22,10 @@ import dev.propensity.jobs.Job;
 import dev.propensity.jobs.RunData;
 import dev.propensity.jobs.monitoring.DriftBaseline;
 import dev.propensity.jobs.report.ReportJob;
-import dev.propensity.jobs.selection.Ensemble;
-import dev.propensity.jobs.selection.EnsembleModel;
-import dev.propensity.jobs.training.CandidatePipeline;
-import dev.propensity.jobs.training.Splits;
+import dev.propensity.jobs.model.Ensemble;
+import dev.propensity.jobs.model.EnsembleModel;
+import dev.propensity.jobs.model.CandidatePipeline;
+import dev.propensity.jobs.model.Splits;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -163,7 +165,7 @@ public final class BinsJob implements Job {
     List<BinStatistics> stats = BinStatistics.of(counts);
 
     bins.save(run);
-    run.writeJson("bins/bin_stats.json", stats);
+    run.writeJson(RunLayout.BIN_STATS, stats);
     Timestamp now = Timestamp.from(Instant.now());
     List<Row> rows = stats.stream().map(s -> RowFactory.create(run.id(), s.bin(),
         bins.labels().get(s.bin() - 1), s.customers(), s.positives(), s.conversionRate(),

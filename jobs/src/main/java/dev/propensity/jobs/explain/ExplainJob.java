@@ -1,5 +1,10 @@
 package dev.propensity.jobs.explain;
 
+import dev.propensity.jobs.model.RunLayout;
+
+import dev.propensity.jobs.model.ReasonCodes;
+import dev.propensity.jobs.model.Explainer;
+
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.current_timestamp;
 import static org.apache.spark.sql.functions.lit;
@@ -16,7 +21,7 @@ import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.FeatureInput;
 import dev.propensity.jobs.Job;
 import dev.propensity.jobs.RunData;
-import dev.propensity.jobs.selection.Ensemble;
+import dev.propensity.jobs.model.Ensemble;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -167,13 +172,13 @@ public final class ExplainJob implements Job {
   }
 
   private static PipelineModel loadCandidate(ModelRun run, String name) {
-    if (!run.exists("candidates/" + name + "/model")) {
+    if (!RunLayout.of(run).hasCandidateModel(name)) {
       Map<String, Object> manifest = RunData.manifest(run);
       List<String> known = new ArrayList<>(List.of("ensemble"));
       known.addAll(ModelRun.JSON.convertValue(manifest.get("candidates"),
           new TypeReference<List<String>>() {}));
       throw Errors.unknownName("propensity.explain.model", name, known);
     }
-    return PipelineModel.load(Ensemble.modelPath(run, name));
+    return PipelineModel.load(RunLayout.of(run).candidateModel(name));
   }
 }

@@ -7,7 +7,7 @@ import static org.apache.spark.sql.functions.not;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
-import dev.propensity.jobs.selection.Ensemble;
+import dev.propensity.jobs.model.Ensemble;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

@@ -1,5 +1,7 @@
 package dev.propensity.jobs.monitoring;
 
+import dev.propensity.jobs.model.RunLayout;
+
 import static org.apache.spark.sql.functions.col;
 
 import com.fasterxml.jackson.core.type.TypeReference;
@@ -9,8 +11,8 @@ import dev.propensity.common.run.ModelRun;
 import dev.propensity.common.schema.FeatureSchema;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.RunData;
-import dev.propensity.jobs.selection.Ensemble;
-import dev.propensity.jobs.training.Splits;
+import dev.propensity.jobs.model.Ensemble;
+import dev.propensity.jobs.model.Splits;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +37,7 @@ public final class DriftBaseline {
   private static final Logger LOG = LoggerFactory.getLogger(DriftBaseline.class);
 
   /** The baseline file in a run folder. */
-  public static final String FILE = "drift/baseline.json";
+  public static final String FILE = RunLayout.DRIFT_BASELINE;
 
   /** Quantile buckets of numeric columns: deciles. */
   public static final int BUCKETS = 10;

@@ -1,5 +1,7 @@
 package dev.propensity.jobs.monitoring;
 
+import dev.propensity.jobs.model.Metrics;
+
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.first;
@@ -23,7 +25,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.ml.evaluation.BinaryClassificationEvaluator;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -214,12 +215,9 @@ public final class PerformanceTracker {
     }
   }
 
-  /** Exact AUCs: numBins 0 turns off the evaluator's down-sampling to 1000 score bins. */
+  /** The exact AUCs, the same as the leaderboard's reference AUC. */
   private static Map<String, Double> ranking(Dataset<Row> data) {
-    BinaryClassificationEvaluator eval = new BinaryClassificationEvaluator()
-        .setRawPredictionCol("propensity").setLabelCol("__label").setNumBins(0);
-    return Map.of("auc_roc", eval.setMetricName("areaUnderROC").evaluate(data),
-        "auc_pr", eval.setMetricName("areaUnderPR").evaluate(data));
+    return Metrics.ranking(data, col("propensity"), "__label");
   }
 
   /** @return per bin of the run's reference: conversion rate and lift (empty if unknown) */

@@ -1,5 +1,9 @@
 package dev.propensity.jobs.report;
 
+import dev.propensity.jobs.model.Metrics;
+
+import dev.propensity.jobs.model.RunLayout;
+
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.lit;
@@ -11,11 +15,11 @@ import dev.propensity.common.schema.FeatureSchema;
 import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.RunData;
-import dev.propensity.jobs.explain.Importance;
-import dev.propensity.jobs.selection.Calibration;
-import dev.propensity.jobs.selection.Ensemble;
-import dev.propensity.jobs.training.CandidatePipeline;
-import dev.propensity.jobs.training.Splits;
+import dev.propensity.jobs.model.Importance;
+import dev.propensity.jobs.model.Calibration;
+import dev.propensity.jobs.model.Ensemble;
+import dev.propensity.jobs.model.CandidatePipeline;
+import dev.propensity.jobs.model.Splits;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -74,16 +78,18 @@ final class ReportData {
     BinaryClassificationMetrics m = new BinaryClassificationMetrics(pairs.rdd(), points);
     List<Tuple2<Object, Object>> roc = m.roc().toJavaRDD().collect();
     List<Tuple2<Object, Object>> pr = m.pr().toJavaRDD().collect();
-    double aucRoc = m.areaUnderROC();
-    double aucPr = m.areaUnderPR();
     m.unpersist();
+    // the curves are down-sampled for the charts; the AUCs are the exact ones
+    Map<String, Double> ranking = Metrics.ranking(scored, score, CandidatePipeline.LABEL);
+    double aucRoc = ranking.get("auc_roc");
+    double aucPr = ranking.get("auc_pr");
     return new Curve(name, first(roc), second(roc), first(pr), second(pr), aucRoc, aucPr);
   }
 
   /** @return per-bin statistics the bins job stored, bin 1 first */
   static List<Map<String, Object>> binStats(ModelRun run) {
-    return run.exists("bins/bin_stats.json")
-        ? run.readJson("bins/bin_stats.json", new TypeReference<>() {}) : List.of();
+    return run.exists(RunLayout.BIN_STATS)
+        ? run.readJson(RunLayout.BIN_STATS, new TypeReference<>() {}) : List.of();
   }
 
   /**
@@ -94,10 +100,10 @@ final class ReportData {
   static Map<String, Map<String, Double>> importance(ModelRun run, List<Ensemble.Voter> voters) {
     Map<String, Map<String, Double>> out = new LinkedHashMap<>();
     for (Ensemble.Voter v : voters) {
-      readImportance(run, "candidates/" + v.name() + "/" + Importance.FILE)
+      readImportance(run, RunLayout.candidate(v.name(), RunLayout.IMPORTANCE))
           .ifPresent(m -> out.put(v.name(), m));
     }
-    readImportance(run, "ensemble/" + Importance.FILE).ifPresent(m -> out.put("ensemble", m));
+    readImportance(run, RunLayout.ensemble(RunLayout.IMPORTANCE)).ifPresent(m -> out.put("ensemble", m));
     return out;
   }
 

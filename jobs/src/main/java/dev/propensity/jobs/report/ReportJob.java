@@ -1,5 +1,7 @@
 package dev.propensity.jobs.report;
 
+import dev.propensity.jobs.model.RunLayout;
+
 import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.run.ModelRun;
 import dev.propensity.common.run.ModelRegistry;
@@ -8,8 +10,8 @@ import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.common.PropensityException;
 import dev.propensity.jobs.Job;
-import dev.propensity.jobs.explain.ReasonCodes;
-import dev.propensity.jobs.selection.Ensemble;
+import dev.propensity.jobs.model.Ensemble;
+import dev.propensity.jobs.model.ReasonCodes;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -35,7 +37,7 @@ public final class ReportJob implements Job {
   private static final Logger LOG = LoggerFactory.getLogger(ReportJob.class);
 
   /** The report's file in the run folder. */
-  public static final String FILE = "report.html";
+  public static final String FILE = RunLayout.REPORT;
 
   /** The drift table the report reads PSI from, when it exists. */
   static final String DRIFT_TABLE = "drift_report";

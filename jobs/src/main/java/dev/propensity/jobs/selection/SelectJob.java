@@ -1,5 +1,16 @@
 package dev.propensity.jobs.selection;
 
+import dev.propensity.jobs.model.ReasonCodes;
+
+import dev.propensity.jobs.model.RunLayout;
+
+import dev.propensity.jobs.model.Ensemble;
+import dev.propensity.jobs.model.Modes;
+import dev.propensity.jobs.model.Modes.Combine;
+import dev.propensity.jobs.model.Modes.ThresholdRule;
+import dev.propensity.jobs.model.EnsembleModel;
+import dev.propensity.jobs.model.Calibration;
+
 import static org.apache.spark.sql.functions.col;
 
 import com.fasterxml.jackson.core.type.TypeReference;
@@ -13,12 +24,11 @@ import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.Job;
 import dev.propensity.jobs.RunData;
-import dev.propensity.jobs.explain.Importance;
-import dev.propensity.jobs.training.CandidatePipeline;
-import dev.propensity.jobs.training.Leaderboard;
-import dev.propensity.jobs.training.Metrics;
-import dev.propensity.jobs.training.Splits;
-import dev.propensity.jobs.training.TrainJob;
+import dev.propensity.jobs.model.Importance;
+import dev.propensity.jobs.model.CandidatePipeline;
+import dev.propensity.jobs.model.Leaderboard;
+import dev.propensity.jobs.model.Metrics;
+import dev.propensity.jobs.model.Splits;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -55,8 +65,6 @@ public final class SelectJob implements Job {
   /** Metrics a run can be ranked by: split_metric of the candidates' metrics.json. */
   public static final List<String> METRICS = List.of("validation_auc_roc", "validation_auc_pr",
       "validation_top_decile_lift");
-  public static final List<String> COMBINE = List.of("mean", "weighted", "stacking");
-  public static final List<String> THRESHOLD_RULES = List.of("max-f1", "target-recall");
 
   private static final String KEY = "propensity.select.";
 
@@ -68,9 +76,10 @@ public final class SelectJob implements Job {
   @Override
   public String run(SparkSession spark, JobConfig config) {
     String metric = config.oneOf(KEY + "metric", METRICS);
-    String combine = config.oneOf(KEY + "combine", COMBINE);
-    String calibration = config.oneOf(KEY + "calibration", Calibration.METHODS);
-    String rule = config.oneOf(KEY + "threshold.rule", THRESHOLD_RULES);
+    Combine combine = Modes.fromConfig(config, KEY + "combine", Combine.class);
+    Modes.Calibration calibration = Modes.fromConfig(config, KEY + "calibration",
+        Modes.Calibration.class);
+    ThresholdRule rule = Modes.fromConfig(config, KEY + "threshold.rule", ThresholdRule.class);
     double targetRecall = config.number(KEY + "threshold.target-recall");
     double maxCorrelation = config.number(KEY + "max-correlation");
     int topN = config.integer(KEY + "top-n");
@@ -97,24 +106,25 @@ public final class SelectJob implements Job {
     Dataset<Row> test = rows.where(col(Splits.COLUMN).equalTo(Splits.TEST));
 
     Map<String, PipelineModel> models = new HashMap<>();
-    ranked.forEach(v -> models.put(v.name(), PipelineModel.load(Ensemble.modelPath(run,
-        v.name()))));
+    ranked.forEach(v -> models.put(v.name(), PipelineModel.load(RunLayout.of(run)
+        .candidateModel(v.name()))));
     List<Ensemble.Voter> voters = chooseVoters(ranked, models, validation, topN, maxCorrelation);
     List<EnsembleModel.Voter> parts = voters.stream()
-        .map(v -> new EnsembleModel.Voter(v.name(), "weighted".equals(combine) ? v.metric() : 1.0,
+        .map(v -> new EnsembleModel.Voter(v.name(),
+            combine == Combine.WEIGHTED ? v.metric() : 1.0,
             models.get(v.name()))).toList();
     voters = parts.stream().map(p -> new Ensemble.Voter(p.name(), p.weight(),
         voterMetric(ranked, p.name()))).toList();
 
-    EnsembleModel model = "stacking".equals(combine)
+    EnsembleModel model = combine == Combine.STACKING
         ? EnsembleModel.stacked(parts, fitMeta(spark, run, voters, schema.idColumn(),
             config.number(KEY + "stacking.reg-param")))
         : EnsembleModel.softVote(parts, combine);
     Dataset<Row> rawValidation = model.transform(validation);
-    if ("platt".equals(calibration)) {
+    if (calibration == Modes.Calibration.PLATT) {
       double[] ab = Calibration.fitPlatt(rawValidation, EnsembleModel.RAW, CandidatePipeline.LABEL);
       model = model.withPlatt(ab[0], ab[1]);
-    } else if ("isotonic".equals(calibration)) {
+    } else if (calibration == Modes.Calibration.ISOTONIC) {
       model = model.withIsotonic(Calibration.fitIsotonic(rawValidation, EnsembleModel.RAW,
           CandidatePipeline.LABEL));
     }
@@ -123,13 +133,13 @@ public final class SelectJob implements Job {
         .persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> scoredTest = model.transform(test).persist(StorageLevel.MEMORY_AND_DISK());
     Thresholds.Choice threshold = Thresholds.choose(scoredValidation, EnsembleModel.PROPENSITY,
-        CandidatePipeline.LABEL, "target-recall".equals(rule) ? targetRecall : 0);
+        CandidatePipeline.LABEL, rule == ThresholdRule.TARGET_RECALL ? targetRecall : 0);
     Map<String, Object> val = Metrics.evaluate(scoredValidation, col(EnsembleModel.PROPENSITY),
         CandidatePipeline.LABEL, OptionalDouble.of(threshold.threshold()));
     Map<String, Object> tst = Metrics.evaluate(scoredTest, col(EnsembleModel.PROPENSITY),
         CandidatePipeline.LABEL, OptionalDouble.of(threshold.threshold()));
     Map<String, Object> calibrationTables = new LinkedHashMap<>();
-    calibrationTables.put("method", calibration);
+    calibrationTables.put("method", Modes.name(calibration));
     calibrationTables.put("fitted_on", "validation");
     calibrationTables.put("before", Calibration.table(scoredTest, EnsembleModel.RAW,
         CandidatePipeline.LABEL));
@@ -140,21 +150,21 @@ public final class SelectJob implements Job {
     validation.unpersist();
 
     Map<String, Object> description = new LinkedHashMap<>();
-    description.put("combine", combine);
+    description.put("combine", Modes.name(combine));
     description.put("metric", metric);
-    description.put("calibration", calibration);
+    description.put("calibration", Modes.name(calibration));
     description.put("threshold", threshold);
     Ensemble.save(run, description, voters, model);
-    run.writeJson("ensemble/calibration.json", calibrationTables);
-    run.writeJson("ensemble/threshold.json", threshold);
-    run.writeJson("ensemble/metrics.json", Map.of("validation", val, "test", tst));
+    run.writeJson(RunLayout.ensemble(RunLayout.CALIBRATION), calibrationTables);
+    run.writeJson(RunLayout.ensemble(RunLayout.THRESHOLD), threshold);
+    run.writeJson(RunLayout.ensemble(RunLayout.METRICS), Map.of("validation", val, "test", tst));
     saveImportance(config, run, Ensemble.of(voters, model), schema,
         rows.where(col(Splits.COLUMN).equalTo(Splits.VALIDATION)));
 
     Map<String, Object> row = new HashMap<>();
     row.put("run_id", run.id());
     row.put("candidate", "ensemble");
-    row.put("params", params(combine, calibration, voters));
+    row.put("params", params(Modes.name(combine), Modes.name(calibration), voters));
     row.put("threshold", threshold.threshold());
     for (String m : Leaderboard.SPLIT_METRICS) {
       row.put("validation_" + m, val.get(m));
@@ -163,17 +173,19 @@ public final class SelectJob implements Job {
     row.put("created_at", Timestamp.from(Instant.now()));
     // one ensemble row per run: a re-run replaces it
     warehouse.replaceWhere(spark.createDataFrame(List.of(Leaderboard.row(row)),
-        TrainJob.LEADERBOARD_SCHEMA), Tables.LEADERBOARD,
+        Leaderboard.SCHEMA), Tables.LEADERBOARD,
         Map.of("run_id", run.id(), "candidate", "ensemble"));
     if (!ModelRun.COMPLETED.equals(run.status())) {
       run.setStatus("selected");
     }
     List<String> names = voters.stream().map(Ensemble.Voter::name).toList();
     LOG.info("select: run {} voters {} by {}, {} + {} calibration; validation auc {}, threshold {}",
-        run.id(), names, metric, combine, calibration, val.get("auc_roc"), threshold);
+        run.id(), names, metric, Modes.name(combine), Modes.name(calibration), val.get("auc_roc"),
+        threshold);
     return String.format("select: run %s, voters %s (by %s), %s, %s calibration, validation AUC"
             + " %.4f, threshold %.4f (%s: precision %.3f, recall %.3f)", run.id(), names, metric,
-        combine, calibration, ((Number) val.get("auc_roc")).doubleValue(), threshold.threshold(),
+        Modes.name(combine), Modes.name(calibration), ((Number) val.get("auc_roc")).doubleValue(),
+        threshold.threshold(),
         threshold.rule(), threshold.precision(), threshold.recall());
   }
 
@@ -189,7 +201,7 @@ public final class SelectJob implements Job {
     }
     List<EnsembleModel.Voter> all = ranked.stream()
         .map(v -> new EnsembleModel.Voter(v.name(), 1.0, models.get(v.name()))).toList();
-    Dataset<Row> probs = EnsembleModel.softVote(all, "mean").transform(validation);
+    Dataset<Row> probs = EnsembleModel.softVote(all, Combine.MEAN).transform(validation);
     List<Column> cols = new ArrayList<>();
     for (Ensemble.Voter v : ranked) {
       cols.add(col(EnsembleModel.VOTER_PROBABILITIES).getItem(v.name()).as(v.name()));
@@ -234,8 +246,7 @@ public final class SelectJob implements Job {
     if (n == 0) {
       return;
     }
-    boolean skip = "skip".equals(config.oneOf("propensity.explain.unsupported-voters",
-        List.of("skip", "fail")));
+    boolean skip = ReasonCodes.skipUnsupported(config);
     try {
       Importance.saveForEnsemble(run, ensemble, schema, validation.limit(n), skip);
     } catch (PropensityException e) {
@@ -287,11 +298,11 @@ public final class SelectJob implements Job {
     Map<String, Object> manifest = RunData.manifest(run);
     List<String> names = ModelRun.JSON.convertValue(manifest.get("candidates"),
         new TypeReference<>() {});
-    return names.stream().filter(n -> run.exists("candidates/" + n + "/metrics.json")).toList();
+    return names.stream().filter(n -> run.exists(RunLayout.candidate(n, RunLayout.METRICS))).toList();
   }
 
   private static double metricOf(ModelRun run, String candidate, String metric) {
-    Map<String, Object> m = run.readJson("candidates/" + candidate + "/metrics.json",
+    Map<String, Object> m = run.readJson(RunLayout.candidate(candidate, RunLayout.METRICS),
         new TypeReference<>() {});
     String split = metric.substring(0, metric.indexOf('_'));
     @SuppressWarnings("unchecked")

@@ -1,8 +1,12 @@
 package dev.propensity.jobs.training;
 
+import dev.propensity.jobs.model.CandidatePipeline;
+import dev.propensity.jobs.model.Metrics;
+import dev.propensity.jobs.model.Candidates;
+
 import static org.apache.spark.sql.functions.col;
 
-import dev.propensity.jobs.training.Candidates.Candidate;
+import dev.propensity.jobs.model.Candidates.Candidate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -1,5 +1,7 @@
 package dev.propensity.jobs.training;
 
+import dev.propensity.jobs.model.Splits;
+
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.isnan;

@@ -1,10 +1,12 @@
 package dev.propensity.jobs.training;
 
+import dev.propensity.jobs.model.CandidatePipeline;
+
 import static org.apache.spark.sql.functions.col;
 
 import dev.propensity.common.schema.FeatureSchema;
-import dev.propensity.jobs.training.CandidatePipeline.FeatureSelection;
-import dev.propensity.jobs.training.CandidatePipeline.Scaling;
+import dev.propensity.jobs.model.CandidatePipeline.FeatureSelection;
+import dev.propensity.jobs.model.CandidatePipeline.Scaling;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;

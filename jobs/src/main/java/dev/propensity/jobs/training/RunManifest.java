@@ -1,12 +1,17 @@
 package dev.propensity.jobs.training;
 
+import dev.propensity.jobs.model.RunLayout;
+
+import dev.propensity.jobs.model.CandidatePipeline;
+import dev.propensity.jobs.model.Splits;
+
 import com.typesafe.config.ConfigFactory;
 import dev.propensity.common.Version;
 import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.run.ModelRun;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.FeatureInput;
-import dev.propensity.jobs.training.CandidatePipeline.FeatureSelection;
+import dev.propensity.jobs.model.CandidatePipeline.FeatureSelection;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -54,7 +59,7 @@ final class RunManifest {
         .getImplementationVersion());
     m.put("java_version", System.getProperty("java.version"));
     m.put("propensity_version", Version.get());
-    m.put("settings_file", "settings.conf");
+    m.put("settings_file", RunLayout.SETTINGS);
     m.put("settings", ConfigFactory.parseString(config.renderRedacted()).root().unwrapped());
   }
 
@@ -100,7 +105,7 @@ final class RunManifest {
     if (!"running".equals(status)) {
       m.put("finished_at", Instant.now().toString());
     }
-    run.writeJson("manifest.json", m);
+    run.writeJson(RunLayout.MANIFEST, m);
   }
 
   void failed(RuntimeException e) {

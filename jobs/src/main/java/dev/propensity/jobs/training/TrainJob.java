@@ -1,5 +1,13 @@
 package dev.propensity.jobs.training;
 
+import dev.propensity.jobs.model.RunLayout;
+
+import dev.propensity.jobs.model.CandidatePipeline;
+import dev.propensity.jobs.model.Splits;
+import dev.propensity.jobs.model.Leaderboard;
+import dev.propensity.jobs.model.Metrics;
+import dev.propensity.jobs.model.Candidates;
+
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
@@ -16,10 +24,10 @@ import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.FeatureInput;
 import dev.propensity.jobs.Job;
-import dev.propensity.jobs.explain.Importance;
-import dev.propensity.jobs.selection.Ensemble;
-import dev.propensity.jobs.training.CandidatePipeline.FeatureSelection;
-import dev.propensity.jobs.training.Candidates.Candidate;
+import dev.propensity.jobs.model.Importance;
+import dev.propensity.jobs.model.Ensemble;
+import dev.propensity.jobs.model.CandidatePipeline.FeatureSelection;
+import dev.propensity.jobs.model.Candidates.Candidate;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.Timestamp;
@@ -51,9 +59,6 @@ public final class TrainJob implements Job {
 
   /** The leaderboard table's columns (see {@link Leaderboard}). */
   public static final StructType LEADERBOARD_SCHEMA = Leaderboard.SCHEMA;
-
-  /** The per-candidate out-of-fold predictions, a Delta folder in the candidate's run folder. */
-  public static final String OOF = "oof";
 
   @Override
   public String name() {
@@ -125,7 +130,7 @@ public final class TrainJob implements Job {
       LOG.info("train: run {} on {} snapshot {} (version {}), {} candidate(s), {}-fold"
               + " stratified CV", run.id(), schema.table(), input.snapshot().orElse("(all)"),
           input.version(), candidates.size(), settings.folds());
-      run.writeText("settings.conf", config.renderRedacted());
+      run.writeText(RunLayout.SETTINGS, config.renderRedacted());
       RunManifest manifest = new RunManifest(spark, config, run, input, splits, settings);
       holdout.ifPresent(manifest::holdoutSnapshot);
       manifest.describeData(counts, foldCounts(train), features, selection, wNeg, wPos, weights);
@@ -264,11 +269,11 @@ public final class TrainJob implements Job {
       CrossValidation.Settings cvs = new CrossValidation.Settings(settings.folds(),
           settings.parallelism(), settings.budgetSeconds(), settings.metric(), schema.idColumn(),
           index, total, runStart);
-      String dir = "candidates/" + name + "/";
+      RunLayout layout = RunLayout.of(run);
       CrossValidation.Result cv = CrossValidation.run(candidate, folds, preprocessing, train, cvs,
-          oof -> oof.write().format("delta").mode("overwrite").save(run.path(dir + OOF)));
+          oof -> oof.write().format("delta").mode("overwrite").save(layout.outOfFold(name)));
       try {
-        cv.model().write().overwrite().save(Ensemble.modelPath(run, name));
+        cv.model().write().overwrite().save(layout.candidateModel(name));
       } catch (IOException e) {
         throw new UncheckedIOException("Cannot save " + name + " to " + run.path(), e);
       }
@@ -294,11 +299,11 @@ public final class TrainJob implements Job {
       double cpuSeconds = (cpuNanos() - cpuStart) / 1e9;
 
       CrossValidation.GridResult best = cv.bestResult();
-      run.writeJson(dir + "params.json", cv.params());
+      run.writeJson(RunLayout.candidate(name, RunLayout.PARAMS), cv.params());
       Map<String, Object> metricsJson = metricsJson(cv, valMetrics, testMetrics, threshold,
           seconds);
       metricsJson.put("cpu_seconds", cpuSeconds);
-      run.writeJson(dir + "metrics.json", metricsJson);
+      run.writeJson(RunLayout.candidate(name, RunLayout.METRICS), metricsJson);
 
       Map<String, Object> row = new LinkedHashMap<>();
       row.put("run_id", run.id());
@@ -363,7 +368,7 @@ public final class TrainJob implements Job {
       m.put("test", test);
       m.put("model", Candidates.fittedFacts(cv.model()));
       m.put("instance_weights", candidate.weighted());
-      m.put("out_of_fold", OOF);
+      m.put("out_of_fold", RunLayout.OUT_OF_FOLD);
       m.put("fit_seconds", seconds);
       m.put("cv_seconds", cv.cvSeconds());
       m.put("refit_seconds", cv.refitSeconds());

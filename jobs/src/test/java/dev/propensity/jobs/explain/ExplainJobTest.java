@@ -1,5 +1,8 @@
 package dev.propensity.jobs.explain;
 
+import dev.propensity.jobs.model.ExplainData;
+import dev.propensity.jobs.model.RunLayout;
+
 import static org.apache.spark.sql.functions.abs;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.expr;
@@ -13,7 +16,7 @@ import dev.propensity.common.run.ModelRun;
 import dev.propensity.common.run.ModelRuns;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.cli.Jobs;
-import dev.propensity.jobs.selection.Ensemble;
+import dev.propensity.jobs.model.Ensemble;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +38,7 @@ class ExplainJobTest extends SparkTestBase {
     wh.overwrite(ExplainData.rows().drop("__label"), "features");
     run = new ModelRuns(wh.root(), spark().sparkContext().hadoopConfiguration()).create("r1");
     for (String name : List.of("dt", "gbt")) {
-      ExplainData.model(name).write().save(Ensemble.modelPath(run, name));
+      ExplainData.model(name).write().save(RunLayout.of(run).candidateModel(name));
     }
     run.writeJson("manifest.json", Map.of("candidates", List.of("dt", "gbt")));
     Ensemble.save(run, "soft-vote-mean", "validation_auc_roc", List.of(

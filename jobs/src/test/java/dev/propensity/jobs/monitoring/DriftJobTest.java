@@ -21,7 +21,7 @@ import dev.propensity.jobs.MonitoringFixture;
 import dev.propensity.jobs.RunData;
 import dev.propensity.jobs.cli.Main;
 import dev.propensity.jobs.inference.ScoreJob;
-import dev.propensity.jobs.training.Splits;
+import dev.propensity.jobs.model.Splits;
 import io.delta.tables.DeltaTable;
 import java.nio.file.Path;
 import java.util.ArrayList;

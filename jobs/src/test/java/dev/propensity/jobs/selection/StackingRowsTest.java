@@ -1,5 +1,11 @@
 package dev.propensity.jobs.selection;
 
+import dev.propensity.jobs.model.EnsembleModel;
+
+import dev.propensity.jobs.model.Ensemble;
+import dev.propensity.jobs.model.RunLayout;
+
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -62,12 +68,12 @@ class StackingRowsTest extends SparkTestBase {
     assertThatThrownBy(() -> SelectJob.stackingRows(spark(), run, voters, "cid"))
         .isInstanceOf(PropensityException.class)
         .hasMessageContaining("Run r2 has no out-of-fold predictions for voter gone")
-        .hasMessageContaining("candidates/gone/" + TrainJob.OOF)
+        .hasMessageContaining(RunLayout.of(run).outOfFold("gone"))
         .hasMessageContaining("propensity.select.combine");
   }
 
   private static void write(ModelRun run, String candidate, List<Row> rows) {
     spark().createDataFrame(rows, OOF).write().format("delta")
-        .save(run.path("candidates/" + candidate + "/" + TrainJob.OOF));
+        .save(RunLayout.of(run).outOfFold(candidate));
   }
 }

@@ -1,5 +1,20 @@
 package dev.propensity.jobs.training;
 
+import dev.propensity.jobs.model.Modes;
+
+import dev.propensity.jobs.model.CandidatePipeline;
+import dev.propensity.jobs.model.Splits;
+import dev.propensity.jobs.model.Metrics;
+import dev.propensity.jobs.model.UnitRangeScaler;
+import dev.propensity.jobs.model.UnitRangeScalerModel;
+import dev.propensity.jobs.model.Candidates;
+import dev.propensity.jobs.model.PlattScaling;
+import dev.propensity.jobs.model.PlattScalingModel;
+import dev.propensity.jobs.model.EnsembleModel;
+import dev.propensity.jobs.model.FusedVoter;
+import dev.propensity.jobs.model.TrainingData;
+
+
 import static org.apache.spark.ml.functions.array_to_vector;
 import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.col;
@@ -12,10 +27,8 @@ import dev.propensity.common.PropensityException;
 import dev.propensity.common.SparkTestBase;
 import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.schema.FeatureSchema;
-import dev.propensity.jobs.selection.EnsembleModel;
-import dev.propensity.jobs.selection.FusedVoter;
-import dev.propensity.jobs.training.CandidatePipeline.FeatureSelection;
-import dev.propensity.jobs.training.Candidates.Candidate;
+import dev.propensity.jobs.model.CandidatePipeline.FeatureSelection;
+import dev.propensity.jobs.model.Candidates.Candidate;
 import java.nio.file.Path;
 import java.sql.Date;
 import java.util.ArrayList;
@@ -136,7 +149,7 @@ class CandidatesTest extends SparkTestBase {
         .as(name)
         .isEqualTo(FUSED.contains(name));
     EnsembleModel ensemble = EnsembleModel.softVote(
-        List.of(new EnsembleModel.Voter(name, 1.0, model)), "mean");
+        List.of(new EnsembleModel.Voter(name, 1.0, model)), Modes.Combine.MEAN);
     String vector = CandidatePipeline.featuresCol(name);
     Map<Long, Row> mllib = new HashMap<>();
     ensemble.transform(rows, true, false).select(col("customer_id"), col("propensity"),

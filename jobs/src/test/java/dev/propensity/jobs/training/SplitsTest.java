@@ -1,5 +1,10 @@
 package dev.propensity.jobs.training;
 
+import dev.propensity.jobs.model.CandidatePipeline;
+import dev.propensity.jobs.model.Splits;
+import dev.propensity.jobs.model.TrainingData;
+
+
 import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

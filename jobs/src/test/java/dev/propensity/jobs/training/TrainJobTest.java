@@ -1,5 +1,12 @@
 package dev.propensity.jobs.training;
 
+import dev.propensity.jobs.model.TrainingData;
+
+import dev.propensity.jobs.model.CandidatePipeline;
+import dev.propensity.jobs.model.Splits;
+import dev.propensity.jobs.model.Leaderboard;
+import dev.propensity.jobs.model.Metrics;
+
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.when;
@@ -17,7 +24,7 @@ import dev.propensity.common.schema.FeatureSchema;
 import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.RunData;
-import dev.propensity.jobs.selection.Ensemble;
+import dev.propensity.jobs.model.RunLayout;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.ml.PipelineModel;
@@ -70,15 +77,15 @@ class TrainJobTest extends SparkTestBase {
     assertThat(board.where(col("validation_auc_roc").lt(0.75)).count()).isZero();
 
     for (String name : List.of("logistic", "gbt")) {
-      Map<String, Object> metrics = run.readJson("candidates/" + name + "/metrics.json",
+      Map<String, Object> metrics = run.readJson(RunLayout.candidate(name, RunLayout.METRICS),
           new TypeReference<>() {});
       assertThat(map(metrics.get("validation"))).containsKeys("auc_roc", "auc_pr", "log_loss",
           "brier", "precision", "recall", "f1", "confusion", "calibration", "top_decile_lift");
       assertThat(map(metrics.get("cv")).get("fold_metrics")).asList().hasSize(3);
-      assertThat(run.exists("candidates/" + name + "/params.json")).isTrue();
+      assertThat(run.exists(RunLayout.candidate(name, RunLayout.PARAMS))).isTrue();
 
       Dataset<Row> oof = spark().read().format("delta")
-          .load(run.path("candidates/" + name + "/" + TrainJob.OOF));
+          .load(RunLayout.of(run).outOfFold(name));
       assertThat(oof.columns()).containsExactly("customer_id", "fold", "label", "probability");
       assertThat(oof.count()).isEqualTo(trainRows);
       assertThat(oof.select("customer_id").distinct().count()).isEqualTo(trainRows);
@@ -87,7 +94,7 @@ class TrainJobTest extends SparkTestBase {
       assertThat(Metrics.ranking(oof, col("probability"), "label").get("auc_roc"))
           .isCloseTo((Double) metrics.get("cv_mean"), within(0.03));
 
-      PipelineModel model = PipelineModel.load(Ensemble.modelPath(run, name));
+      PipelineModel model = PipelineModel.load(RunLayout.of(run).candidateModel(name));
       assertThat(model.transform(warehouse.read("features")).select(
           CandidatePipeline.positiveProbability(name)).where(col(
           CandidatePipeline.probabilityCol(name)).isNull()).count()).isZero();

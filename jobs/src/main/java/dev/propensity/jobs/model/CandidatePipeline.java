@@ -1,0 +1,196 @@
+package dev.propensity.jobs.model;
+
+import static org.apache.spark.sql.functions.col;
+
+import dev.propensity.common.config.JobConfig;
+import dev.propensity.common.schema.FeatureSchema;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.ml.feature.Imputer;
+import org.apache.spark.ml.feature.OneHotEncoder;
+import org.apache.spark.ml.feature.SQLTransformer;
+import org.apache.spark.ml.feature.StandardScaler;
+import org.apache.spark.ml.feature.StringIndexer;
+import org.apache.spark.ml.feature.UnivariateFeatureSelector;
+import org.apache.spark.ml.feature.VarianceThresholdSelector;
+import org.apache.spark.ml.feature.VectorAssembler;
+import org.apache.spark.ml.functions;
+import org.apache.spark.sql.Column;
+
+/**
+ * The preprocessing half of a candidate's pipeline, and the column names every candidate shares:
+ * median imputation of numeric features, index + one-hot of categoricals (unseen values and nulls
+ * go to an extra slot, never fail), assembly, optional feature selection, then the scaling the
+ * classifier needs. Every column it adds starts with {@code <candidate>__} so several voters can
+ * score one DataFrame side by side. The fitted preprocessing and the fitted classifier are saved
+ * as one flat {@code PipelineModel}, so inference repeats the identical preprocessing.
+ */
+public final class CandidatePipeline {
+
+  /** The label column as a double, added before fitting. */
+  public static final String LABEL = "__label";
+  /** The instance weight column (class weights times the schema's weight column), if any. */
+  public static final String WEIGHT = "__weight";
+  /** The stratified cross-validation fold of a training row, 0 to k - 1. */
+  public static final String FOLD = "__fold";
+  /** True for the training rows GBT holds out for early stopping. */
+  public static final String GBT_VALIDATION = "__gbt_validation";
+
+  /** The scaling a classifier needs after assembly. */
+  public enum Scaling {
+    /** Trees: split points do not care about scale. */
+    NONE,
+    /** Linear models and the MLP: zero mean, unit variance. */
+    STANDARD,
+    /** Naive Bayes and factorization machines: min-max to [0, 1], clipped at inference. */
+    UNIT_RANGE
+  }
+
+  /**
+   * Embedded feature selection after assembly ({@code propensity.train.feature-selection.*}).
+   *
+   * @param method none, variance (drop slots whose training variance is at most the threshold)
+   *     or univariate (ANOVA F-test against the label, MLlib's UnivariateFeatureSelector)
+   */
+  public record FeatureSelection(String method, double varianceThreshold, String univariateMode,
+      double univariateThreshold) {
+
+    public static final List<String> METHODS = List.of("none", "variance", "univariate");
+    public static final List<String> MODES =
+        List.of("numTopFeatures", "percentile", "fpr", "fdr", "fwe");
+
+    /** @return the selection of {@code propensity.train.feature-selection}, validated */
+    public static FeatureSelection fromConfig(JobConfig config) {
+      String key = "propensity.train.feature-selection.";
+      return new FeatureSelection(config.oneOf(key + "method", METHODS),
+          config.number(key + "variance-threshold"), config.oneOf(key + "univariate-mode", MODES),
+          config.number(key + "univariate-threshold"));
+    }
+
+    /** No selection. */
+    public static FeatureSelection none() {
+      return new FeatureSelection("none", 0.0, "fpr", 0.05);
+    }
+  }
+
+  private CandidatePipeline() {}
+
+  /** @return the column holding the candidate's class probabilities (a 2-slot vector) */
+  public static String probabilityCol(String candidate) {
+    return candidate + "__probability";
+  }
+
+  /** @return the candidate's probability of the positive class, as a double column */
+  public static Column positiveProbability(String candidate) {
+    return functions.vector_to_array(col(probabilityCol(candidate)), "float64").getItem(1);
+  }
+
+  /** @return the column holding the candidate's raw prediction (margin or votes) */
+  public static String rawPredictionCol(String candidate) {
+    return candidate + "__raw";
+  }
+
+  /** @return the column of the candidate's 0/1 prediction at MLlib's own threshold */
+  public static String predictionCol(String candidate) {
+    return candidate + "__prediction";
+  }
+
+  /** @return the preprocessed feature vector the classifier reads */
+  public static String featuresCol(String candidate) {
+    return candidate + "__features";
+  }
+
+  /**
+   * @param candidate the candidate name, used as the column prefix
+   * @param schema the feature schema (only its numeric and categorical lists are used)
+   * @param scaling the scaling the classifier needs
+   * @param selection the feature selection
+   * @return an unfitted pipeline from the raw feature columns to {@link #featuresCol}
+   */
+  public static Pipeline preprocessing(String candidate, FeatureSchema schema, Scaling scaling,
+      FeatureSelection selection) {
+    String p = candidate + "__";
+    List<PipelineStage> stages = new ArrayList<>();
+    List<String> assembled = new ArrayList<>();
+    if (!schema.numeric().isEmpty()) {
+      String[] in = schema.numeric().toArray(new String[0]);
+      String[] out = schema.numeric().stream().map(c -> p + "imp_" + c).toArray(String[]::new);
+      stages.add(new Imputer().setStrategy("median").setInputCols(in).setOutputCols(out));
+      assembled.addAll(List.of(out));
+    }
+    if (!schema.categorical().isEmpty()) {
+      // StringIndexer takes strings and numbers only: cast (booleans, integer codes) to string
+      String casts = schema.categorical().stream()
+          .map(c -> "CAST(`" + c + "` AS STRING) AS `" + p + "str_" + c + "`")
+          .collect(Collectors.joining(", "));
+      stages.add(new SQLTransformer().setStatement("SELECT *, " + casts + " FROM __THIS__"));
+      String[] in = schema.categorical().stream().map(c -> p + "str_" + c).toArray(String[]::new);
+      String[] idx = schema.categorical().stream().map(c -> p + "idx_" + c).toArray(String[]::new);
+      String[] ohe = schema.categorical().stream().map(c -> p + "ohe_" + c).toArray(String[]::new);
+      stages.add(new StringIndexer().setInputCols(in).setOutputCols(idx)
+          .setHandleInvalid("keep").setStringOrderType("alphabetAsc"));
+      stages.add(new OneHotEncoder().setInputCols(idx).setOutputCols(ohe)
+          .setHandleInvalid("keep"));
+      assembled.addAll(List.of(ohe));
+    }
+    List<String> steps = new ArrayList<>();
+    if (!"none".equals(selection.method())) {
+      steps.add("selected");
+    }
+    if (scaling != Scaling.NONE) {
+      steps.add("scaled");
+    }
+    // the last step writes featuresCol; earlier ones their own names
+    String out = steps.isEmpty() ? featuresCol(candidate) : p + "assembled";
+    stages.add(new VectorAssembler().setInputCols(assembled.toArray(new String[0]))
+        .setOutputCol(out).setHandleInvalid("keep"));
+    for (int i = 0; i < steps.size(); i++) {
+      String in = out;
+      out = i == steps.size() - 1 ? featuresCol(candidate) : p + steps.get(i);
+      stages.add("selected".equals(steps.get(i)) ? selector(selection, in, out)
+          : scaler(scaling, in, out));
+    }
+    return new Pipeline().setStages(stages.toArray(new PipelineStage[0]));
+  }
+
+  /**
+   * A whole unfitted pipeline for one classifier: {@link #preprocessing} (no feature selection)
+   * then the classifier with this candidate's column names. For tests and tools; the training
+   * job composes its own per candidate.
+   */
+  public static Pipeline build(String candidate, FeatureSchema schema,
+      org.apache.spark.ml.classification.ProbabilisticClassifier<?, ?, ?> classifier,
+      boolean scale) {
+    Pipeline pre = preprocessing(candidate, schema, scale ? Scaling.STANDARD : Scaling.NONE,
+        FeatureSelection.none());
+    classifier.setFeaturesCol(featuresCol(candidate));
+    classifier.setLabelCol(LABEL);
+    classifier.setProbabilityCol(probabilityCol(candidate));
+    classifier.setRawPredictionCol(rawPredictionCol(candidate));
+    classifier.setPredictionCol(predictionCol(candidate));
+    List<PipelineStage> stages = new ArrayList<>(List.of(pre.getStages()));
+    stages.add(classifier);
+    return new Pipeline().setStages(stages.toArray(new PipelineStage[0]));
+  }
+
+  private static PipelineStage selector(FeatureSelection s, String in, String out) {
+    if ("variance".equals(s.method())) {
+      return new VarianceThresholdSelector().setFeaturesCol(in).setOutputCol(out)
+          .setVarianceThreshold(s.varianceThreshold());
+    }
+    return new UnivariateFeatureSelector().setFeaturesCol(in).setOutputCol(out)
+        .setLabelCol(LABEL).setFeatureType("continuous").setLabelType("categorical")
+        .setSelectionMode(s.univariateMode()).setSelectionThreshold(s.univariateThreshold());
+  }
+
+  private static PipelineStage scaler(Scaling scaling, String in, String out) {
+    if (scaling == Scaling.STANDARD) {
+      return new StandardScaler().setInputCol(in).setOutputCol(out).setWithMean(true)
+          .setWithStd(true);
+    }
+    return new UnitRangeScaler().setInputCol(in).setOutputCol(out);
+  }
+}

@@ -1,0 +1,126 @@
+package dev.propensity.jobs.model;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import dev.propensity.common.Errors;
+import dev.propensity.common.run.ModelRun;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * A run's voters and their {@link EnsembleModel}, as inference loads them: {@code propensity}
+ * (calibrated), {@code propensity_raw} (the vote before calibration) and each voter's own
+ * probability in {@code voter_probabilities}.
+ */
+public final class Ensemble {
+
+  /** A voter: a candidate of the run, its weight in the vote and its ranking metric. */
+  public record Voter(String name, double weight, double metric) {}
+
+  /** Where the voters are recorded in the run folder. */
+  public static final String VOTERS_FILE = RunLayout.VOTERS;
+
+  private final List<Voter> voters;
+  private final EnsembleModel model;
+
+  private Ensemble(List<Voter> voters, EnsembleModel model) {
+    this.voters = List.copyOf(voters);
+    this.model = model;
+  }
+
+  /** Saves the ensemble model, then records the voters (the file select's success is read by). */
+  public static void save(ModelRun run, Map<String, Object> description, List<Voter> voters,
+      EnsembleModel model) {
+    try {
+      model.write().overwrite().save(RunLayout.of(run).ensembleModel());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("Cannot save the ensemble of run " + run.id(), e);
+    }
+    Map<String, Object> file = new java.util.LinkedHashMap<>(description);
+    file.put("voters", voters);
+    run.writeJson(VOTERS_FILE, file);
+  }
+
+  /**
+   * Records voters without an ensemble model: the run then scores with their uncalibrated
+   * weighted soft vote (the layout of runs before calibration and stacking existed).
+   */
+  public static void save(ModelRun run, String method, String metric, List<Voter> voters) {
+    run.writeJson(VOTERS_FILE, Map.of("combine", method, "metric", metric, "voters", voters));
+  }
+
+  /**
+   * @return the run's ensemble, loaded as one model
+   * @throws dev.propensity.common.PropensityException if the run has no voters yet
+   */
+  public static Ensemble load(ModelRun run) {
+    if (!run.exists(VOTERS_FILE)) {
+      throw Errors.invalidConfig("propensity.score.run", run.id(),
+          "a run whose voters are selected (run the select job for it first)");
+    }
+    Map<String, Object> file = run.readJson(VOTERS_FILE, new TypeReference<>() {});
+    List<Voter> voters = ModelRun.JSON.convertValue(file.get("voters"),
+        new TypeReference<List<Voter>>() {});
+    RunLayout layout = RunLayout.of(run);
+    if (layout.hasEnsembleModel()) {
+      return new Ensemble(voters, EnsembleModel.load(layout.ensembleModel()));
+    }
+    // runs selected before the ensemble model existed: an uncalibrated soft vote
+    List<EnsembleModel.Voter> vs = new ArrayList<>();
+    for (Voter v : voters) {
+      vs.add(new EnsembleModel.Voter(v.name(), v.weight(),
+          PipelineModel.load(RunLayout.of(run).candidateModel(v.name()))));
+    }
+    return new Ensemble(voters, EnsembleModel.softVote(vs, Modes.Combine.WEIGHTED));
+  }
+
+  /** Builds an ensemble from models in memory. */
+  public static Ensemble of(List<Voter> voters, EnsembleModel model) {
+    return new Ensemble(voters, model);
+  }
+
+  /** Builds an uncalibrated soft vote from fitted pipelines in memory. */
+  public static Ensemble of(List<Voter> voters, List<PipelineModel> models) {
+    List<EnsembleModel.Voter> vs = new ArrayList<>();
+    for (int i = 0; i < voters.size(); i++) {
+      vs.add(new EnsembleModel.Voter(voters.get(i).name(), voters.get(i).weight(), models.get(i)));
+    }
+    return new Ensemble(voters, EnsembleModel.softVote(vs, Modes.Combine.WEIGHTED));
+  }
+
+  public List<Voter> voters() {
+    return voters;
+  }
+
+  /** @return the voters' fitted pipelines, in the order of {@link #voters()} */
+  public List<PipelineModel> models() {
+    return model.voters().stream().map(EnsembleModel.Voter::model).toList();
+  }
+
+  /** @return the whole ensemble model */
+  public EnsembleModel model() {
+    return model;
+  }
+
+  /**
+   * @param df rows with the feature columns
+   * @return {@code df} plus {@code voter_probabilities}, {@code propensity_raw} and
+   *     {@code propensity}
+   */
+  public Dataset<Row> score(Dataset<Row> df) {
+    return model.transform(df);
+  }
+
+  /**
+   * @param df rows with the feature columns
+   * @param keepVoterFeatures also keep each voter's classifier input vector, for {@code
+   *     ReasonCodes} to reuse (see {@link EnsembleModel#transform(Dataset, boolean)})
+   * @return as {@link #score(Dataset)}, plus the voters' vectors when asked
+   */
+  public Dataset<Row> score(Dataset<Row> df, boolean keepVoterFeatures) {
+    return model.transform(df, keepVoterFeatures);
+  }
+}

@@ -1,0 +1,284 @@
+package dev.propensity.jobs.model;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PredictionModel;
+import org.apache.spark.ml.Transformer;
+import org.apache.spark.ml.classification.ProbabilisticClassificationModel;
+import org.apache.spark.ml.feature.ImputerModel;
+import org.apache.spark.ml.feature.OneHotEncoderModel;
+import org.apache.spark.ml.feature.SQLTransformer;
+import org.apache.spark.ml.feature.StandardScalerModel;
+import org.apache.spark.ml.feature.StringIndexerModel;
+import org.apache.spark.ml.feature.VectorAssembler;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.ml.regression.RegressionModel;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * A voter's fitted pipeline as one function of a row, for scoring many customers: its Catalyst
+ * stages (imputer, casts) still run as Spark transforms, and everything after them (string
+ * indexing, one-hot, assembly, scaling and the classifier) runs in one call per row on plain
+ * arrays. MLlib runs each of those stages as its own UDF, converting a vector to and from Spark's
+ * row format at every stage; that conversion, not the arithmetic, is most of the scoring time
+ * (see {@code benchmarks/RESULTS-scoring.md}).
+ *
+ * <p>The function computes what MLlib's stages compute, with their public parameters: the
+ * indexer's labels (unseen values and nulls to the extra index, {@code handleInvalid=keep}),
+ * the encoder's category sizes and {@code dropLast}, the assembler's order (null numbers as NaN),
+ * the standard scaler's {@code (x - mean) / std} (0 for a constant slot) or the unit-range
+ * scaler's clipped min-max, then the classifier's own {@code predictProbability} (or a
+ * regression tree model's {@code predict}, clipped to [0, 1] as {@code ScoreToProbability}
+ * does: the tree candidates' leaf means of the 0/1 label). {@link #of}
+ * gives nothing for a pipeline with any other stage or setting, and the caller then runs MLlib's
+ * stages as they are. {@code CandidatesTest} holds the two ways equal for every family.
+ */
+public final class FusedVoter implements Serializable {
+
+  private static final long serialVersionUID = 1L;
+
+  /** How one assembler input is read from the row. */
+  private record Slot(int field, int size, Map<String, Integer> labels)
+      implements Serializable {
+    boolean numeric() {
+      return labels == null;
+    }
+  }
+
+  private final List<String> inputs;
+  private final Slot[] slots;
+  private final int size;
+  private final double[] shift;
+  private final double[] scale;
+  private final double[] min;
+  private final double[] max;
+  private final PredictionModel<Vector, ?> predictor;
+  /** The predictor is a regression model whose prediction is the probability itself. */
+  private final boolean leafMean;
+
+  private FusedVoter(List<String> inputs, Slot[] slots, int size, double[] shift,
+      double[] scale, double[] min, double[] max, PredictionModel<Vector, ?> predictor,
+      boolean leafMean) {
+    this.inputs = List.copyOf(inputs);
+    this.slots = slots;
+    this.size = size;
+    this.shift = shift;
+    this.scale = scale;
+    this.min = min;
+    this.max = max;
+    this.predictor = predictor;
+    this.leafMean = leafMean;
+  }
+
+  /**
+   * @param model a voter's fitted pipeline
+   * @param prepared the schema of {@link #prepare}'s output
+   * @return the fused form, or empty when a stage or setting is not one this class computes
+   */
+  @SuppressWarnings("unchecked")
+  public static Optional<FusedVoter> of(PipelineModel model, StructType prepared) {
+    Transformer[] stages = model.stages();
+    int prefix = prefixOf(model);
+    Map<String, Map<String, Integer>> labelsOf = new HashMap<>();
+    Map<String, String> indexedFrom = new HashMap<>();
+    Map<String, Integer> categories = new HashMap<>();
+    Map<String, String> encodedFrom = new HashMap<>();
+    Map<String, Integer> encodedSize = new HashMap<>();
+    List<String> assembled = null;
+    String vector = null;
+    double[] shift = null;
+    double[] scale = null;
+    double[] min = null;
+    double[] max = null;
+    for (int s = prefix; s < stages.length; s++) {
+      Transformer t = stages[s];
+      if (t instanceof StringIndexerModel si && assembled == null) {
+        if (!"keep".equals(si.getHandleInvalid())) {
+          return Optional.empty();
+        }
+        for (int i = 0; i < si.getInputCols().length; i++) {
+          Map<String, Integer> labels = new HashMap<>();
+          String[] l = si.labelsArray()[i];
+          for (int j = 0; j < l.length; j++) {
+            labels.put(l[j], j);
+          }
+          labelsOf.put(si.getOutputCols()[i], labels);
+          categories.put(si.getOutputCols()[i], l.length);
+          indexedFrom.put(si.getOutputCols()[i], si.getInputCols()[i]);
+        }
+      } else if (t instanceof OneHotEncoderModel ohe && assembled == null) {
+        if (!"keep".equals(ohe.getHandleInvalid())) {
+          return Optional.empty();
+        }
+        for (int i = 0; i < ohe.getInputCols().length; i++) {
+          String in = ohe.getInputCols()[i];
+          if (!labelsOf.containsKey(in) || ohe.categorySizes()[i] != categories.get(in) + 1) {
+            return Optional.empty();
+          }
+          // keep adds the invalid category last; dropLast then drops it again
+          int width = ohe.getDropLast() ? ohe.categorySizes()[i] : ohe.categorySizes()[i] + 1;
+          encodedFrom.put(ohe.getOutputCols()[i], in);
+          encodedSize.put(ohe.getOutputCols()[i], width);
+        }
+      } else if (t instanceof VectorAssembler va && assembled == null) {
+        if (!"keep".equals(va.getHandleInvalid())) {
+          return Optional.empty();
+        }
+        assembled = List.of(va.getInputCols());
+        vector = va.getOutputCol();
+      } else if (t instanceof StandardScalerModel ss && vector != null && shift == null
+          && min == null && ss.getInputCol().equals(vector)) {
+        StandardScaling scaling = StandardScaling.of(ss);
+        shift = scaling.shift();
+        scale = scaling.scale();
+        vector = ss.getOutputCol();
+      } else if (t instanceof UnitRangeScalerModel ur && vector != null && shift == null
+          && min == null && ur.getOrDefault(ur.inputCol()).equals(vector)) {
+        min = ur.getOrDefault(ur.min());
+        max = ur.getOrDefault(ur.max());
+        vector = ur.getOrDefault(ur.outputCol());
+      } else if (t instanceof ProbabilisticClassificationModel<?, ?> c && s == stages.length - 1
+          && vector != null && c.getFeaturesCol().equals(vector)) {
+        return build(prepared, assembled, labelsOf, indexedFrom, encodedFrom, encodedSize,
+            shift, scale, min, max, (PredictionModel<Vector, ?>) c, false);
+      } else if (t instanceof RegressionModel<?, ?> r && s == stages.length - 2
+          && vector != null && r.getFeaturesCol().equals(vector)
+          && stages[s + 1] instanceof ScoreToProbability sp
+          && sp.getOrDefault(sp.inputCol()).equals(r.getPredictionCol())) {
+        return build(prepared, assembled, labelsOf, indexedFrom, encodedFrom, encodedSize,
+            shift, scale, min, max, (PredictionModel<Vector, ?>) r, true);
+      } else {
+        return Optional.empty();
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<FusedVoter> build(StructType prepared,
+      List<String> assembled, Map<String, Map<String, Integer>> labelsOf,
+      Map<String, String> indexedFrom, Map<String, String> encodedFrom,
+      Map<String, Integer> encodedSize, double[] shift, double[] scale, double[] min,
+      double[] max, PredictionModel<Vector, ?> predictor, boolean leafMean) {
+    Map<String, Integer> fields = new LinkedHashMap<>();
+    List<Slot> slots = new ArrayList<>();
+    int size = 0;
+    for (String in : assembled) {
+      String source;
+      Slot slot;
+      if (encodedFrom.containsKey(in)) {
+        String indexed = encodedFrom.get(in);
+        source = indexedFrom.get(indexed);
+        if (!has(prepared, source) || !prepared.apply(source).dataType()
+            .equals(DataTypes.StringType)) {
+          return Optional.empty();
+        }
+        Map<String, Integer> labels = labelsOf.get(indexed);
+        slot = new Slot(fields.computeIfAbsent(source, k -> fields.size()), encodedSize.get(in),
+            labels);
+      } else {
+        source = in;
+        // numbers of any width as doubles, as the assembler casts them (not booleans)
+        if (!has(prepared, source)
+            || !(prepared.apply(source).dataType() instanceof NumericType)) {
+          return Optional.empty();
+        }
+        slot = new Slot(fields.computeIfAbsent(source, k -> fields.size()), 1, null);
+      }
+      slots.add(slot);
+      size += slot.size();
+    }
+    if (size != predictor.numFeatures() && predictor.numFeatures() >= 0
+        || shift != null && shift.length != size || min != null && min.length != size) {
+      return Optional.empty();
+    }
+    return Optional.of(new FusedVoter(new ArrayList<>(fields.keySet()),
+        slots.toArray(new Slot[0]), size, shift, scale, min, max, predictor, leafMean));
+  }
+
+  private static boolean has(StructType schema, String column) {
+    return Arrays.asList(schema.fieldNames()).contains(column);
+  }
+
+  /**
+   * @return {@code df} after the pipeline's leading Catalyst stages (imputer, SQL casts), which
+   *     stay Spark transforms: the rows {@link #features} reads, and the schema {@link #of} needs
+   */
+  public static Dataset<Row> prepare(PipelineModel model, Dataset<Row> df) {
+    Dataset<Row> out = df;
+    for (int i = 0; i < prefixOf(model); i++) {
+      out = model.stages()[i].transform(out);
+    }
+    return out;
+  }
+
+  /** @return how many leading stages are Catalyst transforms (imputer, SQL) kept as they are */
+  private static int prefixOf(PipelineModel model) {
+    int i = 0;
+    while (i < model.stages().length && (model.stages()[i] instanceof ImputerModel
+        || model.stages()[i] instanceof SQLTransformer)) {
+      i++;
+    }
+    return i;
+  }
+
+  /** @return the columns {@link #features} reads, in the order it expects them in its row */
+  List<String> inputs() {
+    return inputs;
+  }
+
+  /** @return the classifier's input vector for a row of {@link #inputs} */
+  Vector features(Row row) {
+    double[] x = new double[size];
+    int pos = 0;
+    for (Slot s : slots) {
+      Object v = row.get(s.field());
+      if (s.numeric()) {
+        x[pos] = v == null ? Double.NaN : ((Number) v).doubleValue();
+      } else {
+        // unseen values and nulls: the indexer's extra index, one past its labels
+        int invalid = s.labels().size();
+        int c = v == null ? invalid : s.labels().getOrDefault(v, invalid);
+        if (c < s.size()) {
+          x[pos + c] = 1.0;
+        }
+      }
+      pos += s.size();
+    }
+    if (shift != null) {
+      for (int i = 0; i < size; i++) {
+        x[i] = (x[i] - shift[i]) * scale[i];
+      }
+    } else if (min != null) {
+      for (int i = 0; i < size; i++) {
+        double range = max[i] - min[i];
+        double u = range > 0 && !Double.isNaN(x[i]) ? (x[i] - min[i]) / range : 0.0;
+        x[i] = Math.max(0.0, Math.min(1.0, u));
+      }
+    }
+    return Vectors.dense(x);
+  }
+
+  /** @return the probability of the positive class for the predictor's input vector */
+  @SuppressWarnings("unchecked")
+  double probability(Vector features) {
+    if (leafMean) {
+      // least(greatest(p, 0), 1) in Spark's order: NaN counts as the largest value
+      double p = predictor.predict(features);
+      return Double.isNaN(p) ? 1.0 : Math.min(1.0, Math.max(0.0, p));
+    }
+    return ((ProbabilisticClassificationModel<Vector, ?>) predictor).predictProbability(features)
+        .apply(1);
+  }
+}

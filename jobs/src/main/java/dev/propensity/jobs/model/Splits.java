@@ -1,0 +1,84 @@
+package dev.propensity.jobs.model;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.row_number;
+import static org.apache.spark.sql.functions.when;
+import static org.apache.spark.sql.functions.xxhash64;
+
+import dev.propensity.common.Errors;
+import dev.propensity.common.config.JobConfig;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.expressions.WindowSpec;
+
+/**
+ * Stratified train / validation / test assignment. Within each label value the rows are put in a
+ * random but seed-fixed order, a hash of (seed, customer id), and cut at the configured fractions,
+ * so every split has the table's positive rate (to one row) and the same customer lands in the
+ * same split whatever the partitioning. Later jobs (select, bins) rebuild the splits from the
+ * run's pinned input version and seed without storing them.
+ *
+ * <p>The ranking is a window per label value, so each class is sorted in one task: fine up to
+ * tens of millions of rows; beyond that hash-bucketed ranks would be needed.
+ */
+public record Splits(double train, double validation, double test, long seed) {
+
+  public static final String TRAIN = "train";
+  public static final String VALIDATION = "validation";
+  public static final String TEST = "test";
+  /** The column {@link #assign} adds. */
+  public static final String COLUMN = "__split";
+
+  /** @return the fractions of {@code propensity.train.split} and the seed, validated */
+  public static Splits fromConfig(JobConfig config) {
+    double tr = config.number("propensity.train.split.train");
+    double va = config.number("propensity.train.split.validation");
+    double te = config.number("propensity.train.split.test");
+    if (tr <= 0 || va <= 0 || te < 0 || Math.abs(tr + va + te - 1.0) > 1e-6) {
+      throw Errors.invalidConfig("propensity.train.split", tr + " / " + va + " / " + te,
+          "train > 0, validation > 0, test >= 0 summing to 1");
+    }
+    return new Splits(tr, va, te, config.longValue("propensity.train.seed"));
+  }
+
+  /**
+   * @param df rows with unique ids and a non-null label
+   * @return {@code df} with {@link #COLUMN} naming each row's split
+   */
+  public Dataset<Row> assign(Dataset<Row> df, String idColumn, String labelColumn) {
+    Column label = col(labelColumn).cast("double");
+    WindowSpec ordered = Window.partitionBy(label)
+        .orderBy(xxhash64(lit(seed), lit("split"), col(idColumn).cast("string")), col(idColumn));
+    // the middle of the row's rank interval: cuts at fractions give exact per-class shares
+    Column u = row_number().over(ordered).minus(0.5)
+        .divide(count(lit(1)).over(Window.partitionBy(label)));
+    return df.withColumn(COLUMN,
+        when(u.lt(train), TRAIN).when(u.lt(train + validation), VALIDATION).otherwise(TEST));
+  }
+
+  /**
+   * Stratified cross-validation folds: within each label value, rows in a seed-fixed random order
+   * are dealt to folds 0, 1, ..., k-1 in turn, so each fold holds its share of each class to one
+   * row.
+   *
+   * @return {@code df} with {@link CandidatePipeline#FOLD} (int, 0 to k-1)
+   */
+  public static Dataset<Row> assignFolds(Dataset<Row> df, String idColumn, String labelColumn,
+      int folds, long seed) {
+    WindowSpec ordered = Window.partitionBy(col(labelColumn))
+        .orderBy(xxhash64(lit(seed), lit("fold"), col(idColumn).cast("string")), col(idColumn));
+    return df.withColumn(CandidatePipeline.FOLD,
+        row_number().over(ordered).minus(1).mod(folds).cast("int"));
+  }
+
+  /** @return true for about {@code fraction} of the rows, fixed by seed and id */
+  public static Column holdOut(String idColumn, long seed, String purpose, double fraction) {
+    Column u = xxhash64(lit(seed), lit(purpose), col(idColumn).cast("string"))
+        .mod(1_000_000L).plus(1_000_000L).mod(1_000_000L).cast("double").divide(1_000_000.0);
+    return u.lt(fraction);
+  }
+}
