@@ -1,6 +1,6 @@
 package dev.propensity.common;
 
-import dev.propensity.common.config.Secrets;
+import dev.propensity.common.Secrets;
 import java.util.Collection;
 import java.util.stream.Collectors;
 

@@ -1,6 +1,6 @@
 package dev.propensity.common;
 
-import dev.propensity.common.config.Secrets;
+import dev.propensity.common.Secrets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;

@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
 import dev.propensity.common.Errors;
+import dev.propensity.common.Secrets;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;

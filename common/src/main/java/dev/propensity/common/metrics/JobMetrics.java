@@ -1,5 +1,6 @@
 package dev.propensity.common.metrics;
 
+import dev.propensity.common.Secrets;
 import dev.propensity.common.config.JobConfig;
 import java.io.IOException;
 import java.net.URI;
@@ -135,7 +136,7 @@ public final class JobMetrics {
     } catch (IOException | IllegalArgumentException e) {
       LOG.warn("metrics: cannot push to the Pushgateway at {} ({}); check"
           + " propensity.metrics.pushgateway-url", safe(target),
-          dev.propensity.common.config.Secrets.redactValue(e.toString()));
+          Secrets.redactValue(e.toString()));
       return false;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -181,6 +182,6 @@ public final class JobMetrics {
 
   /** The gateway URL as logged: user info and secret query parameters redacted. */
   private static String safe(URI target) {
-    return dev.propensity.common.config.Secrets.redactValue(target.toString());
+    return Secrets.redactValue(target.toString());
   }
 }

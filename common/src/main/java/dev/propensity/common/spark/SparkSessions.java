@@ -2,7 +2,7 @@ package dev.propensity.common.spark;
 
 import dev.propensity.common.Errors;
 import dev.propensity.common.config.JobConfig;
-import dev.propensity.common.config.Secrets;
+import dev.propensity.common.Secrets;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;

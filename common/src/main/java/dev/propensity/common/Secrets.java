@@ -1,4 +1,4 @@
-package dev.propensity.common.config;
+package dev.propensity.common;
 
 import java.util.Locale;
 import java.util.Set;

@@ -1,7 +1,9 @@
-package dev.propensity.common.config;
+package dev.propensity.common;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.propensity.common.config.ConfigLoader;
+import dev.propensity.common.config.JobConfig;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
