@@ -34,8 +34,6 @@ import org.apache.spark.sql.Row;
  */
 final class EventTables {
 
-  /** Months of sessions, emails, support contacts and profit before the extract date. */
-  static final int EVENT_MONTHS = 12;
   static final String[] CATEGORIES = {"electronics", "home", "beauty", "kids", "grocery"};
   /** What a sloppy export calls each category now and then (same order as CATEGORIES). */
   private static final String[] SYNONYMS = {"Electronic", "Home & Garden", "Health & Beauty",
@@ -72,12 +70,18 @@ final class EventTables {
   private final Random rnd;
   private final Column asOf;
   private final Drift drift;
+  private final int eventMonths;
 
-  /** @param asOf the day the history is anchored to (generate.history-end, else as-of) */
-  EventTables(Random rnd, Column asOf, Drift drift) {
+  /**
+   * @param asOf the day the history is anchored to (generate.history-end, else as-of)
+   * @param eventMonths months of emails and profit before the anchor (sessions and support
+   *     contacts: the periods the caller passes)
+   */
+  EventTables(Random rnd, Column asOf, Drift drift, int eventMonths) {
     this.rnd = rnd;
     this.asOf = asOf;
     this.drift = drift;
+    this.eventMonths = eventMonths;
   }
 
   /** The monthly order probability after the concept drift. */
@@ -232,7 +236,7 @@ final class EventTables {
     Column clicks = opens.and(rnd.uniform("click", id, w).lt(col("click_prob")));
     Column opened = sent.plus(openDelay);
     return latent
-        .withColumn("w", explode(sequence(lit(0), lit(EVENT_MONTHS * 30 / 14))))
+        .withColumn("w", explode(sequence(lit(0), lit(eventMonths * 30 / 14))))
         .where(sentDay.geq(col("signup_date")))
         .select(
             concat_ws("-", lit("E"), col("n"), w).as("email_id"),
@@ -296,7 +300,7 @@ final class EventTables {
     Column m = col("m");
     Column month = add_months(trunc(asOf, "month"), m.multiply(-1).cast("int"));
     return latent
-        .withColumn("m", explode(sequence(lit(0), lit(EVENT_MONTHS - 1))))
+        .withColumn("m", explode(sequence(lit(0), lit(eventMonths - 1))))
         .where(col("signup_date").leq(month))
         .select(col("customer_id"), month.as("month"),
             round(col("aov").multiply(col("p_month")).multiply(0.35)

@@ -61,13 +61,20 @@ public final class GenerateJob implements Job {
     int months = config.integer("propensity.generate.history-months");
     String anchor = historyEnd(config, asOf);
     Warehouse warehouse = Warehouse.of(spark, config);
-    EventTables events = new EventTables(rnd, to_date(lit(anchor)), drift(config));
     // the history is generated up to its anchor and cut at as-of: the same past for any as-of
     AsOfCut cut = anchor.equals(asOf) ? AsOfCut.NONE : new AsOfCut(asOf);
-    // periods counted back from the anchor: keep EVENT_MONTHS of them before as-of
+    // events of the last generate.event-months before as-of, counted back from the anchor
     int extra = (int) Math.ceil(java.time.temporal.ChronoUnit.DAYS.between(
         java.time.LocalDate.parse(asOf), java.time.LocalDate.parse(anchor))
         / (double) DAYS_PER_PERIOD);
+    int eventMonths = config.integer("propensity.generate.event-months");
+    if (eventMonths < 1) {
+      throw dev.propensity.common.Errors.invalidConfig("propensity.generate.event-months",
+          eventMonths, "at least 1 (12 gives the features' 365-day windows a full year)");
+    }
+    int recentMonths = Math.min(months, eventMonths + extra);
+    EventTables events = new EventTables(rnd, to_date(lit(anchor)), drift(config),
+        eventMonths + extra);
 
     Dataset<Row> latent = latentCustomers(spark, customers, months, rnd,
         to_date(lit(anchor))).persist(StorageLevel.MEMORY_AND_DISK());
@@ -80,8 +87,7 @@ public final class GenerateJob implements Job {
     warehouse.overwrite(orders.select(EventTables.ORDER_COLUMNS), Tables.RAW_ORDERS);
     warehouse.overwrite(events.orderLines(orders), Tables.RAW_ORDER_LINES);
     orders.unpersist();
-    Dataset<Row> recent = periods.where(col("k").lt(Math.min(months,
-        EventTables.EVENT_MONTHS + extra)));
+    Dataset<Row> recent = periods.where(col("k").lt(recentMonths));
     warehouse.overwrite(cut.onInstant(events.webSessions(recent), "session_start"),
         Tables.RAW_WEB_SESSIONS);
     warehouse.overwrite(cut.onInstant(events.emails(latent), "sent_at", "opened_at",

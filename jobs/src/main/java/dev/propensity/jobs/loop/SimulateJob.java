@@ -52,7 +52,13 @@ public final class SimulateJob implements Job {
     }
     LocalDate last = start.plusWeeks(weeks - 1L);
     String driftDate = driftWeek == 0 ? "" : start.plusWeeks(driftWeek - 1L).toString();
+    // the earliest snapshot (start minus the label horizon) sees a full year of events too
+    long span = java.time.temporal.ChronoUnit.DAYS.between(start.minusDays(
+        config.integer("propensity.features.label-horizon-days")), last);
+    int eventMonths = config.integer("propensity.generate.event-months")
+        + (int) Math.ceil(span / 30.0);
     JobConfig c = config.with("generate.as-of=" + last, "generate.history-end=" + last,
+        "generate.event-months=" + eventMonths,
         "generate.drift.date=\"" + driftDate + "\"",
         "generate.drift.session-rate-factor=" + config.number(
             "propensity.simulate.session-rate-factor"),
