@@ -122,7 +122,7 @@ final class TimelinePage {
     double top = maxV <= 0 ? 1 : maxV * 1.1;
     int n = Math.max(rows.size(), 2);
     StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
-        "<svg id=\"%s\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\""
+        "<svg id=\"%s\" width=\"%d\" height=\"%d\""
             + " viewBox=\"0 0 %d %d\">", id, w, h, w, h));
     sb.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\""
         + " stroke=\"#000\"/>", left, h - bottom, w - 10, h - bottom));
