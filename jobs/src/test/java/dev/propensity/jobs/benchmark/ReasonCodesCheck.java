@@ -9,6 +9,7 @@ import dev.propensity.common.explain.ReferenceTreeShap;
 import dev.propensity.common.explain.TreeEnsemble;
 import dev.propensity.common.explain.TreeShap;
 import dev.propensity.common.run.ModelRun;
+import dev.propensity.common.run.ModelRegistry;
 import dev.propensity.common.run.ModelRuns;
 import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
@@ -116,8 +117,7 @@ final class ReasonCodesCheck {
   }
 
   private static Ensemble load(Warehouse wh, SparkSession spark) {
-    ModelRuns runs = new ModelRuns(wh.root(), spark.sparkContext().hadoopConfiguration());
-    ModelRun run = runs.open(ModelRuns.LATEST);
+    ModelRun run = new ModelRegistry(wh).open(ModelRuns.LATEST);
     return Ensemble.load(run);
   }
 }

@@ -13,7 +13,7 @@ import dev.propensity.common.SparkTestBase;
 import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.psi.PsiBaseline;
 import dev.propensity.common.run.ModelRun;
-import dev.propensity.common.run.ModelRuns;
+import dev.propensity.common.run.ModelRegistry;
 import dev.propensity.common.schema.FeatureSchema;
 import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
@@ -83,8 +83,7 @@ class DriftJobTest extends SparkTestBase {
     Path dir = MonitoringFixture.freshWarehouse("drift-baseline");
     JobConfig config = MonitoringFixture.base(dir);
     Warehouse wh = Warehouse.of(spark(), config);
-    ModelRun run = new ModelRuns(wh.root(), spark().sparkContext().hadoopConfiguration())
-        .open("latest");
+    ModelRun run = new ModelRegistry(wh).open("latest");
     FeatureSchema schema = FeatureSchema.fromConfig(config);
     // the bins step wrote the baseline when the run completed; writing it again is repeatable
     DriftBaseline.Stored fromBins = DriftBaseline.read(run).orElseThrow();
@@ -129,8 +128,7 @@ class DriftJobTest extends SparkTestBase {
 
     String summary = new DriftJob().run(spark(), config);
 
-    ModelRun run = new ModelRuns(wh.root(), spark().sparkContext().hadoopConfiguration())
-        .open("latest");
+    ModelRun run = new ModelRegistry(wh).open("latest");
     DriftBaseline.Stored baseline = DriftBaseline.read(run).orElseThrow();
     Map<String, Row> report = report(wh);
     Dataset<Row> current = wh.read("shifted");
@@ -195,8 +193,7 @@ class DriftJobTest extends SparkTestBase {
     Warehouse wh = Warehouse.of(spark(), config);
     assertThat(summary).contains("drift: snapshot " + MonitoringFixture.NEWEST + " vs run ");
     assertThat(report(wh)).containsKeys("recency_days", "region", DriftBaseline.SCORE);
-    ModelRun run = new ModelRuns(wh.root(), spark().sparkContext().hadoopConfiguration())
-        .open("latest");
+    ModelRun run = new ModelRegistry(wh).open("latest");
     assertThat(run.exists(DriftBaseline.FILE)).isTrue();
   }
 
