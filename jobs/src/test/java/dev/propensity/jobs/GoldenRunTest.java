@@ -52,7 +52,7 @@ class GoldenRunTest extends SparkTestBase {
         "select.importance-rows=200", "explain.top-k=3");
     Map<String, Object> actual = new LinkedHashMap<>();
     new PipelineJob().run(spark(), base.with(
-        "pipeline.steps=[generate, features, train, select, bins, score]",
+        "pipeline.steps=[generate, features, train, select, bins, promote, score]",
         "train.run-id=golden", "train.candidates=[logistic, gbt, random-forest]",
         "select.top-n=3", "select.combine=stacking", "select.calibration=platt"));
     actual.put("golden", record(dir, base, "golden"));
