@@ -140,10 +140,10 @@ public final class CycleJob implements Job {
     }
     String champion = registry.championId().orElse(null);
     long customers = scoredCustomers(warehouse, day);
+    Matured m = Matured.read(warehouse, matured);
     Timeline.Entry entry = new Timeline.Entry(date, day, champion, customers, psi.maxFeature(),
-        psi.feature(), psi.score(), maturedSnapshot(warehouse, matured),
-        maturedValue(warehouse, matured, "run_id"), maturedAuc(warehouse, matured),
-        maturedLift(warehouse, matured), decision.reason().value(), decision.detail(),
+        psi.feature(), psi.score(), m.snapshot(), m.runId(), m.aucRoc(), m.topBinLift(),
+        decision.reason().value(), decision.detail(),
         challenger, gate == null ? null : gate.runMetric(),
         gate == null ? null : gate.championMetric(), gate != null && gate.promoted());
     timeline.record(entry);
@@ -208,32 +208,23 @@ public final class CycleJob implements Job {
         .where(col("snapshot_date").equalTo(to_date(lit(day)))).count() : 0;
   }
 
-  private static List<Row> maturedRows(Warehouse warehouse, String snapshot) {
-    if (!warehouse.exists(Tables.MODEL_PERFORMANCE)) {
-      return List.of();
+  /** The matured snapshot's evaluation in {@code model_performance}, read once. */
+  record Matured(String snapshot, String runId, Double aucRoc, Double topBinLift) {
+    static Matured read(Warehouse warehouse, String snapshot) {
+      List<Row> rows = warehouse.exists(Tables.MODEL_PERFORMANCE)
+          ? warehouse.read(Tables.MODEL_PERFORMANCE)
+              .where(col("snapshot_date").equalTo(to_date(lit(snapshot)))).collectAsList()
+          : List.of();
+      if (rows.isEmpty()) {
+        return new Matured(null, null, null, null);
+      }
+      Double auc = rows.stream().filter(r -> r.isNullAt(r.fieldIndex("bin"))).findFirst()
+          .map(r -> (Double) r.getAs("auc_roc")).orElse(null);
+      Double lift = rows.stream()
+          .filter(r -> !r.isNullAt(r.fieldIndex("bin")) && r.<Integer>getAs("bin") == 1)
+          .findFirst().map(r -> (Double) r.getAs("lift")).orElse(null);
+      return new Matured(snapshot, rows.get(0).getAs("run_id"), auc, lift);
     }
-    return warehouse.read(Tables.MODEL_PERFORMANCE)
-        .where(col("snapshot_date").equalTo(to_date(lit(snapshot)))).collectAsList();
-  }
-
-  private static String maturedSnapshot(Warehouse warehouse, String snapshot) {
-    return maturedRows(warehouse, snapshot).isEmpty() ? null : snapshot;
-  }
-
-  private static String maturedValue(Warehouse warehouse, String snapshot, String column) {
-    return maturedRows(warehouse, snapshot).stream().findFirst()
-        .map(r -> (String) r.getAs(column)).orElse(null);
-  }
-
-  private static Double maturedAuc(Warehouse warehouse, String snapshot) {
-    return maturedRows(warehouse, snapshot).stream().filter(r -> r.isNullAt(r.fieldIndex("bin")))
-        .findFirst().map(r -> (Double) r.getAs("auc_roc")).orElse(null);
-  }
-
-  private static Double maturedLift(Warehouse warehouse, String snapshot) {
-    return maturedRows(warehouse, snapshot).stream()
-        .filter(r -> !r.isNullAt(r.fieldIndex("bin")) && r.<Integer>getAs("bin") == 1)
-        .findFirst().map(r -> (Double) r.getAs("lift")).orElse(null);
   }
 
   /** The drift of the cycle's snapshot against a run, from {@code drift_report}. */
