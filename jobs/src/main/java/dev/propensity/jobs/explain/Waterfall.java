@@ -23,6 +23,9 @@ public record Waterfall(String customer, double base, double output, String spac
   /** One step: a feature (or "other n features"), the customer's value and the contribution. */
   public record Step(String feature, String value, double contribution) {}
 
+  /** How a missing numeric feature value reads in a reason code: Java's text of NaN. */
+  public static final String MISSING_NUMBER = "NaN";
+
   private static final int WIDTH = 760;
   private static final int ROW = 22;
   private static final String FONT = "font-family=\"system-ui,sans-serif\" font-size=\"12\"";
@@ -124,7 +127,8 @@ public record Waterfall(String customer, double base, double output, String spac
         + "<th>contribution</th></tr>\n");
     for (Step st : steps) {
       t.append("<tr><td>").append(esc(st.feature())).append("</td><td>")
-          .append(esc(st.value() == null ? "" : st.value())).append("</td><td>")
+          .append(esc(st.value() == null ? "" : MISSING_NUMBER.equals(st.value()) ? "missing"
+              : st.value())).append("</td><td>")
           .append(String.format(Locale.ROOT, "%+.6f", st.contribution())).append("</td></tr>\n");
     }
     t.append("</table>\n");
@@ -157,8 +161,14 @@ public record Waterfall(String customer, double base, double output, String spac
         + "</text>%n", from + w + 4, y + 15, FONT, esc(value)));
   }
 
-  /** @return a number with at most 4 significant digits ("77.94117647" to "77.94"), else as is */
+  /**
+   * @return a number with at most 4 significant digits ("77.94117647" to "77.94"), "missing" for
+   *     a numeric feature's missing value (NaN), else the value as is
+   */
   static String compact(String value) {
+    if (MISSING_NUMBER.equals(value)) {
+      return "missing";
+    }
     try {
       return new java.math.BigDecimal(value).round(new java.math.MathContext(4))
           .stripTrailingZeros().toPlainString();

@@ -12,6 +12,7 @@ import dev.propensity.common.table.Warehouse;
 import dev.propensity.common.run.ModelRun;
 import dev.propensity.jobs.FeatureInput;
 import dev.propensity.jobs.RunData;
+import dev.propensity.jobs.explain.Waterfall;
 import dev.propensity.jobs.model.Explainer;
 import dev.propensity.jobs.model.Ensemble;
 import dev.propensity.jobs.model.Splits;
@@ -170,7 +171,7 @@ record Explanations(String source, String space, List<String> features, List<Str
     for (Customer c : customers) {
       Row code = c.byFeature().get(feature);
       if (code != null) {
-        String v = code.isNullAt(1) ? "(missing)" : code.getString(1);
+        String v = missing(code) ? "(missing)" : code.getString(1);
         double[] a = acc.computeIfAbsent(v, k -> new double[2]);
         a[0] += code.getDouble(2);
         a[1]++;
@@ -217,7 +218,7 @@ record Explanations(String source, String space, List<String> features, List<Str
     int numbers = 0;
     for (Customer c : customers) {
       Row code = c.byFeature().get(feature);
-      if (code != null && !code.isNullAt(1)) {
+      if (code != null && !missing(code)) {
         present++;
         if (!Double.isNaN(number(code.getString(1)))) {
           numbers++;
@@ -225,6 +226,11 @@ record Explanations(String source, String space, List<String> features, List<Str
       }
     }
     return present > 0 && numbers * 5 >= present * 4;
+  }
+
+  /** @return whether a code's value is missing: null, or a numeric feature's NaN */
+  private static boolean missing(Row code) {
+    return code.isNullAt(1) || Waterfall.MISSING_NUMBER.equals(code.getString(1));
   }
 
   private static double number(String s) {

@@ -30,4 +30,13 @@ class WaterfallTest {
     assertThat(Waterfall.compact("0-30d")).isEqualTo("0-30d");
     assertThat(w.page("Customer c<1>")).startsWith("<!DOCTYPE html>").doesNotContain("c<1>");
   }
+
+  @Test
+  void aMissingNumericValueReadsMissingNotNaN() {
+    List<Row> codes = List.of(RowFactory.create("click_to_open", "NaN", 0.2),
+        RowFactory.create("visits", "3", 0.05));
+    Waterfall w = Waterfall.of("c2", 0.1, 0.35, "probability", codes, 5);
+    assertThat(w.svg("waterfall-c2")).contains("click_to_open = missing").doesNotContain("NaN");
+    assertThat(w.page("Customer c2")).contains("<td>missing</td>").doesNotContain("NaN");
+  }
 }

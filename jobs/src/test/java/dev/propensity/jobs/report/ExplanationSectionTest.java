@@ -35,4 +35,23 @@ class ExplanationSectionTest {
   private static Explanations.Customer customer(String id, Integer bin, double output) {
     return new Explanations.Customer(id, bin, null, null, 0.1, output, List.of());
   }
+
+  @Test
+  void missingNumericValuesAreMissingNotACategoryNamedNaN() {
+    // a ratio feature that is NaN for most customers (no opens), a number for the rest
+    List<Explanations.Customer> customers = new java.util.ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      String value = i < 15 ? "NaN" : String.valueOf(0.1 * i);
+      customers.add(new Explanations.Customer("c" + i, 1 + i % 2, "g" + i % 2, null, 0.1,
+          0.1 + 0.01 * i, List.of(org.apache.spark.sql.RowFactory.create("click_to_open", value,
+              0.01 * (i - 10)))));
+    }
+    Explanations ex = new Explanations("test", "probability", List.of("click_to_open"),
+        List.of(), customers);
+    assertThat(ex.numeric("click_to_open")).isTrue();
+    assertThat(ex.dependence("click_to_open")[0]).hasSize(5);
+    HtmlReport page = new HtmlReport("t");
+    ExplanationSection.add(page, ex, ExplanationSection.Settings.of(JobConfig.defaults()));
+    assertThat(page.render()).contains("click_to_open = missing").doesNotContain("NaN");
+  }
 }
