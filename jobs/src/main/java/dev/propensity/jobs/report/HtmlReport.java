@@ -140,7 +140,7 @@ final class HtmlReport {
       return "";
     }
     if (v instanceof Double d) {
-      return String.format(Locale.ROOT, "%.4f", d);
+      return Double.isFinite(d) ? String.format(Locale.ROOT, "%.4f", d) : "n/a";
     }
     return String.valueOf(v);
   }

@@ -36,8 +36,11 @@ final class Svg {
     int right = 70;
     int top = 28;
     int height = top + n * ROW + 34;
-    double min = Math.min(0, values.stream().mapToDouble(Double::doubleValue).min().orElse(0));
-    double max = Math.max(0, values.stream().mapToDouble(Double::doubleValue).max().orElse(1));
+    // an undefined value (NaN, e.g. a lift of an empty bin) gets no bar and reads "n/a"
+    double min = Math.min(0, values.stream().mapToDouble(Double::doubleValue)
+        .filter(Double::isFinite).min().orElse(0));
+    double max = Math.max(0, values.stream().mapToDouble(Double::doubleValue)
+        .filter(Double::isFinite).max().orElse(1));
     if (max == min) {
       max = min + 1;
     }
@@ -46,7 +49,9 @@ final class Svg {
     StringBuilder s = open(name, title, WIDTH, height, "horizontal");
     double zero = x.at(0);
     for (int i = 0; i < n; i++) {
-      double v = values.get(i);
+      double v = Double.isFinite(values.get(i)) ? values.get(i) : 0;
+      String label = Double.isFinite(values.get(i)) ? String.format(Locale.ROOT, format, v)
+          : "n/a";
       double y = top + i * ROW;
       double x0 = Math.min(zero, x.at(v));
       double w = Math.max(Math.abs(x.at(v) - zero), 0.5);
@@ -58,7 +63,7 @@ final class Svg {
       boolean neg = v < 0;
       s.append(String.format(Locale.ROOT, "<text class=\"value\" x=\"%.1f\" y=\"%.1f\""
           + " text-anchor=\"%s\" %s>%s</text>%n", neg ? x0 - 4 : x0 + w + 4, y + ROW / 2.0 + 4,
-          neg ? "end" : "start", FONT, esc(String.format(Locale.ROOT, format, v))));
+          neg ? "end" : "start", FONT, esc(label)));
     }
     line(s, zero, top, zero, top + n * ROW, "#333");
     axis(s, x, top + n * ROW, valueTitle);

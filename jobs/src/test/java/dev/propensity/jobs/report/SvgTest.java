@@ -56,6 +56,14 @@ class SvgTest {
   }
 
   @Test
+  void anUndefinedValueHasNoBarAndReadsNotAvailable() {
+    String svg = Svg.hbars("lift", "Lift by bin", "lift", List.of("bin 1", "bin 2", "bin 3"),
+        List.of(2.5, Double.NaN, 0.4), "%.2f");
+    assertThat(svg).contains(">2.50</text>").contains(">n/a</text>").contains(">0.40</text>")
+        .doesNotContain("NaN").doesNotContain("Infinity");
+  }
+
+  @Test
   void negativeValuesGrowLeftOfZero() {
     String svg = Svg.hbars("dependence-region", "Dependence", "mean contribution",
         List.of("north", "south"), List.of(0.2, -0.1), "%+.4f");
