@@ -54,10 +54,11 @@ final class PipelineChecks {
         "positives", "conversion_rate", "lift", "cumulative_customers", "cumulative_gain",
         "cumulative_lift", "min_score", "max_score", "created_at"));
     COLUMNS.put(Tables.CUSTOMER_SCORES, List.of("customer_id", "propensity", "bin",
-        "group_label", "voter_probabilities", "reason_codes", "run_id", "snapshot_date", "scored_at"));
+        "group_label", "predicted_positive", "voter_probabilities", "reason_codes", "run_id",
+        "snapshot_date", "scored_at"));
     COLUMNS.put(Tables.CUSTOMER_PROPENSITY, List.of("customer_id", "propensity", "bin",
-        "group_label", "voter_probabilities", "reason_codes", "run_id", "snapshot_date", "scored_at",
-        "is_stale"));
+        "group_label", "predicted_positive", "voter_probabilities", "reason_codes", "run_id",
+        "snapshot_date", "scored_at", "is_stale"));
     COLUMNS.put(Tables.CUSTOMER_SEGMENTS, List.of("customer_id", "snapshot_date", "run_id",
         "propensity", "bin", "group_label", "propensity_group", "profit", "profit_tier",
         "segment", "action", "created_at"));

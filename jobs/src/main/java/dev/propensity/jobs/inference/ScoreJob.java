@@ -58,8 +58,8 @@ public final class ScoreJob implements Job {
 
   /** The columns of {@code customer_scores} (and, with {@code is_stale}, the lookup table). */
   public static final List<String> OUTPUT = List.of("customer_id", "propensity", "bin",
-      "group_label", "voter_probabilities", "reason_codes", "run_id", "snapshot_date",
-      "scored_at");
+      "group_label", "predicted_positive", "voter_probabilities", "reason_codes", "run_id",
+      "snapshot_date", "scored_at");
 
   @Override
   public String run(SparkSession spark, JobConfig config) {
@@ -71,6 +71,10 @@ public final class ScoreJob implements Job {
     ModelRun run = new ModelRegistry(warehouse).open(config.string("propensity.score.run"));
     BinColumns bins = BinColumns.load(run);
     Ensemble ensemble = Ensemble.load(run);
+    // the decision select chose (max-F1 or a target recall): null for a run without one
+    Column predicted = Ensemble.threshold(run).isPresent()
+        ? col("propensity").geq(Ensemble.threshold(run).getAsDouble())
+        : lit(null).cast("boolean");
     FeatureSchema schema = FeatureSchema.fromConfig(config);
     FeatureInput input = FeatureInput.forScoring(warehouse, schema,
         config.string("propensity.score.snapshot"));
@@ -100,6 +104,7 @@ public final class ScoreJob implements Job {
             col("voter_probabilities"),
             col(ReasonCodes.COLUMN))
         .withColumn("group_label", bins.label(col("bin")))
+        .withColumn("predicted_positive", predicted)
         .withColumn("run_id", lit(run.id()))
         .withColumn("snapshot_date", to_date(lit(snapshot)))
         .withColumn("scored_at", current_timestamp())

@@ -77,6 +77,20 @@ public final class Ensemble {
     return new Ensemble(voters, EnsembleModel.softVote(vs, Modes.Combine.WEIGHTED));
   }
 
+  /**
+   * @return the decision threshold select chose for the run's propensity (max-F1 or a target
+   *     recall on the reference rows, {@code ensemble/threshold.json}); empty for a run selected
+   *     before the threshold was recorded
+   */
+  public static java.util.OptionalDouble threshold(ModelRun run) {
+    String file = RunLayout.ensemble(RunLayout.THRESHOLD);
+    if (!run.exists(file)) {
+      return java.util.OptionalDouble.empty();
+    }
+    Map<String, Object> choice = run.readJson(file, new TypeReference<>() {});
+    return java.util.OptionalDouble.of(((Number) choice.get("threshold")).doubleValue());
+  }
+
   /** Builds an ensemble from models in memory. */
   public static Ensemble of(List<Voter> voters, EnsembleModel model) {
     return new Ensemble(voters, model);
