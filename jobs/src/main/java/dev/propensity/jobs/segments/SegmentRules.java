@@ -40,8 +40,9 @@ public record SegmentRules(List<Group> groups, List<String> tiers, boolean byQua
 
   /** A rule: a (propensity group, profit tier) pattern and its action. */
   public record Rule(String propensity, String profit, String action) {
+    /** The propensity group matches ignoring case: rule {@code high} matches label {@code High}. */
     boolean matches(String group, String tier) {
-      return (ANY.equals(propensity) || propensity.equals(group))
+      return (ANY.equals(propensity) || propensity.equalsIgnoreCase(group))
           && (ANY.equals(profit) || profit.equals(tier));
     }
   }

@@ -20,6 +20,7 @@ import dev.propensity.common.metrics.JobMetrics;
 import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.Job;
+import dev.propensity.jobs.bins.BinColumns;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -77,14 +78,15 @@ public final class SegmentsJob implements Job {
     }
     Dataset<Row> scores = allScores.where(col("snapshot_date").equalTo(to_date(lit(snapshot))))
         .select("customer_id", "snapshot_date", "run_id", "propensity", "bin", "group_label");
-    List<String> groupNames = groupNames(rules, scores, snapshot);
+    Groups groups = groups(rules, scores, snapshot);
+    List<String> groupNames = groups.names();
 
     Dataset<Row> profit = profit(warehouse, config, months, snapshot);
     Dataset<Row> joined = scores.join(profit, scores.col("customer_id")
             .equalTo(profit.col("__id")), "left")
         .withColumn("profit", coalesce(col("__profit"), lit(0.0)))
         .drop("__id", "__profit")
-        .withColumn("propensity_group", rules.groups().isEmpty() ? col("group_label")
+        .withColumn("propensity_group", groups.byLabel() ? col("group_label")
             : rules.group(col("bin")))
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
@@ -160,24 +162,44 @@ public final class SegmentsJob implements Job {
         .agg(sum(col(value).cast("double")).as("__profit"));
   }
 
-  /** The group names in matrix order; checks every bin (or label) of the scores has a group. */
-  private static List<String> groupNames(SegmentRules rules, Dataset<Row> scores,
-      String snapshot) {
+  /**
+   * The propensity groups of a snapshot's scores.
+   *
+   * @param byLabel whether the groups are the bins' own labels (else {@code propensity-groups})
+   * @param names the group names in matrix order
+   */
+  record Groups(boolean byLabel, List<String> names) {}
+
+  /**
+   * The groups in matrix order: the configured {@code propensity-groups} for equal-frequency
+   * bins; the bins' own labels when that list is empty or when the run's bins are named groups of
+   * their own ({@code bins.method = fixed}, e.g. High / Medium / Low), which bin numbers meant for
+   * ten quantile bins would lump together. Checks every bin (or label) has a group and every
+   * rule's propensity names one (ignoring case).
+   */
+  static Groups groups(SegmentRules rules, Dataset<Row> scores, String snapshot) {
     List<Row> bins = scores.groupBy("bin").agg(min("group_label"), count(lit(1)))
         .orderBy("bin").collectAsList();
     if (bins.isEmpty()) {
       throw Errors.emptyTable(Tables.CUSTOMER_SCORES, "for snapshot_date " + snapshot
           + " (set propensity.segments.snapshot to a scored snapshot, or run score)");
     }
-    if (rules.groups().isEmpty()) {
-      List<String> labels = bins.stream().map(r -> r.getString(1)).distinct().toList();
+    List<String> labels = bins.stream().map(r -> r.getString(1)).distinct().toList();
+    boolean named = !labels.equals(BinColumns.quantileLabels(labels.size()));
+    if (rules.groups().isEmpty() || named) {
+      if (!rules.groups().isEmpty()) {
+        LOG.info("segments: the bins of snapshot {} are named groups {}; they are the"
+            + " propensity groups (propensity.segments.propensity-groups maps quantile bins)",
+            snapshot, labels);
+      }
       for (SegmentRules.Rule r : rules.rules()) {
-        if (!SegmentRules.ANY.equals(r.propensity()) && !labels.contains(r.propensity())) {
+        if (!SegmentRules.ANY.equals(r.propensity())
+            && labels.stream().noneMatch(l -> l.equalsIgnoreCase(r.propensity()))) {
           throw Errors.unknownName("propensity.segments.rules.propensity", r.propensity(),
               labels);
         }
       }
-      return labels;
+      return new Groups(true, labels);
     }
     TreeSet<Integer> unmapped = new TreeSet<>();
     bins.forEach(r -> unmapped.add(r.getInt(0)));
@@ -188,7 +210,7 @@ public final class SegmentsJob implements Job {
           "groups covering every bin of the scores; bin(s) " + unmapped + " of snapshot "
               + snapshot + " are in none");
     }
-    return rules.groups().stream().map(SegmentRules.Group::name).toList();
+    return new Groups(false, rules.groups().stream().map(SegmentRules.Group::name).toList());
   }
 
   /** Every cell of the matrix, in group then tier order, with its customers and profit. */

@@ -133,6 +133,34 @@ class SegmentsJobTest extends SparkTestBase {
   }
 
   @Test
+  void fixedProbabilityGroupsAreThePropensityGroupsUnderTheDefaultConfig() {
+    Path fixedDir = MonitoringFixture.freshWarehouse("segments-fixed");
+    JobConfig base = MonitoringFixture.base(fixedDir);
+    Warehouse fixedWh = Warehouse.of(spark(), base);
+    new ScoreJob().run(spark(), base);
+    // cuts inside this small run's score range, so that every group holds customers
+    double[] q = fixedWh.read(Tables.CUSTOMER_SCORES).stat()
+        .approxQuantile("propensity", new double[] {0.8, 0.4}, 0);
+    JobConfig fixed = base.with("bins.method=fixed",
+        "bins.fixed.cuts=[" + q[0] + ", " + q[1] + "]", "bins.fixed.labels=[High, Medium, Low]");
+    new dev.propensity.jobs.bins.BinsJob().run(spark(), fixed);
+    new ScoreJob().run(spark(), fixed);
+    new SegmentsJob().run(spark(), fixed); // the default propensity-groups and rules
+
+    Map<String, Long> byGroup = new HashMap<>();
+    for (Row r : fixedWh.read(Tables.CUSTOMER_SEGMENTS).collectAsList()) {
+      String group = r.getAs("propensity_group");
+      assertThat(group).isEqualTo(r.getAs("group_label"));
+      byGroup.merge(group, 1L, Long::sum);
+      // the default rules name high / medium / low: they match High / Medium / Low
+      assertThat((String) r.getAs("action"))
+          .isEqualTo(expectedAction(group.toLowerCase(), r.getAs("profit_tier")));
+    }
+    assertThat(byGroup).containsOnlyKeys("High", "Medium", "Low");
+    assertThat(fixedWh.read(Tables.SEGMENT_SUMMARY).count()).isEqualTo(3 * 3);
+  }
+
+  @Test
   void badRulesAreRejectedWithTheKeyAndTheKnownNames() {
     assertThatThrownBy(() -> new SegmentsJob().run(spark(), config.with(
         "segments.rules=[{propensity = lowest, profit = high, action = x}]")))
