@@ -9,6 +9,8 @@ import dev.propensity.common.schema.FeatureSchema;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.model.CandidatePipeline;
 import dev.propensity.jobs.model.Splits;
+import dev.propensity.jobs.model.EnsembleModel;
+import dev.propensity.jobs.model.Modes;
 import dev.propensity.jobs.model.RunLayout;
 import java.util.List;
 import java.util.Map;
@@ -93,5 +95,33 @@ public final class RunData {
       joined = joined == null ? oof : joined.join(oof.drop("label"), idColumn);
     }
     return joined;
+  }
+
+  /**
+   * @return the rows the run's final models were fitted on ({@code refit} in its manifest;
+   *     {@code train} for a run trained before the setting existed)
+   */
+  public static Modes.Refit refit(ModelRun run) {
+    Object value = manifest(run).get("refit");
+    return value == null ? Modes.Refit.TRAIN
+        : Modes.parse(run.path(RunLayout.MANIFEST), value.toString(), Modes.Refit.class);
+  }
+
+  /**
+   * The ensemble's scores of the training rows from the voters' out-of-fold probabilities
+   * ({@code candidates/<voter>/oof}): every training row scored by models that never saw it,
+   * combined (and calibrated) by {@code model}; a stacking meta-learner was fitted on these same
+   * rows, so its part is in-sample.
+   *
+   * @return id, {@link CandidatePipeline#LABEL}, the voters' probabilities, {@code
+   *     propensity_raw} and {@code propensity}
+   */
+  public static Dataset<Row> ensembleOutOfFold(SparkSession spark, ModelRun run,
+      EnsembleModel model, String idColumn, String hint) {
+    List<String> voters = model.voters().stream().map(EnsembleModel.Voter::name).toList();
+    Dataset<Row> joined = outOfFold(spark, run, voters,
+        voters.stream().map(EnsembleModel::voterColumn).toList(), idColumn, hint);
+    return model.fromVoterProbabilities(
+        joined.withColumn(CandidatePipeline.LABEL, col("label").cast("double")).drop("label"));
   }
 }

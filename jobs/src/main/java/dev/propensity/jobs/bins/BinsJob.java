@@ -1,5 +1,6 @@
 package dev.propensity.jobs.bins;
 
+import dev.propensity.jobs.model.Modes;
 import dev.propensity.jobs.model.RunLayout;
 
 import static org.apache.spark.sql.functions.col;
@@ -106,21 +107,23 @@ public final class BinsJob implements Job {
   /** {@code propensity.bins.reference} for the voters' out-of-fold predictions. */
   public static final String OUT_OF_FOLD = "out-of-fold";
 
-  /**
-   * The ensemble's scores of the training rows from the voters' out-of-fold probabilities
-   * ({@code candidates/<voter>/oof}): every training row scored by models that never saw it. The
-   * combination and calibration are the ensemble's own; a stacking meta-learner was fitted on
-   * these same rows, so its part is in-sample.
-   */
+  /** The ensemble's scores of the training rows (see {@link RunData#ensembleOutOfFold}). */
   static Dataset<Row> outOfFold(SparkSession spark, ModelRun run, Ensemble ensemble,
       String idColumn) {
-    List<String> voters = ensemble.voters().stream().map(Ensemble.Voter::name).toList();
-    Dataset<Row> joined = RunData.outOfFold(spark, run, voters,
-        voters.stream().map(EnsembleModel::voterColumn).toList(), idColumn,
+    return RunData.ensembleOutOfFold(spark, run, ensemble.model(), idColumn,
         "Set propensity.bins.reference to validation or test, or retrain the run.");
-    return ensemble.model().fromVoterProbabilities(
-        joined.withColumn(CandidatePipeline.LABEL, col("label").cast("double")).drop("label"));
   }
+
+  /** {@code propensity.bins.reference} resolved for a run: auto follows its refit. */
+  static String reference(String configured, ModelRun run) {
+    if (!AUTO.equals(configured)) {
+      return configured;
+    }
+    return RunData.refit(run).includesValidation() ? OUT_OF_FOLD : Splits.VALIDATION;
+  }
+
+  /** {@code propensity.bins.reference}: validation, or out-of-fold after a refit on it. */
+  public static final String AUTO = "auto";
 
   @Override
   public String run(SparkSession spark, JobConfig config) {
@@ -129,14 +132,21 @@ public final class BinsJob implements Job {
       throw Errors.invalidConfig("propensity.bins.count", count, "at least 2");
     }
     String method = config.oneOf("propensity.bins.method", List.of("quantile", "fixed"));
-    String split = config.oneOf("propensity.bins.reference",
-        List.of(Splits.VALIDATION, Splits.TEST, OUT_OF_FOLD));
+    String configured = config.oneOf("propensity.bins.reference",
+        List.of(AUTO, Splits.VALIDATION, Splits.TEST, OUT_OF_FOLD));
     Warehouse warehouse = Warehouse.of(spark, config);
     ModelRuns runs = new ModelRuns(warehouse.root(), spark.sparkContext().hadoopConfiguration());
     ModelRun run = runs.openOrNewest(config.string("propensity.bins.run-id"));
     RunData.requireStatus(run, "bins", List.of("selected", ModelRun.COMPLETED));
     Ensemble ensemble = Ensemble.load(run);
     FeatureSchema schema = FeatureSchema.fromConfig(config);
+    String split = reference(configured, run);
+    if (!OUT_OF_FOLD.equals(split) && RunData.refit(run).splits().contains(split)) {
+      LOG.warn("bins: run {} was refitted on its {} rows (train.refit = {}): bins cut on them"
+          + " are in-sample; propensity.bins.reference = out-of-fold avoids that", run.id(),
+          split, Modes.name(RunData.refit(run)));
+    }
+    LOG.info("bins: reference rows: {}", split);
     Dataset<Row> scored = OUT_OF_FOLD.equals(split)
         ? outOfFold(spark, run, ensemble, schema.idColumn())
         : ensemble.score(RunData.splitRows(warehouse, schema, run)

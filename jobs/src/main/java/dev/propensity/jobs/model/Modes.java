@@ -40,6 +40,45 @@ public final class Modes {
     TARGET_RECALL
   }
 
+  /**
+   * The rows each candidate's final model is fitted on, with the grid point cross-validation
+   * chose. Beyond the training split, the rows added are in-sample for the final model, so
+   * select and bins calibrate, choose the threshold and cut the bins on the out-of-fold
+   * predictions instead.
+   */
+  public enum Refit {
+    /** The training split only (validation and test stay out of sample). */
+    TRAIN,
+    /** Training and validation splits; test stays the out-of-sample check. */
+    TRAIN_VALIDATION,
+    /** Every labelled row: no out-of-sample check is left (the test metrics are in-sample). */
+    ALL;
+
+    /** @return whether the validation rows were fitted on */
+    public boolean includesValidation() {
+      return this != TRAIN;
+    }
+
+    /** @return the split names fitted on */
+    public List<String> splits() {
+      return switch (this) {
+        case TRAIN -> List.of(Splits.TRAIN);
+        case TRAIN_VALIDATION -> List.of(Splits.TRAIN, Splits.VALIDATION);
+        case ALL -> List.of(Splits.TRAIN, Splits.VALIDATION, Splits.TEST);
+      };
+    }
+  }
+
+  /** What select ranks the candidates by. */
+  public enum RankBy {
+    /** Out-of-fold when the validation split is small or was refitted on, else validation. */
+    AUTO,
+    /** The metric over every training row's out-of-fold prediction. */
+    OUT_OF_FOLD,
+    /** The metric on the validation split. */
+    VALIDATION
+  }
+
   /** What explanations do with a voter that has no exact explanation. */
   public enum UnsupportedVoters {
     /** Explain the other voters' share, with a warning. */

@@ -95,15 +95,23 @@ public final class SelectJob implements Job {
     RunData.requireStatus(run, "select", List.of("trained", "selected", ModelRun.COMPLETED));
     FeatureSchema schema = FeatureSchema.fromConfig(config);
 
-    List<Ensemble.Voter> ranked = new ArrayList<>();
-    for (String name : candidates(run)) {
-      ranked.add(new Ensemble.Voter(name, 1.0, metricOf(run, name, metric)));
-    }
-    ranked.sort(Comparator.comparingDouble(Ensemble.Voter::metric).reversed());
+    Modes.Refit refit = RunData.refit(run);
     Dataset<Row> rows = RunData.splitRows(warehouse, schema, run);
     Dataset<Row> validation = rows.where(col(Splits.COLUMN).equalTo(Splits.VALIDATION))
         .persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> test = rows.where(col(Splits.COLUMN).equalTo(Splits.TEST));
+
+    List<String> names = candidates(run);
+    boolean outOfFold = rankByOutOfFold(config, run, names, refit, validation);
+    List<Ensemble.Voter> ranked = new ArrayList<>();
+    for (String name : names) {
+      ranked.add(new Ensemble.Voter(name, 1.0, outOfFold
+          ? outOfFoldMetric(spark, run, name, metric, schema.idColumn())
+          : metricOf(run, name, metric)));
+    }
+    ranked.sort(Comparator.comparingDouble(Ensemble.Voter::metric).reversed());
+    String rankedOn = outOfFold ? "out-of-fold" : Splits.VALIDATION;
+    LOG.info("select: candidates ranked by {} on {}: {}", metric, rankedOn, ranked);
 
     Map<String, PipelineModel> models = new HashMap<>();
     ranked.forEach(v -> models.put(v.name(), PipelineModel.load(RunLayout.of(run)
@@ -120,19 +128,30 @@ public final class SelectJob implements Job {
         ? EnsembleModel.stacked(parts, fitMeta(spark, run, voters, schema.idColumn(),
             config.number(KEY + "stacking.reg-param")))
         : EnsembleModel.softVote(parts, combine);
-    Dataset<Row> rawValidation = model.transform(validation);
+    // calibration and threshold on rows the final models never saw: validation, or the voters'
+    // out-of-fold predictions when the final models were refitted on the validation rows
+    boolean oofReference = refit.includesValidation();
+    String fittedOn = oofReference ? "out-of-fold" : Splits.VALIDATION;
+    String hint = "Runs refitted on their validation rows (propensity.train.refit) calibrate on"
+        + " out-of-fold predictions: retrain the run.";
+    Dataset<Row> rawReference = oofReference
+        ? RunData.ensembleOutOfFold(spark, run, model, schema.idColumn(), hint)
+        : model.transform(validation);
     if (calibration == Modes.Calibration.PLATT) {
-      double[] ab = Calibration.fitPlatt(rawValidation, EnsembleModel.RAW, CandidatePipeline.LABEL);
+      double[] ab = Calibration.fitPlatt(rawReference, EnsembleModel.RAW, CandidatePipeline.LABEL);
       model = model.withPlatt(ab[0], ab[1]);
     } else if (calibration == Modes.Calibration.ISOTONIC) {
-      model = model.withIsotonic(Calibration.fitIsotonic(rawValidation, EnsembleModel.RAW,
+      model = model.withIsotonic(Calibration.fitIsotonic(rawReference, EnsembleModel.RAW,
           CandidatePipeline.LABEL));
     }
 
     Dataset<Row> scoredValidation = model.transform(validation)
         .persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> scoredTest = model.transform(test).persist(StorageLevel.MEMORY_AND_DISK());
-    Thresholds.Choice threshold = Thresholds.choose(scoredValidation, EnsembleModel.PROPENSITY,
+    Dataset<Row> scoredReference = oofReference
+        ? RunData.ensembleOutOfFold(spark, run, model, schema.idColumn(), hint)
+        : scoredValidation;
+    Thresholds.Choice threshold = Thresholds.choose(scoredReference, EnsembleModel.PROPENSITY,
         CandidatePipeline.LABEL, rule == ThresholdRule.TARGET_RECALL ? targetRecall : 0);
     Map<String, Object> val = Metrics.evaluate(scoredValidation, col(EnsembleModel.PROPENSITY),
         CandidatePipeline.LABEL, OptionalDouble.of(threshold.threshold()));
@@ -140,7 +159,7 @@ public final class SelectJob implements Job {
         CandidatePipeline.LABEL, OptionalDouble.of(threshold.threshold()));
     Map<String, Object> calibrationTables = new LinkedHashMap<>();
     calibrationTables.put("method", Modes.name(calibration));
-    calibrationTables.put("fitted_on", "validation");
+    calibrationTables.put("fitted_on", fittedOn);
     calibrationTables.put("before", Calibration.table(scoredTest, EnsembleModel.RAW,
         CandidatePipeline.LABEL));
     calibrationTables.put("after", Calibration.table(scoredTest, EnsembleModel.PROPENSITY,
@@ -152,12 +171,16 @@ public final class SelectJob implements Job {
     Map<String, Object> description = new LinkedHashMap<>();
     description.put("combine", Modes.name(combine));
     description.put("metric", metric);
+    description.put("ranked_on", rankedOn);
+    description.put("refit", Modes.name(refit));
+    description.put("calibrated_on", fittedOn);
     description.put("calibration", Modes.name(calibration));
     description.put("threshold", threshold);
     Ensemble.save(run, description, voters, model);
     run.writeJson(RunLayout.ensemble(RunLayout.CALIBRATION), calibrationTables);
     run.writeJson(RunLayout.ensemble(RunLayout.THRESHOLD), threshold);
-    run.writeJson(RunLayout.ensemble(RunLayout.METRICS), Map.of("validation", val, "test", tst));
+    run.writeJson(RunLayout.ensemble(RunLayout.METRICS), Map.of("validation", val, "test", tst,
+        "in_sample", refit.splits().subList(1, refit.splits().size())));
     saveImportance(config, run, Ensemble.of(voters, model), schema,
         rows.where(col(Splits.COLUMN).equalTo(Splits.VALIDATION)));
 
@@ -178,13 +201,14 @@ public final class SelectJob implements Job {
     if (!ModelRun.COMPLETED.equals(run.status())) {
       run.setStatus("selected");
     }
-    List<String> names = voters.stream().map(Ensemble.Voter::name).toList();
-    LOG.info("select: run {} voters {} by {}, {} + {} calibration; validation auc {}, threshold {}",
-        run.id(), names, metric, Modes.name(combine), Modes.name(calibration), val.get("auc_roc"),
-        threshold);
-    return String.format("select: run %s, voters %s (by %s), %s, %s calibration, validation AUC"
-            + " %.4f, threshold %.4f (%s: precision %.3f, recall %.3f)", run.id(), names, metric,
-        Modes.name(combine), Modes.name(calibration), ((Number) val.get("auc_roc")).doubleValue(),
+    List<String> chosen = voters.stream().map(Ensemble.Voter::name).toList();
+    LOG.info("select: run {} voters {} by {} on {}, {} + {} calibration on {}; validation auc {},"
+        + " threshold {}", run.id(), chosen, metric, rankedOn, Modes.name(combine),
+        Modes.name(calibration), fittedOn, val.get("auc_roc"), threshold);
+    return String.format("select: run %s, voters %s (by %s on %s), %s, %s calibration on %s,"
+            + " validation AUC %.4f, threshold %.4f (%s: precision %.3f, recall %.3f)", run.id(),
+        chosen, metric, rankedOn, Modes.name(combine), Modes.name(calibration), fittedOn,
+        ((Number) val.get("auc_roc")).doubleValue(),
         threshold.threshold(),
         threshold.rule(), threshold.precision(), threshold.recall());
   }
@@ -299,6 +323,39 @@ public final class SelectJob implements Job {
     List<String> names = ModelRun.JSON.convertValue(manifest.get("candidates"),
         new TypeReference<>() {});
     return names.stream().filter(n -> run.exists(RunLayout.candidate(n, RunLayout.METRICS))).toList();
+  }
+
+  /**
+   * Whether to rank on the out-of-fold predictions: asked for, or (auto) the run was refitted on
+   * its validation rows, or the validation split holds too few positives to rank on.
+   */
+  private static boolean rankByOutOfFold(JobConfig config, ModelRun run, List<String> names,
+      Modes.Refit refit, Dataset<Row> validation) {
+    Modes.RankBy rankBy = Modes.fromConfig(config, KEY + "rank-by", Modes.RankBy.class);
+    if (rankBy != Modes.RankBy.AUTO) {
+      return rankBy == Modes.RankBy.OUT_OF_FOLD;
+    }
+    int below = config.integer(KEY + "out-of-fold-below-positives");
+    long positives = validation.where(col(CandidatePipeline.LABEL).equalTo(1.0)).count();
+    boolean want = refit.includesValidation() || positives < below;
+    if (want && !names.stream().allMatch(n -> RunLayout.of(run).hasOutOfFold(n))) {
+      LOG.warn("select: run {} lacks out-of-fold predictions for some candidates; ranking on"
+          + " validation", run.id());
+      return false;
+    }
+    LOG.info("select: rank-by auto: {} ({} validation positives, out-of-fold below {}; refit"
+        + " {})", want ? "out-of-fold" : "validation", positives, below, Modes.name(refit));
+    return want;
+  }
+
+  /** @return the metric (validation_x names metric x) over a candidate's out-of-fold rows */
+  private static double outOfFoldMetric(SparkSession spark, ModelRun run, String candidate,
+      String metric, String idColumn) {
+    Dataset<Row> oof = RunData.outOfFold(spark, run, List.of(candidate), List.of("__p"),
+        idColumn, "Set propensity.select.rank-by = validation, or retrain the run.");
+    Object value = Metrics.evaluate(oof, col("__p"), "label", OptionalDouble.empty())
+        .get(metric.substring(metric.indexOf('_') + 1));
+    return value == null ? Double.NEGATIVE_INFINITY : ((Number) value).doubleValue();
   }
 
   private static double metricOf(ModelRun run, String candidate, String metric) {

@@ -58,8 +58,8 @@ final class CrossValidation {
    * @param gridPoints the size of the whole grid
    * @param best the index in {@code evaluated} of the best mean
    * @param budgetExhausted whether the time budget stopped the grid early
-   * @param model the whole pipeline (preprocessing + classifier) refitted on all training rows
-   *     with the best grid point
+   * @param model the whole pipeline (preprocessing + classifier) refitted with the best grid
+   *     point on the refit rows (the training split, or more: {@code propensity.train.refit})
    * @param params the best grid point as fitted on all rows
    */
   record Result(List<GridResult> evaluated, int gridPoints, int best, boolean budgetExhausted,
@@ -72,14 +72,22 @@ final class CrossValidation {
 
   private CrossValidation() {}
 
+  /** As below, the final model refitted on the training rows themselves. */
+  static Result run(Candidate candidate, FoldData foldData, Pipeline preprocessing,
+      Dataset<Row> train, Settings s, Consumer<Dataset<Row>> oofSink) {
+    return run(candidate, foldData, preprocessing, train, train, s, oofSink);
+  }
+
   /**
    * @param train training rows with {@link CandidatePipeline#LABEL}, {@link CandidatePipeline#FOLD}
    *     and, when used, the weight and GBT hold-out columns; best cached by the caller
+   * @param refitRows the rows the final model is fitted on (the training rows, or more with
+   *     {@code propensity.train.refit}), with the same derived columns
    * @param oofSink receives the out-of-fold predictions of the best grid point (id, fold, label,
    *     probability) while the folds are still cached, e.g. to write them
    */
   static Result run(Candidate candidate, FoldData foldData, Pipeline preprocessing,
-      Dataset<Row> train, Settings s, Consumer<Dataset<Row>> oofSink) {
+      Dataset<Row> train, Dataset<Row> refitRows, Settings s, Consumer<Dataset<Row>> oofSink) {
     long start = System.nanoTime();
     String name = candidate.name();
     FoldData.Folds folds = foldData.get(candidate.scaling());
@@ -140,8 +148,8 @@ final class CrossValidation {
 
       long refitStart = System.nanoTime();
       String features = CandidatePipeline.featuresCol(name);
-      PipelineModel prep = preprocessing.fit(train);
-      Dataset<Row> all = prep.transform(train).persist(StorageLevel.MEMORY_AND_DISK());
+      PipelineModel prep = preprocessing.fit(refitRows);
+      Dataset<Row> all = prep.transform(refitRows).persist(StorageLevel.MEMORY_AND_DISK());
       int size = all.select(features).first().<Vector>getAs(0).size();
       ParamMap point = candidate.resolve(evaluated.get(best).index(), size);
       PipelineModel head = candidate.head().fit(all, point);
@@ -150,7 +158,7 @@ final class CrossValidation {
       stages.addAll(Arrays.asList(head.stages()));
       // an all-transformer pipeline "fits" without touching the data: one flat saved model
       PipelineModel whole = new Pipeline().setStages(stages.toArray(new PipelineStage[0]))
-          .fit(train);
+          .fit(refitRows);
       return new Result(evaluated, m, best, exhausted, whole, Candidates.describe(point),
           cvSeconds, seconds(refitStart));
     } finally {

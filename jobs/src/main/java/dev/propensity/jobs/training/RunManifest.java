@@ -85,6 +85,11 @@ final class RunManifest {
     m.put("class_weights", w);
   }
 
+  /** Records the rows the final models are fitted on ({@code propensity.train.refit}). */
+  void refit(dev.propensity.jobs.model.Modes.Refit refit) {
+    m.put("refit", dev.propensity.jobs.model.Modes.name(refit));
+  }
+
   /** Records the snapshot held out whole for out-of-time evaluation (the promotion gate's). */
   @SuppressWarnings("unchecked")
   void holdoutSnapshot(String snapshot) {

@@ -7,6 +7,7 @@ import dev.propensity.jobs.model.Splits;
 import dev.propensity.jobs.model.Leaderboard;
 import dev.propensity.jobs.model.Metrics;
 import dev.propensity.jobs.model.Candidates;
+import dev.propensity.jobs.model.Modes;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
@@ -93,6 +94,7 @@ public final class TrainJob implements Job {
         .withColumn(CandidatePipeline.LABEL, col(schema.labelColumn()).cast("double"))
         .persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> train = null;
+    Dataset<Row> refitRows = null;
     try {
       Map<String, long[]> counts = classCounts(data);
       FeatureChecks.classCounts(schema, counts, settings.folds());
@@ -116,14 +118,24 @@ public final class TrainJob implements Job {
               settings.folds(), settings.seed())
           .withColumn(CandidatePipeline.GBT_VALIDATION, Splits.holdOut(schema.idColumn(),
               settings.seed(), "gbt-validation", settings.gbtValidationFraction()));
+      Column w = when(col(CandidatePipeline.LABEL).equalTo(1.0), wPos).otherwise(wNeg);
+      if (schema.weightColumn().isPresent()) {
+        w = w.multiply(col(schema.weightColumn().get()).cast("double"));
+      }
       if (weights) {
-        Column w = when(col(CandidatePipeline.LABEL).equalTo(1.0), wPos).otherwise(wNeg);
-        if (schema.weightColumn().isPresent()) {
-          w = w.multiply(col(schema.weightColumn().get()).cast("double"));
-        }
         t = t.withColumn(CandidatePipeline.WEIGHT, w);
       }
       train = t.persist(StorageLevel.MEMORY_AND_DISK());
+      if (settings.refit() != Modes.Refit.TRAIN) {
+        // the final models' rows: more splits, the same weights and early-stopping hold-out
+        Dataset<Row> r = data.where(col(Splits.COLUMN).isin(settings.refit().splits().toArray()))
+            .withColumn(CandidatePipeline.GBT_VALIDATION, Splits.holdOut(schema.idColumn(),
+                settings.seed(), "gbt-validation", settings.gbtValidationFraction()));
+        refitRows = (weights ? r.withColumn(CandidatePipeline.WEIGHT, w) : r)
+            .persist(StorageLevel.MEMORY_AND_DISK());
+        LOG.info("train: final models refitted on the {} rows ({}; propensity.train.refit = {})",
+            settings.refit().splits(), refitRows.count(), Modes.name(settings.refit()));
+      }
 
       ModelRuns runs = new ModelRuns(warehouse.root(), spark.sparkContext().hadoopConfiguration());
       ModelRun run = runs.create(config.string("propensity.train.run-id"));
@@ -134,6 +146,7 @@ public final class TrainJob implements Job {
       RunManifest manifest = new RunManifest(spark, config, run, input, splits, settings);
       holdout.ifPresent(manifest::holdoutSnapshot);
       manifest.describeData(counts, foldCounts(train), features, selection, wNeg, wPos, weights);
+      manifest.refit(settings.refit());
       manifest.warnings(warnings);
       manifest.write("running");
       try (FoldData folds = new FoldData(train, features.schema(), selection,
@@ -144,7 +157,8 @@ public final class TrainJob implements Job {
           Candidate c = candidates.get(i);
           CandidateRun cr = new CandidateRun(c, run, schema, settings);
           Row row = cr.fit(folds, CandidatePipeline.preprocessing(c.name(), features.schema(),
-                  c.scaling(), selection), train, data, i + 1, candidates.size(), runStart);
+                  c.scaling(), selection), train, refitRows == null ? train : refitRows, data,
+              i + 1, candidates.size(), runStart);
           leaderboard.add(row);
           manifest.candidate(c.name(), cr.summary());
           summary.add(cr.summaryLine());
@@ -167,6 +181,9 @@ public final class TrainJob implements Job {
     } finally {
       if (train != null) {
         train.unpersist();
+      }
+      if (refitRows != null) {
+        refitRows.unpersist();
       }
       data.unpersist();
     }
@@ -201,7 +218,7 @@ public final class TrainJob implements Job {
   /** The settings of {@code propensity.train.*} the job itself reads, validated up front. */
   record TrainSettings(int folds, int parallelism, String metric, boolean balanced,
       Double threshold, double budgetSeconds, boolean dropDegenerate, long seed,
-      double gbtValidationFraction, boolean permutationImportance) {
+      double gbtValidationFraction, boolean permutationImportance, Modes.Refit refit) {
 
     static final List<String> METRICS = List.of("auc_roc", "auc_pr");
     static final String BEST_F1 = "best-f1";
@@ -239,7 +256,8 @@ public final class TrainJob implements Job {
       return new TrainSettings(folds, parallelism, config.oneOf(k + "cv.metric", METRICS),
           "balanced".equals(weights), threshold, budget, drop, config.longValue(k + "seed"),
           config.number(k + "gbt.validation-fraction"),
-          config.bool(k + "permutation-importance"));
+          config.bool(k + "permutation-importance"),
+          Modes.fromConfig(config, k + "refit", Modes.Refit.class));
     }
   }
 
@@ -260,7 +278,7 @@ public final class TrainJob implements Job {
     }
 
     Row fit(FoldData folds, org.apache.spark.ml.Pipeline preprocessing, Dataset<Row> train,
-        Dataset<Row> data, int index, int total, long runStart) {
+        Dataset<Row> refitRows, Dataset<Row> data, int index, int total, long runStart) {
       String name = candidate.name();
       long start = System.nanoTime();
       long cpuStart = cpuNanos();
@@ -270,8 +288,8 @@ public final class TrainJob implements Job {
           settings.parallelism(), settings.budgetSeconds(), settings.metric(), schema.idColumn(),
           index, total, runStart);
       RunLayout layout = RunLayout.of(run);
-      CrossValidation.Result cv = CrossValidation.run(candidate, folds, preprocessing, train, cvs,
-          oof -> oof.write().format("delta").mode("overwrite").save(layout.outOfFold(name)));
+      CrossValidation.Result cv = CrossValidation.run(candidate, folds, preprocessing, train,
+          refitRows, cvs, oof -> oof.write().format("delta").mode("overwrite").save(layout.outOfFold(name)));
       try {
         cv.model().write().overwrite().save(layout.candidateModel(name));
       } catch (IOException e) {
@@ -368,6 +386,9 @@ public final class TrainJob implements Job {
       m.put("test", test);
       m.put("model", Candidates.fittedFacts(cv.model()));
       m.put("instance_weights", candidate.weighted());
+      // beyond the training split, the refitted rows' metrics are in-sample
+      m.put("refit", Modes.name(settings.refit()));
+      m.put("in_sample", settings.refit().splits().subList(1, settings.refit().splits().size()));
       m.put("out_of_fold", RunLayout.OUT_OF_FOLD);
       m.put("fit_seconds", seconds);
       m.put("cv_seconds", cv.cvSeconds());
