@@ -79,6 +79,36 @@ class GoldenRunTest extends SparkTestBase {
   }
 
   /** Rows as name -> value maps; timestamps are left out (they are wall-clock times). */
+  /**
+   * A cell as JSON-able numbers, strings, lists and maps, so every number in it (a voter's
+   * probability, a reason code's contribution) is compared to 1e-12, not as text: a sum over
+   * Spark partitions may add in another order and move the last digits.
+   */
+  private static Object plain(Object v) {
+    if (v instanceof Number || v instanceof Boolean || v == null) {
+      return v;
+    }
+    if (v instanceof scala.collection.Map<?, ?> map) {
+      Map<String, Object> out = new java.util.TreeMap<>();
+      scala.jdk.javaapi.CollectionConverters.asJava(map)
+          .forEach((k, x) -> out.put(String.valueOf((Object) k), plain(x)));
+      return out;
+    }
+    if (v instanceof scala.collection.Seq<?> seq) {
+      List<Object> out = new ArrayList<>();
+      scala.jdk.javaapi.CollectionConverters.asJava(seq).forEach(x -> out.add(plain(x)));
+      return out;
+    }
+    if (v instanceof Row row) {
+      List<Object> out = new ArrayList<>();
+      for (int i = 0; i < row.size(); i++) {
+        out.add(plain(row.get(i)));
+      }
+      return out;
+    }
+    return String.valueOf(v);
+  }
+
   private static List<Map<String, Object>> rows(Dataset<Row> df) {
     List<Map<String, Object>> out = new ArrayList<>();
     for (Row r : df.collectAsList()) {
@@ -87,9 +117,7 @@ class GoldenRunTest extends SparkTestBase {
         if (f.dataType() == DataTypes.TimestampType) {
           continue;
         }
-        Object v = r.getAs(f.name());
-        m.put(f.name(), v instanceof Number || v instanceof Boolean || v == null ? v
-            : String.valueOf(v));
+        m.put(f.name(), plain(r.getAs(f.name())));
       }
       out.add(m);
     }

@@ -225,4 +225,43 @@ class ReliabilityIT extends SparkTestBase {
           .isEqualTo(wh.read(Tables.CUSTOMER_SCORES).count());
     }
   }
+
+  @Test
+  void anEndpointThatAcceptsAndNeverAnswersFailsWithinAboutAMinuteWithExit5() throws Exception {
+    // a "hung" store: connections are accepted, no byte ever comes back
+    try (java.net.ServerSocket blackhole = new java.net.ServerSocket(0, 50,
+        java.net.InetAddress.getLoopbackAddress())) {
+      List<java.net.Socket> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+      Thread acceptor = new Thread(() -> {
+        while (!blackhole.isClosed()) {
+          try {
+            held.add(blackhole.accept());
+          } catch (java.io.IOException e) {
+            return;
+          }
+        }
+      });
+      acceptor.setDaemon(true);
+      acceptor.start();
+      String endpoint = "http://127.0.0.1:" + blackhole.getLocalPort();
+      Path dir = Files.createTempDirectory("rel-hung");
+      // the default retry and timeout policy (reference.conf s3.retry, s3.timeout)
+      JobProcess p = JobProcess.start(logFile(dir, "hung-endpoint"), List.of(LOG4J), "score",
+          "warehouse=\"s3a://hung/wh\"", "s3.endpoint=\"" + endpoint + "\"",
+          "s3.path-style-access=true");
+      int code = p.exitCode(JOB_TIMEOUT);
+      List<String> errors = p.errorLines();
+      System.out.printf("hung endpoint: exit %d after %.0f s, %d connection(s) held, %s%n", code,
+          p.seconds(), held.size(), errors);
+      assertThat(code).as(p.tail()).isEqualTo(PropensityException.EXIT_STORAGE_UNAVAILABLE);
+      assertThat(errors).as(p.tail()).hasSize(1);
+      assertThat(errors.get(0)).startsWith("ERROR: Storage unavailable at endpoint " + endpoint);
+      assertThat(held).as("the job reached the endpoint and waited on it").isNotEmpty();
+      // JVM and Spark start-up included; the policy itself gives up after about a minute
+      assertThat(p.seconds()).isLessThan(150);
+      for (java.net.Socket s : held) {
+        s.close();
+      }
+    }
+  }
 }
