@@ -93,9 +93,20 @@ public final class Warehouse {
     return table.contains(":") || table.startsWith("/") ? table : root + "/" + table;
   }
 
-  /** @return whether a Delta table exists under that name */
+  /**
+   * @return whether a Delta table exists under that name: its {@code _delta_log} folder exists
+   * @throws UncheckedIOException when the store cannot say (an outage), after the storage retry
+   *     policy: unlike {@code DeltaTable.isDeltaTable}, which takes any failure for "no table" and
+   *     then probes every parent folder, each probe waiting out the whole retry policy again
+   */
   public boolean exists(String table) {
-    return DeltaTable.isDeltaTable(spark, path(table));
+    Path log = new Path(path(table), "_delta_log");
+    try {
+      return log.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(log);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot tell whether " + path(table) + " holds a Delta"
+          + " table", e);
+    }
   }
 
   /**
