@@ -2,7 +2,7 @@ package dev.propensity.serve;
 
 import dev.propensity.common.SparkTestBase;
 import dev.propensity.common.config.JobConfig;
-import dev.propensity.jobs.cli.PipelineJob;
+import dev.propensity.jobs.cli.Jobs;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -16,9 +16,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One small real warehouse for all serve tests in the JVM: the whole pipeline (generate,
- * features, train logistic + GBT, select, bins with the serving export, promote, score) on a few
- * thousand customers in local[2]; then services started on loopback against it.
+ * One small real warehouse for all serve tests in the JVM: the pipeline's steps up to the lookup
+ * table (generate, features, train logistic + GBT, select, bins with the serving export, promote,
+ * score) on 2,000 customers in local[2]; then services started on loopback against it.
  */
 final class ServeFixture extends SparkTestBase {
 
@@ -39,8 +39,13 @@ final class ServeFixture extends SparkTestBase {
       JobConfig config = JobConfig.defaults().with("warehouse=" + w, "generate.customers=2000",
           "train.cv.num-folds=2", "train.candidates=[logistic, gbt]",
           "train.logistic.reg-param=[0.01]", "train.logistic.elastic-net-param=[0.0]",
-          "train.logistic.max-iter=25", "train.gbt.max-depth=[3]", "train.gbt.max-iter=8");
-      new PipelineJob().run(spark(), config);
+          "train.logistic.max-iter=25", "train.gbt.max-depth=[3]", "train.gbt.max-iter=8",
+          "report.on-complete=false");
+      // the pipeline's steps up to the lookup table (no segments, drift or report: not served)
+      for (String step : List.of("generate", "features", "train", "select", "bins", "promote",
+          "score")) {
+        Jobs.byName(step).run(spark(), config);
+      }
       instance = new ServeFixture(w, config);
     }
     return instance;
