@@ -175,7 +175,7 @@ public final class LiveScorer {
               + "': expected a number or null, got " + describe(value));
         }
         double d = value == null ? Double.NaN : ((Number) value).doubleValue();
-        values[f] = Double.isNaN(d) ? in.surrogate() : d;
+        values[f] = asSourceType(Double.isNaN(d) ? in.surrogate() : d, in.sourceType());
       } else {
         values[f] = category(in, value);
       }
@@ -186,6 +186,27 @@ public final class LiveScorer {
       }
     }
     return values;
+  }
+
+  /**
+   * The imputer's output as Spark's {@code ImputerModel} gives it: cast back to the input
+   * column's type, so an integer column's surrogate is truncated.
+   */
+  private static double asSourceType(double v, String type) {
+    if (type == null) {
+      return v;
+    }
+    switch (type) {
+      case "integer":
+      case "long":
+      case "short":
+      case "byte":
+        return (double) (long) v;
+      case "float":
+        return (double) (float) v;
+      default:
+        return v;
+    }
   }
 
   /** A category value as {@code CAST(x AS STRING)} gives it for the column's type. */
