@@ -101,7 +101,7 @@ final class Api extends Handler.Abstract {
     response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
     long nanos = System.nanoTime() - start;
     metrics.request(route, status, nanos);
-    if (ACCESS.isInfoEnabled()) {
+    if (settings.accessLog() && ACCESS.isInfoEnabled()) {
       ACCESS.info("{\"method\":\"{}\",\"path\":\"{}\",\"route\":\"{}\",\"status\":{},"
           + "\"micros\":{},\"bytes\":{},\"remote\":\"{}\"}", method, Metrics.escape(path), route,
           status, nanos / 1000, body.length, Request.getRemoteAddr(request));

@@ -21,10 +21,12 @@ import java.util.Optional;
  * @param maxBodyBytes the largest request body
  * @param threads the server's worker threads
  * @param stopTimeout how long a shutdown waits for requests in flight
+ * @param accessLog whether each request is logged (one JSON line, logger {@code
+ *     dev.propensity.serve.access})
  * @param token the bearer token for {@code /score} and {@code /admin}, if auth is on
  */
 public record ServeSettings(String warehouse, String host, int port, Duration reloadInterval,
-    int batchLimit, long maxBodyBytes, int threads, Duration stopTimeout,
+    int batchLimit, long maxBodyBytes, int threads, Duration stopTimeout, boolean accessLog,
     Optional<String> token) {
 
   /** The config section. */
@@ -34,9 +36,9 @@ public record ServeSettings(String warehouse, String host, int port, Duration re
   @Override
   public String toString() {
     return String.format("ServeSettings[warehouse=%s, host=%s, port=%d, reload-interval=%s,"
-        + " batch-limit=%d, max-body-bytes=%d, threads=%d, stop-timeout=%s, auth=%s]", warehouse,
-        host, port, reloadInterval, batchLimit, maxBodyBytes, threads, stopTimeout,
-        token.isPresent() ? "on" : "off");
+        + " batch-limit=%d, max-body-bytes=%d, threads=%d, stop-timeout=%s, access-log=%s,"
+        + " auth=%s]", warehouse, host, port, reloadInterval, batchLimit, maxBodyBytes, threads,
+        stopTimeout, accessLog, token.isPresent() ? "on" : "off");
   }
 
   /**
@@ -71,7 +73,8 @@ public record ServeSettings(String warehouse, String host, int port, Duration re
         : Optional.ofNullable(env.get(tokenEnv)).filter(t -> !t.isBlank());
     return new ServeSettings(root(config.string("propensity.warehouse")),
         config.string(PREFIX + "host"), port, interval, batch, body, threads,
-        config.raw().getDuration(PREFIX + "stop-timeout"), token);
+        config.raw().getDuration(PREFIX + "stop-timeout"), config.bool(PREFIX + "access-log"),
+        token);
   }
 
   /** The warehouse root as a URI without a trailing slash, as {@code Warehouse} has it. */
