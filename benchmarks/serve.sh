@@ -4,6 +4,7 @@
 #              demo's ./warehouse; it is copied, never changed
 #   REPLICATE  make the copy's lookup table REPLICATE times larger (ids <id>-<k>), e.g. 500 turns a
 #              2,000-customer table into 1M rows (default 1: as it is)
+# WAREHOUSE may also be the folder an earlier run prepared (printed at its end): it is reused as is.
 # Load generator: wrk (Debian package; installed when missing). Reports start-up, lookups and
 # single scores at 1 to 64 connections, 100-row batch scores, reload under load and memory.
 # Results: benchmarks/RESULTS-serve.md. Not part of mvn verify.
@@ -19,27 +20,32 @@ command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteracti
 export LUA_DIR="$HERE/benchmarks/serve"
 
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%dT%H:%MZ)"
-cp -r "$SRC" "$W"
-sql() { "$HERE/submit.sh" sql "$1" --csv ${2:-} "warehouse=$W" 2>/dev/null; }
-if [[ "$REPLICATE" -gt 1 ]]; then
-  echo "== replicating customer_propensity ${REPLICATE}x (Spark, once)"
-  sql "CREATE OR REPLACE TABLE customer_propensity_big USING delta LOCATION '$W/customer_propensity_big'
-       AS SELECT concat(customer_id, '-', CAST(k.id AS STRING)) AS customer_id, propensity, bin, group_label,
-         voter_probabilities, reason_codes, run_id, snapshot_date, scored_at, is_stale
-       FROM customer_propensity p CROSS JOIN range($REPLICATE) k" --allow-writes >/dev/null
-  rm -rf "$W/customer_propensity" && mv "$W/customer_propensity_big" "$W/customer_propensity"
-fi
-sql "SELECT customer_id FROM customer_propensity LIMIT 200000" | tail -n +2 > "$OUT/ids.txt"
-sql "SELECT to_json(struct(*)) AS j FROM features WHERE snapshot_date = (SELECT max(snapshot_date) FROM features) LIMIT 100" \
-  | tail -n +2 > "$OUT/rows.csv"
-python3 - "$OUT" <<'PY'
+if [[ -f "$SRC/ids.txt" && -d "$SRC/warehouse" ]]; then
+  OUT="$SRC"; W="$OUT/warehouse"
+  echo "== reusing $OUT"
+else
+  cp -r "$SRC" "$W"
+  sql() { "$HERE/submit.sh" sql "$1" --csv ${2:-} "warehouse=$W" 2>/dev/null; }
+  if [[ "$REPLICATE" -gt 1 ]]; then
+    echo "== replicating customer_propensity ${REPLICATE}x (Spark, once)"
+    sql "CREATE OR REPLACE TABLE customer_propensity_big USING delta LOCATION '$W/customer_propensity_big'
+         AS SELECT concat(customer_id, '-', CAST(k.id AS STRING)) AS customer_id, propensity, bin, group_label,
+           voter_probabilities, reason_codes, run_id, snapshot_date, scored_at, is_stale
+         FROM customer_propensity p CROSS JOIN range($REPLICATE) k" --allow-writes >/dev/null
+    rm -rf "$W/customer_propensity" && mv "$W/customer_propensity_big" "$W/customer_propensity"
+  fi
+  sql "SELECT customer_id FROM customer_propensity LIMIT 200000" | tail -n +2 > "$OUT/ids.txt"
+  sql "SELECT to_json(struct(*), map('ignoreNullFields', 'false')) AS j FROM features WHERE snapshot_date = (SELECT max(snapshot_date) FROM features) LIMIT 100" \
+    | tail -n +2 > "$OUT/rows.csv"
+  python3 - "$OUT" <<'PY'
 import csv, json, sys
 out = sys.argv[1]
 rows = [json.loads(r[0]) for r in csv.reader(open(out + "/rows.csv"))]
 json.dump(rows[0], open(out + "/one.json", "w"))
 json.dump({"rows": rows[:100]}, open(out + "/batch.json", "w"))
 PY
-echo "== lookup table: $(wc -l < "$OUT/ids.txt") ids sampled; batch body $(wc -c < "$OUT/batch.json") bytes"
+  echo "== lookup table: $(wc -l < "$OUT/ids.txt") ids sampled; batch body $(wc -c < "$OUT/batch.json") bytes"
+fi
 
 # build first, so start-up is the service's own
 (cd "$HERE" && mvn -B -q -DskipTests -pl serve -am package) >&2
@@ -58,7 +64,7 @@ curl -s "http://127.0.0.1:$PORT/ready"; echo
 run() { # name connections wrk-args...
   local name=$1 c=$2; shift 2
   printf '%-22s c=%-3s ' "$name" "$c"
-  wrk -t 2 -c "$c" -d "$DURATION" "$@" | grep '^RESULT' | sed 's/^RESULT //'
+  wrk -t "$(( c < 2 ? 1 : 2 ))" -c "$c" -d "$DURATION" "$@" | grep '^RESULT' | sed 's/^RESULT //' || echo "(wrk failed)"
 }
 for c in 1 4 16 64; do IDS="$OUT/ids.txt" run lookup "$c" -s "$LUA_DIR/lookup.lua" "http://127.0.0.1:$PORT"; done
 for c in 1 4 16 64; do BODY="$OUT/one.json" run score "$c" -s "$LUA_DIR/post.lua" "http://127.0.0.1:$PORT/score"; done
