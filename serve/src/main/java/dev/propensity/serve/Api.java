@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -322,10 +321,5 @@ final class Api extends Handler.Abstract {
       body.put("field", field);
     }
     return write(body);
-  }
-
-  /** @return the token's presence, for logs (never the token) */
-  Optional<String> authMode() {
-    return Optional.of(token == null ? "off" : "bearer");
   }
 }

@@ -10,7 +10,6 @@ import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
@@ -86,14 +85,6 @@ record ChampionModel(Optional<String> runId, Optional<LiveScorer> scorer,
 
   /** @return a Hadoop configuration for local and cluster file systems */
   static Configuration hadoop() {
-    Configuration conf = new Configuration();
-    // a fresh FileSystem per reload would leak; the cache is fine for one process
-    conf.setBoolean("fs.file.impl.disable.cache", false);
-    return conf;
-  }
-
-  /** Closes nothing; here so the file system class loads once at start. */
-  static void warmUp(Configuration hadoop) throws IOException {
-    FileSystem.getLocal(hadoop);
+    return new Configuration();
   }
 }
