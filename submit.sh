@@ -6,6 +6,7 @@
 #   ./submit.sh report [RUN]                 (re)build runs/RUN/report.html (default: latest)
 #   ./submit.sh promote RUN                  make RUN the champion by hand (pin or roll back)
 #   ./submit.sh cycle loop.date=YYYY-MM-DD   one week of the loop; ./submit.sh simulate: many
+#   ./submit.sh serve [-c FILE] [key=value...] the real-time HTTP service (plain java, no Spark)
 #   ./submit.sh build                        build the jars (also done on first use)
 # With SPARK_HOME set it calls $SPARK_HOME/bin/spark-submit with the cluster jar; with
 # --master URL and no SPARK_HOME it runs Spark's SparkSubmit from the Maven classpath; otherwise
@@ -17,7 +18,7 @@ MAIN=dev.propensity.jobs.cli.Main
 TARGET="$HERE/jobs/target"
 CLASSPATH_FILE="$TARGET/local-classpath.txt"
 
-usage() { sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 cluster_jar() { ls "$TARGET"/propensity-jobs-*-cluster.jar 2>/dev/null | head -n 1; }
 app_jar() { ls "$TARGET"/propensity-jobs-*.jar 2>/dev/null | grep -v -- '-cluster.jar' | head -n 1; }
@@ -54,6 +55,22 @@ case "$cmd" in
   build) build; exit 0 ;;
 esac
 shift
+
+# ./submit.sh serve: the real-time service (serve module) with plain java; Spark is not on its
+# classpath. Bind address, port and the rest: propensity.serve.* (README "Real-time service").
+if [[ "$cmd" == "serve" ]]; then
+  SERVE_TARGET="$HERE/serve/target"
+  serve_jar() { ls "$SERVE_TARGET"/propensity-serve-*.jar 2>/dev/null | head -n 1; }
+  if [[ -z "$(serve_jar)" || ! -f "$SERVE_TARGET/serve-classpath.txt" || -n "$(find \
+      "$HERE/serve/src/main" "$HERE/common/src/main" "$HERE/serve/pom.xml" "$HERE/pom.xml" \
+      -newer "$(serve_jar)" -type f -print -quit 2>/dev/null)" ]]; then
+    echo "submit.sh: building the serve module (mvn package, tests skipped)..." >&2
+    (cd "$HERE" && mvn -B -q -DskipTests -pl serve -am package) >&2
+  fi
+  exec java -Xmx"${PROPENSITY_SERVE_MEMORY:-2g}" ${PROPENSITY_SERVE_JAVA_OPTS:-} \
+    -Dlog4j.configurationFile="${PROPENSITY_LOG4J:-$HERE/conf/log4j2.properties}" \
+    -cp "$(serve_jar):$(cat "$SERVE_TARGET/serve-classpath.txt")" dev.propensity.serve.ServeMain "$@"
+fi
 
 # pull --master URL out of the job's arguments
 master=""

@@ -2,6 +2,7 @@ package dev.propensity.jobs.bins;
 
 import dev.propensity.jobs.model.Modes;
 import dev.propensity.jobs.model.RunLayout;
+import dev.propensity.jobs.model.ServingExport;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
@@ -176,6 +177,9 @@ public final class BinsJob implements Job {
 
     bins.save(run);
     run.writeJson(RunLayout.BIN_STATS, stats);
+    // what the real-time service scores with (serve module); after the bins it carries
+    ServingExport.write(run, ensemble.model(),
+        RunData.splitRows(warehouse, schema, run).schema(), bins.edges(), bins.labels());
     Timestamp now = Timestamp.from(Instant.now());
     List<Row> rows = stats.stream().map(s -> RowFactory.create(run.id(), s.bin(),
         bins.labels().get(s.bin() - 1), s.customers(), s.positives(), s.conversionRate(),

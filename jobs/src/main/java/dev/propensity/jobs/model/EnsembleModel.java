@@ -138,6 +138,21 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
     return calibration;
   }
 
+  /** @return the stacking meta-learner, or null */
+  LogisticRegressionModel meta() {
+    return meta;
+  }
+
+  /** @return Platt's slope and intercept on the raw score's logit */
+  double[] platt() {
+    return new double[] {plattSlope, plattIntercept};
+  }
+
+  /** @return the isotonic calibrator, or null */
+  IsotonicRegressionModel isotonic() {
+    return isotonic;
+  }
+
   /** @return the logit of a probability column, clipped away from 0 and 1 */
   public static Column logit(Column p) {
     Column c = least(greatest(p, lit(CLIP)), lit(1 - CLIP));

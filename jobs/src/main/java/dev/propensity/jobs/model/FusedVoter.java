@@ -1,5 +1,6 @@
 package dev.propensity.jobs.model;
 
+import dev.propensity.common.serving.SlotEncoder;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -49,35 +50,16 @@ public final class FusedVoter implements Serializable {
 
   private static final long serialVersionUID = 1L;
 
-  /** How one assembler input is read from the row. */
-  private record Slot(int field, int size, Map<String, Integer> labels)
-      implements Serializable {
-    boolean numeric() {
-      return labels == null;
-    }
-  }
-
   private final List<String> inputs;
-  private final Slot[] slots;
-  private final int size;
-  private final double[] shift;
-  private final double[] scale;
-  private final double[] min;
-  private final double[] max;
+  private final SlotEncoder encoder;
   private final PredictionModel<Vector, ?> predictor;
   /** The predictor is a regression model whose prediction is the probability itself. */
   private final boolean leafMean;
 
-  private FusedVoter(List<String> inputs, Slot[] slots, int size, double[] shift,
-      double[] scale, double[] min, double[] max, PredictionModel<Vector, ?> predictor,
-      boolean leafMean) {
+  private FusedVoter(List<String> inputs, SlotEncoder encoder,
+      PredictionModel<Vector, ?> predictor, boolean leafMean) {
     this.inputs = List.copyOf(inputs);
-    this.slots = slots;
-    this.size = size;
-    this.shift = shift;
-    this.scale = scale;
-    this.min = min;
-    this.max = max;
+    this.encoder = encoder;
     this.predictor = predictor;
     this.leafMean = leafMean;
   }
@@ -172,11 +154,11 @@ public final class FusedVoter implements Serializable {
       Map<String, Integer> encodedSize, double[] shift, double[] scale, double[] min,
       double[] max, PredictionModel<Vector, ?> predictor, boolean leafMean) {
     Map<String, Integer> fields = new LinkedHashMap<>();
-    List<Slot> slots = new ArrayList<>();
+    List<SlotEncoder.Slot> slots = new ArrayList<>();
     int size = 0;
     for (String in : assembled) {
       String source;
-      Slot slot;
+      SlotEncoder.Slot slot;
       if (encodedFrom.containsKey(in)) {
         String indexed = encodedFrom.get(in);
         source = indexedFrom.get(indexed);
@@ -185,8 +167,8 @@ public final class FusedVoter implements Serializable {
           return Optional.empty();
         }
         Map<String, Integer> labels = labelsOf.get(indexed);
-        slot = new Slot(fields.computeIfAbsent(source, k -> fields.size()), encodedSize.get(in),
-            labels);
+        slot = new SlotEncoder.Slot(fields.computeIfAbsent(source, k -> fields.size()),
+            encodedSize.get(in), labels);
       } else {
         source = in;
         // numbers of any width as doubles, as the assembler casts them (not booleans)
@@ -194,7 +176,7 @@ public final class FusedVoter implements Serializable {
             || !(prepared.apply(source).dataType() instanceof NumericType)) {
           return Optional.empty();
         }
-        slot = new Slot(fields.computeIfAbsent(source, k -> fields.size()), 1, null);
+        slot = new SlotEncoder.Slot(fields.computeIfAbsent(source, k -> fields.size()), 1, null);
       }
       slots.add(slot);
       size += slot.size();
@@ -204,7 +186,7 @@ public final class FusedVoter implements Serializable {
       return Optional.empty();
     }
     return Optional.of(new FusedVoter(new ArrayList<>(fields.keySet()),
-        slots.toArray(new Slot[0]), size, shift, scale, min, max, predictor, leafMean));
+        new SlotEncoder(slots, shift, scale, min, max), predictor, leafMean));
   }
 
   private static boolean has(StructType schema, String column) {
@@ -224,7 +206,7 @@ public final class FusedVoter implements Serializable {
   }
 
   /** @return how many leading stages are Catalyst transforms (imputer, SQL) kept as they are */
-  private static int prefixOf(PipelineModel model) {
+  static int prefixOf(PipelineModel model) {
     int i = 0;
     while (i < model.stages().length && (model.stages()[i] instanceof ImputerModel
         || model.stages()[i] instanceof SQLTransformer)) {
@@ -238,36 +220,28 @@ public final class FusedVoter implements Serializable {
     return inputs;
   }
 
+  /** @return the encoding and scaling after the Catalyst stages, shared with live scoring */
+  SlotEncoder encoder() {
+    return encoder;
+  }
+
+  /** @return the predictor after the encoder */
+  PredictionModel<Vector, ?> predictor() {
+    return predictor;
+  }
+
+  /** @return whether the predictor is a regression tree model giving the probability itself */
+  boolean leafMean() {
+    return leafMean;
+  }
+
   /** @return the classifier's input vector for a row of {@link #inputs} */
   Vector features(Row row) {
-    double[] x = new double[size];
-    int pos = 0;
-    for (Slot s : slots) {
-      Object v = row.get(s.field());
-      if (s.numeric()) {
-        x[pos] = v == null ? Double.NaN : ((Number) v).doubleValue();
-      } else {
-        // unseen values and nulls: the indexer's extra index, one past its labels
-        int invalid = s.labels().size();
-        int c = v == null ? invalid : s.labels().getOrDefault(v, invalid);
-        if (c < s.size()) {
-          x[pos + c] = 1.0;
-        }
-      }
-      pos += s.size();
+    Object[] values = new Object[row.size()];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = row.get(i);
     }
-    if (shift != null) {
-      for (int i = 0; i < size; i++) {
-        x[i] = (x[i] - shift[i]) * scale[i];
-      }
-    } else if (min != null) {
-      for (int i = 0; i < size; i++) {
-        double range = max[i] - min[i];
-        double u = range > 0 && !Double.isNaN(x[i]) ? (x[i] - min[i]) / range : 0.0;
-        x[i] = Math.max(0.0, Math.min(1.0, u));
-      }
-    }
-    return Vectors.dense(x);
+    return Vectors.dense(encoder.encode(values));
   }
 
   /** @return the probability of the positive class for the predictor's input vector */

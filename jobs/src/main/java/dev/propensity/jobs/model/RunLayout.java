@@ -16,6 +16,7 @@ import java.util.Objects;
  * candidates/&lt;name&gt;/model, oof, metrics.json, params.json, importance.json
  * ensemble/model, metrics.json, calibration.json, threshold.json, importance.json
  * bins/bin_edges.json, bin_stats.json
+ * serving/model.json
  * drift/baseline.json
  * </pre>
  */
@@ -33,6 +34,8 @@ public final class RunLayout {
   public static final String BIN_EDGES = "bins/bin_edges.json";
   /** Per-bin statistics of the reference population. */
   public static final String BIN_STATS = "bins/bin_stats.json";
+  /** What the real-time service scores with: the voters, ensemble and bins as plain numbers. */
+  public static final String SERVING_MODEL = "serving/model.json";
   /** The drift baseline (feature and score distributions of the training rows). */
   public static final String DRIFT_BASELINE = "drift/baseline.json";
 

@@ -1,0 +1,216 @@
+package dev.propensity.jobs.model;
+
+import dev.propensity.common.explain.Tree;
+import dev.propensity.common.run.ModelRun;
+import dev.propensity.common.serving.ServingModel;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PredictionModel;
+import org.apache.spark.ml.Transformer;
+import org.apache.spark.ml.classification.DecisionTreeClassificationModel;
+import org.apache.spark.ml.classification.GBTClassificationModel;
+import org.apache.spark.ml.classification.LogisticRegressionModel;
+import org.apache.spark.ml.classification.RandomForestClassificationModel;
+import org.apache.spark.ml.feature.ImputerModel;
+import org.apache.spark.ml.feature.SQLTransformer;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.regression.RandomForestRegressionModel;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes a run's {@link ServingModel} ({@code serving/model.json}): each voter's {@link
+ * FusedVoter} form with its imputer surrogates and casts, its classifier as plain numbers
+ * (logistic regression; decision tree, random forest and gradient-boosted trees through {@link
+ * MllibTrees}), the ensemble's combination and calibration, and the bins. A voter outside that
+ * (feature selection, another family) makes the file say why the run cannot be scored live.
+ */
+public final class ServingExport {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ServingExport.class);
+
+  /** {@code SQLTransformer}'s casts as {@link CandidatePipeline} writes them. */
+  private static final Pattern CAST =
+      Pattern.compile("CAST\\(`([^`]+)` AS STRING\\) AS `([^`]+)`");
+
+  private ServingExport() {}
+
+  /** Why a voter has no plain form. */
+  private static final class NotExportable extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    NotExportable(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Exports the run's ensemble and bins for the real-time service and writes them to the run.
+   *
+   * @param run the run
+   * @param model the run's ensemble
+   * @param raw the schema of the feature rows the run scores (its raw input columns)
+   * @param edges the run's bin edges
+   * @param labels the run's group labels
+   * @return the written model
+   */
+  public static ServingModel write(ModelRun run, EnsembleModel model, StructType raw,
+      double[] edges, List<String> labels) {
+    ServingModel exported = of(run.id(), model, raw, edges, labels);
+    run.writeJson(RunLayout.SERVING_MODEL, exported);
+    if (exported.exportable()) {
+      LOG.info("serving: run {} exported for live scoring to {}", run.id(),
+          RunLayout.SERVING_MODEL);
+    } else {
+      LOG.warn("serving: run {} cannot be scored live ({}); lookups still work",
+          run.id(), exported.reason());
+    }
+    return exported;
+  }
+
+  /** @return the run's serving model (not exportable, with the reason, where it cannot be) */
+  public static ServingModel of(String runId, EnsembleModel model, StructType raw,
+      double[] edges, List<String> labels) {
+    List<ServingModel.Voter> voters = new ArrayList<>();
+    try {
+      for (EnsembleModel.Voter v : model.voters()) {
+        voters.add(voter(v, raw));
+      }
+    } catch (NotExportable e) {
+      return ServingModel.notExportable(runId, e.getMessage(), edges, labels);
+    }
+    ServingModel.Linear meta = model.meta() == null ? null
+        : new ServingModel.Linear(model.meta().coefficients().toArray(),
+            model.meta().intercept());
+    double[] platt = model.platt();
+    double[] boundaries = model.isotonic() == null ? null
+        : model.isotonic().boundaries().toArray();
+    double[] predictions = model.isotonic() == null ? null
+        : model.isotonic().predictions().toArray();
+    return new ServingModel(ServingModel.FORMAT, runId, true, null, voters,
+        Modes.name(model.combine()), meta, Modes.name(model.calibration()), platt[0], platt[1],
+        boundaries, predictions, edges, labels);
+  }
+
+  private static ServingModel.Voter voter(EnsembleModel.Voter v, StructType raw)
+      throws NotExportable {
+    PipelineModel pipeline = v.model();
+    StructType prepared = raw;
+    Map<String, ServingModel.Input> produced = new HashMap<>();
+    for (int i = 0; i < FusedVoter.prefixOf(pipeline); i++) {
+      Transformer stage = pipeline.stages()[i];
+      prepared = stage.transformSchema(prepared);
+      if (stage instanceof ImputerModel imp) {
+        if (!Double.isNaN(imp.getMissingValue())) {
+          throw new NotExportable("voter " + v.name() + " imputes the value "
+              + imp.getMissingValue() + " (only null and NaN are exported)");
+        }
+        Row surrogates = imp.surrogateDF().first();
+        String[] in = imp.getInputCols();
+        String[] out = imp.getOutputCols();
+        for (int c = 0; c < in.length; c++) {
+          produced.put(out[c], new ServingModel.Input(in[c], ServingModel.Input.NUMBER,
+              ((Number) surrogates.getAs(in[c])).doubleValue(), typeOf(raw, in[c])));
+        }
+      } else if (stage instanceof SQLTransformer sql) {
+        Matcher m = CAST.matcher(sql.getStatement());
+        while (m.find()) {
+          produced.put(m.group(2), new ServingModel.Input(m.group(1),
+              ServingModel.Input.CATEGORY, Double.NaN, typeOf(raw, m.group(1))));
+        }
+      }
+    }
+    Optional<FusedVoter> fused = FusedVoter.of(pipeline, prepared);
+    if (fused.isEmpty()) {
+      throw new NotExportable("voter " + v.name() + " has a stage or setting the fused scorer"
+          + " does not cover (e.g. feature selection); stages: " + Arrays.toString(
+              Arrays.stream(pipeline.stages()).map(s -> s.getClass().getSimpleName()).toArray()));
+    }
+    FusedVoter f = fused.get();
+    List<ServingModel.Input> inputs = new ArrayList<>();
+    for (String in : f.inputs()) {
+      ServingModel.Input input = produced.get(in);
+      if (input == null && Arrays.asList(raw.fieldNames()).contains(in)) {
+        boolean number = raw.apply(in).dataType() instanceof NumericType;
+        input = new ServingModel.Input(in, number ? ServingModel.Input.NUMBER
+            : ServingModel.Input.CATEGORY, Double.NaN, typeOf(raw, in));
+      }
+      if (input == null) {
+        throw new NotExportable("voter " + v.name() + " reads column " + in + ", which neither"
+            + " the raw features nor its imputer and casts give");
+      }
+      inputs.add(input);
+    }
+    return new ServingModel.Voter(v.name(), v.weight(), inputs, f.encoder(),
+        predictor(v.name(), f));
+  }
+
+  private static String typeOf(StructType raw, String column) {
+    return Arrays.asList(raw.fieldNames()).contains(column)
+        ? raw.apply(column).dataType().typeName() : null;
+  }
+
+  private static ServingModel.Predictor predictor(String voter, FusedVoter f)
+      throws NotExportable {
+    PredictionModel<Vector, ?> p = f.predictor();
+    if (p instanceof LogisticRegressionModel lr) {
+      if (lr.numClasses() != 2) {
+        throw new NotExportable("voter " + voter + " is a multinomial logistic regression");
+      }
+      return new ServingModel.Predictor(ServingModel.Predictor.LOGISTIC,
+          new ServingModel.Linear(lr.coefficients().toArray(), lr.intercept()), null, null);
+    }
+    if (!MllibTrees.supports(p)) {
+      throw new NotExportable("voter " + voter + "'s classifier " + p.getClass().getSimpleName()
+          + " has no plain form for live scoring (exported: logistic regression, decision tree,"
+          + " random forest, gradient-boosted trees)");
+    }
+    List<Tree.Node> roots = MllibTrees.roots(p);
+    List<List<ServingModel.Node>> trees = new ArrayList<>();
+    for (Tree.Node root : roots) {
+      List<ServingModel.Node> nodes = new ArrayList<>();
+      flatten(root, nodes);
+      trees.add(nodes);
+    }
+    double[] weights = new double[roots.size()];
+    String kind;
+    if (p instanceof GBTClassificationModel gbt) {
+      weights = gbt.treeWeights().clone();
+      kind = ServingModel.Predictor.TREE_MARGIN;
+    } else {
+      boolean forest = p instanceof RandomForestClassificationModel
+          || p instanceof RandomForestRegressionModel;
+      Arrays.fill(weights, forest ? 1.0 / roots.size() : 1.0);
+      kind = f.leafMean() ? ServingModel.Predictor.LEAF_MEAN
+          : ServingModel.Predictor.TREE_PROBABILITY;
+      if (!f.leafMean() && !(p instanceof DecisionTreeClassificationModel) && !forest) {
+        throw new NotExportable("voter " + voter + "'s trees " + p.getClass().getSimpleName()
+            + " are not a probability classifier");
+      }
+    }
+    return new ServingModel.Predictor(kind, null, trees, weights);
+  }
+
+  /** The tree's nodes in pre-order, as {@code LiveScorer} rebuilds them. */
+  private static void flatten(Tree.Node node, List<ServingModel.Node> out) {
+    if (node instanceof Tree.Leaf leaf) {
+      out.add(new ServingModel.Node(-1, 0.0, null, false, leaf.value(), leaf.cover()));
+      return;
+    }
+    Tree.Split s = (Tree.Split) node;
+    out.add(new ServingModel.Node(s.feature(), s.categories() == null ? s.threshold() : 0.0,
+        s.categories(), s.inSetGoesLeft(), 0.0, s.cover()));
+    flatten(s.left(), out);
+    flatten(s.right(), out);
+  }
+}
