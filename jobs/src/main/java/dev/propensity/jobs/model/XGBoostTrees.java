@@ -109,6 +109,35 @@ public final class XGBoostTrees extends Estimator<XGBoostTreesModel> {
     setDefault(seed, 0L);
   }
 
+  // Spark finds a stage's params by their public accessors: every param has one
+  public Param<String> featuresCol() {
+    return featuresCol;
+  }
+
+  public Param<String> labelCol() {
+    return labelCol;
+  }
+
+  public Param<String> weightCol() {
+    return weightCol;
+  }
+
+  public Param<String> validationCol() {
+    return validationCol;
+  }
+
+  public Param<String> probabilityCol() {
+    return probabilityCol;
+  }
+
+  public Param<String> rawPredictionCol() {
+    return rawPredictionCol;
+  }
+
+  public Param<String> predictionCol() {
+    return predictionCol;
+  }
+
   public IntParam maxDepth() {
     return maxDepth;
   }
@@ -131,6 +160,30 @@ public final class XGBoostTrees extends Estimator<XGBoostTreesModel> {
 
   public DoubleParam lambda() {
     return lambda;
+  }
+
+  public IntParam numRound() {
+    return numRound;
+  }
+
+  public IntParam earlyStoppingRounds() {
+    return earlyStoppingRounds;
+  }
+
+  public IntParam maxBin() {
+    return maxBin;
+  }
+
+  public IntParam numWorkers() {
+    return numWorkers;
+  }
+
+  public IntParam nthread() {
+    return nthread;
+  }
+
+  public LongParam seed() {
+    return seed;
   }
 
   /** Sets the column names of a candidate: {@link CandidatePipeline}'s, prefixed by name. */
