@@ -48,7 +48,8 @@ echo "benchmark: project train + select, run $RUN (logs: $DIR/$RUN.*.log)" >&2
   spark.master="local[2]" select.run-id="$RUN" "$@" > "$DIR/$RUN.select.log" 2>&1
 
 MANIFEST="$WH/runs/$RUN/manifest.json"
-# the export query: the run's snapshot, its split and folds, the features it trained on
+# the export query: the run's snapshot, its split and folds, the features it trained on (double
+# literals and arithmetic as model.Splits: a plain 0.5 would be a SQL decimal)
 QUERY=$("$PY" - "$MANIFEST" "$DIR/$RUN.export" <<'EOF'
 import json, sys
 m = json.load(open(sys.argv[1]))
@@ -65,8 +66,8 @@ tr, va = split["train"], split["train"] + split["validation"]
 print(f"""INSERT OVERWRITE DIRECTORY '{sys.argv[2]}' USING csv OPTIONS (header 'true')
 WITH t AS (SELECT *, CAST(`{label}` AS DOUBLE) AS __y FROM {schema['table']} WHERE {where}),
 u AS (SELECT *, (row_number() OVER (PARTITION BY __y ORDER BY xxhash64({seed}L, 'split',
-  CAST(`{idc}` AS STRING)), `{idc}`) - 0.5) / count(1) OVER (PARTITION BY __y) AS __u FROM t),
-s AS (SELECT *, CASE WHEN __u < {tr} THEN 'train' WHEN __u < {va} THEN 'validation'
+  CAST(`{idc}` AS STRING)), `{idc}`) - 0.5D) / count(1) OVER (PARTITION BY __y) AS __u FROM t),
+s AS (SELECT *, CASE WHEN __u < {tr!r}D THEN 'train' WHEN __u < {va!r}D THEN 'validation'
   ELSE 'test' END AS __split FROM u),
 f AS (SELECT *, CASE WHEN __split = 'train' THEN (row_number() OVER (PARTITION BY __split, __y
   ORDER BY xxhash64({seed}L, 'fold', CAST(`{idc}` AS STRING)), `{idc}`) - 1) % {m['cv']['folds']}
