@@ -101,7 +101,7 @@ EOF
 )
 project_detail=$("$HERE/submit.sh" sql "SELECT candidate, round(fit_seconds, 0) AS s,
   round(cv_mean, 4) AS cv, round(validation_auc_roc, 4) AS val FROM leaderboard
-  WHERE run_id = '$RUN' ORDER BY created_at" --csv warehouse="$WH" 2>/dev/null | tail -n +2 \
+  WHERE run_id = '$RUN' AND candidate <> 'ensemble' ORDER BY created_at" --csv warehouse="$WH" 2>/dev/null | tail -n +2 \
   | awk -F, '{printf "%s%s %s s (cv %s, val %s)", sep, $1, $2, $3, $4; sep="; "}')
 project_voters=$("$PY" -c 'import json,sys; print("+".join(v["name"] for v in json.load(open(sys.argv[1]))["voters"]))' \
   "$WH/runs/$RUN/voters.json" 2>/dev/null || echo "?")
