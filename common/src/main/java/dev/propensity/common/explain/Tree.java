@@ -40,24 +40,28 @@ public final class Tree implements java.io.Serializable {
 
   /**
    * An internal node. For a continuous split {@code categories} is null and rows with
-   * {@code x[feature] <= threshold} go left; for a categorical split a row goes left when
-   * {@code (x[feature] in categories) == inSetGoesLeft}.
+   * {@code x[feature] <= threshold} go left, a missing value (NaN) to the side {@code
+   * missingGoesLeft} names (MLlib: right, as {@code NaN <= t} is false; XGBoost: the node's
+   * default direction); for a categorical split a row goes left when {@code (x[feature] in
+   * categories) == inSetGoesLeft}.
    *
    * @param feature the feature index tested
    * @param threshold the continuous threshold (ignored for categorical splits)
    * @param categories the category values of a categorical split, or null
    * @param inSetGoesLeft for a categorical split, whether members of {@code categories} go left
+   * @param missingGoesLeft for a continuous split, whether NaN goes left
    * @param cover the training weight that reached the node
    * @param left the left child
    * @param right the right child
    */
   public record Split(int feature, double threshold, double[] categories, boolean inSetGoesLeft,
-      double cover, Node left, Node right) implements Node {}
+      boolean missingGoesLeft, double cover, Node left, Node right) implements Node {}
 
   private final int[] feature;
   private final double[] threshold;
   private final double[][] categories;
   private final boolean[] inSetGoesLeft;
+  private final boolean[] missingGoesLeft;
   private final int[] left;
   private final int[] right;
   private final double[] value;
@@ -75,6 +79,7 @@ public final class Tree implements java.io.Serializable {
     this.threshold = new double[n];
     this.categories = new double[n][];
     this.inSetGoesLeft = new boolean[n];
+    this.missingGoesLeft = new boolean[n];
     this.value = new double[n];
     this.cover = new double[n];
     this.leftShare = new double[n];
@@ -91,6 +96,7 @@ public final class Tree implements java.io.Serializable {
         Split s = (Split) node;
         feature[i] = s.feature();
         threshold[i] = s.threshold();
+        missingGoesLeft[i] = s.missingGoesLeft();
         if (s.categories() != null) {
           double[] c = s.categories().clone();
           Arrays.sort(c);
@@ -125,10 +131,19 @@ public final class Tree implements java.io.Serializable {
     return new Leaf(value, cover);
   }
 
-  /** @return a continuous split: {@code x[feature] <= threshold} goes left */
+  /** @return a continuous split: {@code x[feature] <= threshold} goes left, NaN right */
   public static Split continuous(int feature, double threshold, double cover, Node left,
       Node right) {
-    return new Split(feature, threshold, null, false, cover, left, right);
+    return new Split(feature, threshold, null, false, false, cover, left, right);
+  }
+
+  /**
+   * @return a continuous split: {@code x[feature] <= threshold} goes left, NaN to the left when
+   *     {@code missingGoesLeft} (XGBoost's default direction), else to the right
+   */
+  public static Split continuous(int feature, double threshold, boolean missingGoesLeft,
+      double cover, Node left, Node right) {
+    return new Split(feature, threshold, null, false, missingGoesLeft, cover, left, right);
   }
 
   /**
@@ -137,7 +152,8 @@ public final class Tree implements java.io.Serializable {
    */
   public static Split categorical(int feature, double[] categories, boolean inSetGoesLeft,
       double cover, Node left, Node right) {
-    return new Split(feature, Double.NaN, categories.clone(), inSetGoesLeft, cover, left, right);
+    return new Split(feature, Double.NaN, categories.clone(), inSetGoesLeft, false, cover, left,
+        right);
   }
 
   /**
@@ -275,7 +291,7 @@ public final class Tree implements java.io.Serializable {
     double v = x[feature[n]];
     double[] cats = categories[n];
     if (cats == null) {
-      return v <= threshold[n];
+      return v <= threshold[n] || missingGoesLeft[n] && Double.isNaN(v);
     }
     boolean member = false;
     for (double c : cats) {

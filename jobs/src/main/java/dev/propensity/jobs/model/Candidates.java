@@ -83,6 +83,7 @@ public final class Candidates {
     FACTORIES.put("naive-bayes", Candidates::naiveBayes);
     FACTORIES.put("mlp", Candidates::mlp);
     FACTORIES.put("factorization-machines", Candidates::factorizationMachines);
+    FACTORIES.put("xgboost", Candidates::xgboost);
   }
 
   private static final String KEY = "propensity.train.";
@@ -142,7 +143,10 @@ public final class Candidates {
     return out;
   }
 
-  /** @return facts about a fitted model worth recording: trees GBT kept, non-zero LR weights */
+  /**
+   * @return facts about a fitted model worth recording: trees GBT and XGBoost kept, non-zero LR
+   *     weights
+   */
   public static Map<String, Object> fittedFacts(PipelineModel model) {
     Map<String, Object> out = new LinkedHashMap<>();
     for (Transformer t : model.stages()) {
@@ -156,6 +160,9 @@ public final class Candidates {
       } else if (t instanceof LogisticRegressionModel lr) {
         out.put("non_zero_coefficients", lr.coefficients().numNonzeros());
         out.put("coefficients", lr.coefficients().size());
+      } else if (t instanceof XGBoostTreesModel xgb) {
+        out.put("trees_used", xgb.treesUsed());
+        out.put("trees_trained", xgb.treesTrained());
       } else if (t instanceof PlattScalingModel platt) {
         out.put("platt_slope", platt.getSlope());
         out.put("platt_intercept", platt.getIntercept());
@@ -256,6 +263,37 @@ public final class Candidates {
         .addGrid(gbt.minInstancesPerNode(), ints(c, k + "min-instances-per-node"))
         .build();
     return plain(name, Scaling.NONE, gbt, grid, ctx.weights());
+  }
+
+  private static Candidate xgboost(String name, Context ctx) {
+    String k = KEY + name + ".";
+    JobConfig c = ctx.config();
+    XGBoostTrees xgb = new XGBoostTrees().setColumns(name).setSeed(ctx.seed())
+        .setNumRound(c.integer(k + "num-round"))
+        .setMaxBin(c.integer(k + "max-bin"))
+        .setNumWorkers(c.integer(k + "num-workers"))
+        .setNthread(c.integer(k + "nthread"));
+    int stopAfter = c.integer(k + "early-stopping-rounds");
+    if (stopAfter < 0) {
+      throw Errors.invalidConfig(k + "early-stopping-rounds", stopAfter, "a whole number >= 0"
+          + " (0 switches early stopping off)");
+    }
+    // the hold-out is GBT's: propensity.train.gbt.validation-fraction of the training rows
+    if (stopAfter > 0 && c.number(KEY + "gbt.validation-fraction") > 0) {
+      xgb.setEarlyStoppingRounds(stopAfter).setValidationCol(CandidatePipeline.GBT_VALIDATION);
+    }
+    if (ctx.weights()) {
+      xgb.setWeightCol(CandidatePipeline.WEIGHT);
+    }
+    ParamMap[] grid = new ParamGridBuilder()
+        .addGrid(xgb.maxDepth(), ints(c, k + "max-depth"))
+        .addGrid(xgb.eta(), doubles(c, k + "eta"))
+        .addGrid(xgb.minChildWeight(), doubles(c, k + "min-child-weight"))
+        .addGrid(xgb.subsample(), doubles(c, k + "subsample"))
+        .addGrid(xgb.colsampleBytree(), doubles(c, k + "colsample-bytree"))
+        .addGrid(xgb.lambda(), doubles(c, k + "lambda"))
+        .build();
+    return plain(name, Scaling.NONE, xgb, grid, ctx.weights());
   }
 
   private static Candidate linearSvc(String name, Context ctx) {

@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>a candidate, in its own output space: decision tree and random forest, the probability of
  *       class 1 (exact TreeSHAP); gradient-boosted trees, MLlib's margin {@code rawPrediction[1]}
- *       (exact TreeSHAP; probability = {@code 1 / (1 + exp(-2 margin))}); logistic regression,
+ *       (exact TreeSHAP; probability = {@code 1 / (1 + exp(-2 margin))}); xgboost, its margin
+ *       (exact TreeSHAP on its trees; probability {@code 1 / (1 + exp(-margin))}); logistic regression,
  *       the margin (log-odds; exact linear SHAP against the training means);
  *   <li>the ensemble, in probability space, like its vote: each voter's contributions are carried
  *       into probability space (exact for trees and forests; for GBT and logistic regression
@@ -124,14 +125,15 @@ public final class Explainer {
         Transformer last = FeatureSlots.model(models.get(i));
         throw new PropensityException(String.format("Cannot explain the ensemble: voter '%s' (%s)"
             + " has no exact per-customer explanation (supported: decision tree, random forest,"
-            + " gradient-boosted trees, logistic regression). Set"
+            + " gradient-boosted trees, xgboost, logistic regression). Set"
             + " propensity.explain.unsupported-voters = skip to explain the other voters.",
             v.name(), last.getClass().getSimpleName()));
       }
     }
     if (members.isEmpty()) {
       throw new PropensityException("Cannot explain the ensemble: none of its voters " + skipped
-          + " is a decision tree, random forest, gradient-boosted trees or logistic regression");
+          + " is a decision tree, random forest, gradient-boosted trees, xgboost or logistic"
+          + " regression");
     }
     if (!skipped.isEmpty()) {
       LOG.warn("explain: voters {} have no exact explanation and are left out; contributions"

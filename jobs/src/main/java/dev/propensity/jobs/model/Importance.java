@@ -42,6 +42,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code tree-impurity}: decision tree, random forest, GBT: MLlib's {@code
  *       featureImportances} (mean decrease in impurity, normalised to sum 1);
+ *   <li>{@code tree-gain}: xgboost: XGBoost's total gain (loss reduction of its splits) per
+ *       feature, normalised to sum 1;
  *   <li>{@code abs-standardized-coefficient}: logistic regression: {@code |coef_j| * sd_j} over the
  *       model's input slots (with the pipeline's StandardScaler the inputs have sd 1, so it is
  *       {@code |coef_j|}; without, sd from the given rows);
@@ -119,8 +121,9 @@ public final class Importance {
       for (int j = 0; j < perSlot.length; j++) {
         byFeature.merge(slots.sources().get(j), perSlot[j], Double::sum);
       }
-      return result(name, trees != null ? "tree-impurity" : "abs-standardized-coefficient",
-          byFeature);
+      String method = last instanceof XGBoostTreesModel ? "tree-gain"
+          : trees != null ? "tree-impurity" : "abs-standardized-coefficient";
+      return result(name, method, byFeature);
     }
     return permutation(name, model, schema, validation, seed);
   }
@@ -139,6 +142,9 @@ public final class Importance {
       return m.featureImportances();
     }
     if (model instanceof GBTClassificationModel m) {
+      return m.featureImportances();
+    }
+    if (model instanceof XGBoostTreesModel m) {
       return m.featureImportances();
     }
     return null;

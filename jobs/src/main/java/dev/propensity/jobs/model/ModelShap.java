@@ -18,7 +18,7 @@ import org.apache.spark.ml.linalg.Vector;
 
 /**
  * The explainable core of one fitted pipeline, shipped to executors: exact TreeSHAP for MLlib tree
- * classifiers, exact linear SHAP for logistic regression (against the training means of its
+ * classifiers and XGBoost's trees (margin space, see {@link XGBoostTreesModel}), exact linear SHAP for logistic regression (against the training means of its
  * inputs, from the pipeline's StandardScaler), in the model's own output space (see {@link
  * MllibTrees}; logistic regression: the margin {@code rawPrediction[1]}, probability {@code 1 / (1
  * + exp(-m))}), with the map from input slots to features.
@@ -49,7 +49,8 @@ final class ModelShap implements Serializable {
   /** @return whether the pipeline's classifier can be explained exactly */
   static boolean supports(PipelineModel model) {
     Transformer last = FeatureSlots.model(model);
-    return MllibTrees.supports(last) || last instanceof LogisticRegressionModel;
+    return MllibTrees.supports(last) || last instanceof XGBoostTreesModel
+        || last instanceof LogisticRegressionModel;
   }
 
   /**
@@ -68,6 +69,10 @@ final class ModelShap implements Serializable {
     if (MllibTrees.supports(last)) {
       MllibTrees.Explainable e = MllibTrees.of(last);
       return new ModelShap(name, slots.featuresCol(), map, e.link(), e.output(), e.ensemble(),
+          null);
+    }
+    if (last instanceof XGBoostTreesModel xgb) {
+      return new ModelShap(name, slots.featuresCol(), map, xgb.link(), "margin", xgb.ensemble(),
           null);
     }
     if (last instanceof LogisticRegressionModel lr) {
@@ -102,7 +107,7 @@ final class ModelShap implements Serializable {
     }
     throw new PropensityException(String.format("Cannot explain candidate '%s': %s has no exact"
         + " per-customer explanation here (supported: decision tree, random forest,"
-        + " gradient-boosted trees, logistic regression)", name, last.getClass().getSimpleName()));
+        + " gradient-boosted trees, xgboost, logistic regression)", name, last.getClass().getSimpleName()));
   }
 
   String name() {

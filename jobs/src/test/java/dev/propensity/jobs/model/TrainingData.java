@@ -71,7 +71,9 @@ public final class TrainingData {
         "train.mlp.hidden-layers=[[4]]", "train.mlp.max-iter=50",
         "train.factorization-machines.factor-size=[2]",
         "train.factorization-machines.reg-param=[0.01]",
-        "train.factorization-machines.max-iter=30"));
+        "train.factorization-machines.max-iter=30",
+        "train.xgboost.max-depth=[3]", "train.xgboost.num-round=40",
+        "train.xgboost.subsample=[1.0]", "train.xgboost.colsample-bytree=[1.0]"));
     all.addAll(List.of(overrides));
     return JobConfig.defaults().with(all.toArray(new String[0]));
   }

@@ -52,7 +52,7 @@ import org.junit.jupiter.api.Test;
 class CandidatesTest extends SparkTestBase {
 
   private static final String ALL = "train.candidates=[logistic, decision-tree, random-forest,"
-      + " gbt, linear-svc, naive-bayes, mlp, factorization-machines]";
+      + " gbt, linear-svc, naive-bayes, mlp, factorization-machines, xgboost]";
 
   @Test
   void unknownOrRepeatedCandidatesAreRejectedWithTheKnownNames() {
@@ -60,7 +60,7 @@ class CandidatesTest extends SparkTestBase {
         .with("train.candidates=[logistic, gbm]"), false))
         .isInstanceOf(PropensityException.class)
         .hasMessage("Unknown candidates 'gbm'; known: logistic, decision-tree, random-forest, gbt,"
-            + " linear-svc, naive-bayes, mlp, factorization-machines (config key"
+            + " linear-svc, naive-bayes, mlp, factorization-machines, xgboost (config key"
             + " 'propensity.train.candidates')");
     assertThatThrownBy(() -> Candidates.fromConfig(JobConfig.defaults()
         .with("train.candidates=[gbt, gbt]"), false))
@@ -137,7 +137,7 @@ class CandidatesTest extends SparkTestBase {
 
   /** The families whose whole pipeline {@link FusedVoter} computes; the others keep MLlib's. */
   private static final List<String> FUSED = List.of("logistic", "decision-tree",
-      "random-forest", "gbt", "naive-bayes", "mlp", "factorization-machines");
+      "random-forest", "gbt", "naive-bayes", "mlp", "factorization-machines", "xgboost");
 
   /**
    * Scoring a voter with {@link FusedVoter} gives MLlib's probability and classifier input
