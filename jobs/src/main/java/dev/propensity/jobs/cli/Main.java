@@ -17,7 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Command line of every job: {@code JOB [-c FILE | --env NAME] [key=value ...]}. For {@code sql}
+ * Command line of every job: {@code JOB [-c FILE | --env NAME] [key=value ...]}; FILE is a
+ * local path, a file shipped with {@code spark-submit --files} or any Hadoop URI. For {@code sql}
  * the first free argument is the statements and {@code --csv} selects CSV output.
  *
  * <p>Exit codes: 0 success, 1 unexpected failure (a bug: the log has the trace), 2 bad config or
@@ -93,15 +94,15 @@ public final class Main {
 
   static JobConfig parse(Job job, String[] args) {
     boolean sql = "sql".equals(job.name());
-    File file = null;
+    String file = null;
     String statement = null;
     List<String> overrides = new ArrayList<>();
     for (int i = 1; i < args.length; i++) {
       String a = args[i];
       switch (a) {
-        case "-c", "--config" -> file = new File(requireValue(args, ++i, a));
+        case "-c", "--config" -> file = requireValue(args, ++i, a);
         case "--env" -> file = new File(System.getenv().getOrDefault("PROPENSITY_CONF_DIR",
-            "conf"), requireValue(args, ++i, a) + ".conf");
+            "conf"), requireValue(args, ++i, a) + ".conf").getPath();
         case "--csv" -> overrides.add("sql.format=csv");
         case "--allow-writes" -> overrides.add("sql.allow-writes=true");
         default -> {
@@ -116,7 +117,7 @@ public final class Main {
         }
       }
     }
-    JobConfig config = ConfigLoader.load(file, overrides, System.getenv());
+    JobConfig config = ConfigLoader.loadFrom(file, overrides, System.getenv());
     return statement == null ? config : config.withLiteral("propensity.sql.query", statement);
   }
 
