@@ -41,6 +41,8 @@ public final class Warehouse {
   private final String root;
   private final int conflictRetries;
   private final Duration conflictBackoff;
+  private final String catalogDatabase;
+  private final java.util.Set<String> registered = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /**
    * @param spark the session
@@ -56,10 +58,20 @@ public final class Warehouse {
    */
   public Warehouse(SparkSession spark, String root, int conflictRetries,
       Duration conflictBackoff) {
+    this(spark, root, conflictRetries, conflictBackoff, "");
+  }
+
+  /**
+   * @param catalogDatabase when not empty, every table written is also registered in the
+   *     session's catalog as {@code catalogDatabase.table} (an external Delta table at its path)
+   */
+  public Warehouse(SparkSession spark, String root, int conflictRetries,
+      Duration conflictBackoff, String catalogDatabase) {
     this.spark = spark;
     this.root = normalize(root);
     this.conflictRetries = conflictRetries;
     this.conflictBackoff = conflictBackoff;
+    this.catalogDatabase = checkIdentifier(catalogDatabase);
   }
 
   /** @return the warehouse of {@code propensity.warehouse} with {@code propensity.write.*} */
@@ -76,7 +88,44 @@ public final class Warehouse {
           config.raw().getValue("propensity.write.conflict-backoff").unwrapped(),
           "a duration, e.g. 2s");
     }
-    return new Warehouse(spark, config.string("propensity.warehouse"), retries, backoff);
+    return new Warehouse(spark, config.string("propensity.warehouse"), retries, backoff,
+        config.string("propensity.catalog.database").trim());
+  }
+
+  private static String checkIdentifier(String database) {
+    if (!database.isEmpty() && !database.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+      throw Errors.invalidConfig("propensity.catalog.database", database,
+          "a database name of letters, digits and underscores, or empty for path-only tables");
+    }
+    return database;
+  }
+
+  /** @return the catalog database tables are registered in; empty when path-only */
+  public String catalogDatabase() {
+    return catalogDatabase;
+  }
+
+  /**
+   * Registers a table in the session's catalog as {@code database.table}, an external Delta
+   * table at its path ({@code CREATE TABLE IF NOT EXISTS ... USING DELTA LOCATION}), so
+   * notebooks, BI tools and {@code spark-sql} query it by name and access can be granted by
+   * name. Nothing when {@code propensity.catalog.database} is empty or the table is a path.
+   * Every write calls it; it runs once per table and warehouse.
+   *
+   * @param table a table name under the root
+   */
+  public void register(String table) {
+    if (catalogDatabase.isEmpty() || !table.matches("[A-Za-z_][A-Za-z0-9_]*")
+        || registered.contains(table)) {
+      return;
+    }
+    if (registered.isEmpty()) {
+      spark.sql("CREATE DATABASE IF NOT EXISTS `" + catalogDatabase + "`");
+    }
+    spark.sql("CREATE TABLE IF NOT EXISTS `" + catalogDatabase + "`.`" + table
+        + "` USING DELTA LOCATION " + literal(path(table)));
+    registered.add(table);
+    LOG.info("Catalog: {}.{} -> {}", catalogDatabase, table, path(table));
   }
 
   /** @return the root as a URI string without a trailing slash */
@@ -269,6 +318,7 @@ public final class Warehouse {
     for (int attempt = 0; ; attempt++) {
       try {
         write.run();
+        register(table);
         return;
       } catch (RuntimeException e) {
         Optional<Throwable> conflict = Failures.deltaConflict(e);
