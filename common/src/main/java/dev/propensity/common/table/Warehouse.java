@@ -396,15 +396,20 @@ public final class Warehouse {
       setProperties(table);
       String condition = keys.stream().map(k -> "t." + k + " = s." + k)
           .collect(Collectors.joining(" AND "));
-      var merge = DeltaTable.forPath(spark, path(table)).as("t")
+      boolean feed = Tables.CHANGE_FEED.contains(table);
+      var builder = DeltaTable.forPath(spark, path(table)).as("t")
           .merge(updates.as("s"), condition)
-          .withSchemaEvolution()
-          .whenMatched().updateAll()
+          .withSchemaEvolution();
+      var merge = (feed ? builder.whenMatched(changedCondition(updates, keys, table))
+          : builder.whenMatched()).updateAll()
           .whenNotMatched().insertAll();
       if (missing.deleteRows()) {
         merge = merge.whenNotMatchedBySource().delete();
       } else if (!missing.set().isEmpty()) {
-        merge = merge.whenNotMatchedBySource().updateExpr(missing.set());
+        merge = (feed ? merge.whenNotMatchedBySource(missing.set().entrySet().stream()
+            .map(e -> "NOT (t." + e.getKey() + " <=> (" + e.getValue() + "))")
+            .collect(Collectors.joining(" OR ")))
+            : merge.whenNotMatchedBySource()).updateExpr(missing.set());
       }
       // MERGE has no writer option: Delta reads the commit's user metadata from the session
       String key = "spark.databricks.delta.commitInfo.userMetadata";
@@ -420,6 +425,24 @@ public final class Warehouse {
       }
       LOG.info("Merged into {} on {} ({})", table, keys, path(table));
     });
+  }
+
+  /**
+   * @return a MERGE condition true when a matched row differs in a column other than the keys
+   *     and {@link Tables#CHANGE_IGNORED} (maps compared as JSON: Spark cannot compare maps)
+   */
+  static String changedCondition(Dataset<Row> updates, List<String> keys, String table) {
+    java.util.Set<String> ignored = Tables.CHANGE_IGNORED.getOrDefault(table, java.util.Set.of());
+    return java.util.Arrays.stream(updates.schema().fields())
+        .filter(f -> !keys.contains(f.name()) && !ignored.contains(f.name()))
+        .map(f -> {
+          String t = "t.`" + f.name() + "`";
+          String s = "s.`" + f.name() + "`";
+          return f.dataType().catalogString().contains("map<")
+              ? "NOT (to_json(" + t + ") <=> to_json(" + s + "))"
+              : "NOT (" + t + " <=> " + s + ")";
+        })
+        .collect(Collectors.joining(" OR "));
   }
 
   /**
