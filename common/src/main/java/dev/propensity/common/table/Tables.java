@@ -31,6 +31,14 @@ public final class Tables {
       FEATURES, LEADERBOARD, BIN_STATS, CUSTOMER_SCORES, CUSTOMER_PROPENSITY, CUSTOMER_SEGMENTS,
       SEGMENT_SUMMARY, DRIFT_REPORT);
 
+  /**
+   * The tables other systems read. Their schema changes only when
+   * {@code propensity.write.schema-change-tables} names them: every other write that would add or
+   * retype a column fails (no blanket schema evolution). The maintain job optimizes them.
+   */
+  public static final List<String> PUBLISHED = List.of(CUSTOMER_SCORES, CUSTOMER_PROPENSITY,
+      CUSTOMER_SEGMENTS, SEGMENT_SUMMARY);
+
   /** The columns the scored tables keep data-skipping statistics on (see {@link #PROPERTIES}). */
   private static final String SCORED_STATS_COLUMNS = "customer_id,propensity,bin";
 

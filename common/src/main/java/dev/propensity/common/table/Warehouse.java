@@ -42,6 +42,7 @@ public final class Warehouse {
   private final int conflictRetries;
   private final Duration conflictBackoff;
   private final String catalogDatabase;
+  private final java.util.Set<String> schemaChangeTables;
   private final java.util.Set<String> registered = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /**
@@ -67,6 +68,16 @@ public final class Warehouse {
    */
   public Warehouse(SparkSession spark, String root, int conflictRetries,
       Duration conflictBackoff, String catalogDatabase) {
+    this(spark, root, conflictRetries, conflictBackoff, catalogDatabase, java.util.Set.of());
+  }
+
+  /**
+   * @param schemaChangeTables the {@link Tables#PUBLISHED} tables whose schema a write may change
+   *     this time ({@code propensity.write.schema-change-tables}); other tables always may
+   */
+  public Warehouse(SparkSession spark, String root, int conflictRetries,
+      Duration conflictBackoff, String catalogDatabase, java.util.Set<String> schemaChangeTables) {
+    this.schemaChangeTables = java.util.Set.copyOf(schemaChangeTables);
     this.spark = spark;
     this.root = normalize(root);
     this.conflictRetries = conflictRetries;
@@ -89,7 +100,8 @@ public final class Warehouse {
           "a duration, e.g. 2s");
     }
     return new Warehouse(spark, config.string("propensity.warehouse"), retries, backoff,
-        config.string("propensity.catalog.database").trim());
+        config.string("propensity.catalog.database").trim(),
+        new java.util.HashSet<>(config.strings("propensity.write.schema-change-tables")));
   }
 
   private static String checkIdentifier(String database) {
@@ -196,15 +208,19 @@ public final class Warehouse {
 
   /** Appends rows in one commit; creates the table if needed. */
   public void append(Dataset<Row> df, String table, String... partitionBy) {
+    boolean evolve = checkSchema(df, table);
     commit(table, "append", () -> df.write().format("delta").mode("append")
-        .option("mergeSchema", "true").partitionBy(partitionBy).save(path(table)));
+        .option("mergeSchema", String.valueOf(evolve)).partitionBy(partitionBy)
+        .save(path(table)));
     LOG.info("Appended to {} ({})", table, path(table));
   }
 
   /** Replaces the whole table in one commit (readers see the old or the new, never neither). */
   public void overwrite(Dataset<Row> df, String table, String... partitionBy) {
+    boolean evolve = checkSchema(df, table);
     commit(table, "overwrite", () -> df.write().format("delta").mode("overwrite")
-        .option("overwriteSchema", "true").partitionBy(partitionBy).save(path(table)));
+        .option("overwriteSchema", String.valueOf(evolve)).partitionBy(partitionBy)
+        .save(path(table)));
     LOG.info("Overwrote {} ({})", table, path(table));
   }
 
@@ -263,6 +279,7 @@ public final class Warehouse {
   /** The one replaceWhere write: creates the table (with its properties) when it is missing. */
   private void replace(Dataset<Row> df, String table, String predicate, String[] partitionBy,
       String userMetadata) {
+    boolean evolve = checkSchema(df, table);
     commit(table, "replace where " + predicate, () -> {
       DataFrameWriter<Row> w = df.write().format("delta").mode("overwrite");
       if (!userMetadata.isEmpty()) {
@@ -272,7 +289,8 @@ public final class Warehouse {
         w.options(Tables.properties(table)).partitionBy(partitionBy).save(path(table));
       } else {
         setProperties(table);
-        w.option("replaceWhere", predicate).option("mergeSchema", "true").save(path(table));
+        w.option("replaceWhere", predicate).option("mergeSchema", String.valueOf(evolve))
+            .save(path(table));
       }
     });
     LOG.info("Replaced {} where {} ({})", table, predicate, path(table));
@@ -382,6 +400,7 @@ public final class Warehouse {
    */
   public void merge(Dataset<Row> updates, String table, List<String> keys, WhenMissing missing,
       String userMetadata) {
+    boolean evolve = checkSchema(updates, table);
     commit(table, "merge", () -> {
       if (!exists(table)) {
         DataFrameWriter<Row> w = updates.write().format("delta").mode("overwrite")
@@ -398,8 +417,14 @@ public final class Warehouse {
           .collect(Collectors.joining(" AND "));
       boolean feed = Tables.CHANGE_FEED.contains(table);
       var builder = DeltaTable.forPath(spark, path(table)).as("t")
-          .merge(updates.as("s"), condition)
-          .withSchemaEvolution();
+          .merge(updates.as("s"), condition);
+      if (evolve) {
+        builder = builder.withSchemaEvolution();
+      }
+      java.util.Set<String> targetColumns = java.util.Set.of(
+          DeltaTable.forPath(spark, path(table)).toDF().columns());
+      // a new column (an intended schema change) changes every row
+      feed = feed && targetColumns.containsAll(java.util.List.of(updates.columns()));
       var merge = (feed ? builder.whenMatched(changedCondition(updates, keys, table))
           : builder.whenMatched()).updateAll()
           .whenNotMatched().insertAll();
@@ -425,6 +450,40 @@ public final class Warehouse {
       }
       LOG.info("Merged into {} on {} ({})", table, keys, path(table));
     });
+  }
+
+  /**
+   * Stops a write that would add or retype a column of a {@link Tables#PUBLISHED} table unless
+   * {@code propensity.write.schema-change-tables} names it.
+   *
+   * @return whether the write may evolve the table's schema
+   * @throws dev.propensity.common.PropensityException naming the columns when it may not
+   */
+  boolean checkSchema(Dataset<Row> df, String table) {
+    if (!Tables.PUBLISHED.contains(table) || schemaChangeTables.contains(table)) {
+      return true;
+    }
+    if (!exists(table)) {
+      return false;
+    }
+    java.util.Map<String, String> current = new java.util.HashMap<>();
+    for (var f : DeltaTable.forPath(spark, path(table)).toDF().schema().fields()) {
+      current.put(f.name().toLowerCase(java.util.Locale.ROOT), f.dataType().catalogString());
+    }
+    List<String> changes = new ArrayList<>();
+    for (var f : df.schema().fields()) {
+      String was = current.get(f.name().toLowerCase(java.util.Locale.ROOT));
+      String now = f.dataType().catalogString();
+      if (was == null) {
+        changes.add("new column " + f.name() + " " + now);
+      } else if (!was.equals(now) && !"void".equals(now)) {
+        changes.add("column " + f.name() + " " + was + " -> " + now);
+      }
+    }
+    if (!changes.isEmpty()) {
+      throw Errors.schemaChange(table, path(table), String.join("; ", changes));
+    }
+    return false;
   }
 
   /**
