@@ -73,7 +73,8 @@ public final class SparkSessions {
     // open per value instead of sorting every row by the partition column first; more values
     // than this per task fall back to the sort (Spark and Delta's writers both honour it)
     conf.setIfMissing("spark.sql.maxConcurrentOutputFileWriters", "4");
-    conf.setIfMissing("spark.ui.showConsoleProgress", "true");
+    // the progress bar only on a terminal: under a scheduler it floods the log with \r lines
+    conf.setIfMissing("spark.ui.showConsoleProgress", String.valueOf(System.console() != null));
     return conf;
   }
 

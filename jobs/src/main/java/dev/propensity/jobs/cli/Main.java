@@ -5,6 +5,7 @@ import dev.propensity.common.Failures;
 import dev.propensity.common.PropensityException;
 import dev.propensity.common.config.ConfigLoader;
 import dev.propensity.common.config.JobConfig;
+import dev.propensity.common.metrics.JobMetrics;
 import dev.propensity.common.spark.SparkSessions;
 import dev.propensity.jobs.Job;
 import java.io.File;
@@ -15,6 +16,7 @@ import java.util.regex.Pattern;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Command line of every job: {@code JOB [-c FILE | --env NAME] [key=value ...]}; FILE is a
@@ -52,20 +54,25 @@ public final class Main {
       return args.length == 0 ? PropensityException.EXIT_USER_ERROR : 0;
     }
     String endpoint = "";
+    JobConfig config = null;
+    JobMetrics outcome = JobMetrics.start(args[0]);
+    MDC.put("job", args[0]);
     try {
       Job job = Jobs.byName(args[0]);
-      JobConfig config = parse(job, args);
+      config = parse(job, args);
       endpoint = config.string("propensity.s3.endpoint");
       LOG.info("{}: config from {}", job.name(), config.sources());
       SparkSession spark = SparkSessions.getOrCreate(config);
+      // the Spark UI groups every Spark job of this run under the job's name
+      spark.sparkContext().setJobGroup(job.name(), job.name(), false);
       String summary = job.run(spark, config);
       if (!summary.isEmpty()) {
         System.out.println(summary);
       }
-      return 0;
+      return finish(outcome, config, 0);
     } catch (ConfigException e) {
       System.err.println("ERROR: invalid config: " + e.getMessage());
-      return PropensityException.EXIT_USER_ERROR;
+      return finish(outcome, config, PropensityException.EXIT_USER_ERROR);
     } catch (Throwable t) { // Spark and Scala throw checked exceptions undeclared
       if (t instanceof VirtualMachineError && !(t instanceof OutOfMemoryError)) {
         throw (VirtualMachineError) t;
@@ -81,15 +88,33 @@ public final class Main {
         } else {
           System.err.println("ERROR: " + known.get().getMessage());
         }
-        return known.get().exitCode();
+        return finish(outcome, config, known.get().exitCode());
       }
       LOG.error("{} failed", args[0], t);
       System.err.println("ERROR: unexpected failure in " + args[0] + ": "
           + Failures.oneLine(Failures.root(t)) + (Failures.location(t).isEmpty() ? ""
           : " (at " + Failures.location(t) + ")") + ". This is a bug: the log above has the"
           + " trace; please report it.");
-      return 1;
+      return finish(outcome, config, 1);
+    } finally {
+      MDC.remove("job");
+      MDC.remove("run_id");
     }
+  }
+
+  /**
+   * Pushes every job's outcome (exit code, success, duration, last success time) to the
+   * Pushgateway when one is configured, failures included; never throws.
+   */
+  private static int finish(JobMetrics outcome, JobConfig config, int code) {
+    if (config != null) {
+      try {
+        outcome.push(config, code);
+      } catch (RuntimeException e) {
+        LOG.warn("metrics: cannot push the outcome of {}: {}", outcome.job(), e.toString());
+      }
+    }
+    return code;
   }
 
   static JobConfig parse(Job job, String[] args) {

@@ -70,8 +70,10 @@ public final class MaintainJob implements Job {
         }
         keepLog(spark, path, keep);
       }
-      vacuum(spark, path, keep);
-      lines.add(String.format("%s: vacuumed, retention %.2f h%s", table, keep.toMillis() / 3.6e6,
+      // Delta's VACUUM rounds its retention to whole hours: round up, never down
+      long hours = (keep.toMillis() + 3_599_999) / 3_600_000;
+      vacuum(spark, path, hours);
+      lines.add(String.format("%s: vacuumed, retention %d h%s", table, hours,
           pinned == null ? "" : " (keeps version " + pinned + ", pinned by a run)"));
     }
     spark.sparkContext().setJobDescription(null);
@@ -123,18 +125,18 @@ public final class MaintainJob implements Job {
     LOG.info("maintain: {} keeps its log {} h for a pinned version", path, wanted.toHours());
   }
 
-  private static void vacuum(SparkSession spark, String path, Duration keep) {
+  private static void vacuum(SparkSession spark, String path, long hours) {
     spark.sparkContext().setJobDescription("maintain: vacuum " + path);
-    boolean belowMinimum = keep.compareTo(DELTA_MINIMUM) < 0;
+    boolean belowMinimum = hours < DELTA_MINIMUM.toHours();
     String before = spark.conf().get(CHECK, "true");
     try {
       if (belowMinimum) {
-        LOG.warn("maintain: VACUUM of {} with a retention of {} s, below Delta's 168 h minimum:"
+        LOG.warn("maintain: VACUUM of {} with a retention of {} h, below Delta's 168 h minimum:"
             + " a reader or writer older than that may fail (propensity.maintain.retention)",
-            path, keep.toSeconds());
+            path, hours);
         spark.conf().set(CHECK, "false");
       }
-      DeltaTable.forPath(spark, path).vacuum(keep.toMillis() / 3.6e6);
+      DeltaTable.forPath(spark, path).vacuum(hours);
     } finally {
       spark.conf().set(CHECK, before);
     }

@@ -32,13 +32,15 @@ class MaintainJobTest extends SparkTestBase {
   void optimizesByCustomerAndVacuumsAllButWhatARunPins() throws Exception {
     Path dir = tempWarehouse("maintain");
     JobConfig config = JobConfig.defaults().with("warehouse=" + dir,
-        "maintain.retention=0s", "maintain.pin-margin=500ms");
+        "maintain.vacuum=[features, history, customer_propensity]", "maintain.retention=0h",
+        "maintain.pin-margin=1s");
     Warehouse wh = Warehouse.of(spark(), config);
-    // features: v0 (not pinned), v1 (pinned by a run), v2 (current)
+    // features and history alike: v0, v1, v2; a run pins features at v1, nothing pins history
     for (int v = 0; v < 3; v++) {
-      wh.overwrite(rows("SELECT CAST(id AS STRING) AS customer_id, " + v + " AS x FROM range("
-          + (10 * (v + 1)) + ")"), Tables.FEATURES);
-      Thread.sleep(1500);
+      for (String table : List.of(Tables.FEATURES, "history")) {
+        wh.overwrite(rows("SELECT CAST(id AS STRING) AS customer_id, " + v + " AS x FROM range("
+            + (10 * (v + 1)) + ")"), table);
+      }
     }
     ModelRun run = new ModelRuns(wh.root(), spark().sparkContext().hadoopConfiguration())
         .create("20260101-000000-pin1");
@@ -54,15 +56,18 @@ class MaintainJobTest extends SparkTestBase {
     String summary = new MaintainJob().run(spark(), config);
 
     assertThat(summary).contains("customer_propensity: optimized, z-ordered by [customer_id]"
-        + " (files 8 -> 1)").contains("(keeps version 1, pinned by a run)");
+        + " (files 8 -> 1)").contains("features: vacuumed, retention 1 h (keeps version 1,"
+        + " pinned by a run)").contains("history: vacuumed, retention 0 h\n");
     Row optimize = DeltaTable.forPath(spark(), wh.path(Tables.CUSTOMER_PROPENSITY)).history()
         .where("operation = 'OPTIMIZE'").select("operationParameters").first();
     assertThat(optimize.getJavaMap(0).get("zOrderBy").toString()).contains("customer_id");
-    // the pinned version still reads, the unpinned older one lost its files (rows are read:
-    // Delta answers count() from its log without touching the files)
+    // rows are read: Delta answers count() from its log without touching the files
     assertThat(wh.readAtVersion(Tables.FEATURES, 1).collectAsList()).hasSize(20);
     assertThat(wh.read(Tables.FEATURES).collectAsList()).hasSize(30);
-    assertThatThrownBy(() -> wh.readAtVersion(Tables.FEATURES, 0).collectAsList())
+    assertThat(wh.read(Tables.CUSTOMER_PROPENSITY).collectAsList()).hasSize(200);
+    // the same VACUUM on the unpinned table removed its older versions' files
+    assertThat(wh.read("history").collectAsList()).hasSize(30);
+    assertThatThrownBy(() -> wh.readAtVersion("history", 1).collectAsList())
         .hasStackTraceContaining("does not exist");
   }
 
