@@ -21,7 +21,7 @@ CLASSPATH_FILE="$TARGET/local-classpath.txt"
 usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 cluster_jar() { ls "$TARGET"/propensity-jobs-*-cluster.jar 2>/dev/null | head -n 1; }
-app_jar() { ls "$TARGET"/propensity-jobs-*.jar 2>/dev/null | grep -v -- '-cluster.jar' | head -n 1; }
+app_jar() { ls "$TARGET"/propensity-jobs-*.jar 2>/dev/null | grep -v -- '-cluster' | head -n 1; }
 
 build() {
   echo "submit.sh: building (mvn package, tests skipped)..." >&2

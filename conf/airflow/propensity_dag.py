@@ -5,6 +5,7 @@ One run per week, for the date that ends its data interval (``data_interval_end`
     features -> score -> performance -> drift -> retrain_policy
         retrain_policy -> train -> select -> bins -> promote -> publish -> segments
         retrain_policy -> no_retrain ----------------------------------> segments
+    segments -> maintain
 
 - features: the new snapshot (the run's date) and the snapshot whose label window has just
   closed (date minus LABEL_HORIZON_DAYS), each replacing only its own partition; only events
@@ -14,6 +15,8 @@ One run per week, for the date that ends its data interval (``data_interval_end`
 - drift: the new snapshot against the champion's baseline (drift_report).
 - retrain_policy: runs the `policy` job and branches on its exit code: 0 no retraining; 3
   significant drift, 4 degraded champion, 5 cadence, 6 forced or no champion yet -> train.
+- maintain: Delta maintenance after the week's writes: OPTIMIZE / Z-order of the published
+  tables by customer_id, VACUUM keeping every version a model run pinned (README "Maintenance").
 - promote: the champion/challenger gate; every decision is a row of model_registry, and the
   champion is what `latest` means. publish re-scores the snapshot with whoever is champion.
 
@@ -62,6 +65,7 @@ CYCLE = {
     "promote": ["promote", "loop.date=" + CYCLE_DATE],
     "publish": ["score", "score.run=latest", "score.snapshot=" + CYCLE_DATE],
     "segments": ["segments", "segments.snapshot=" + CYCLE_DATE],
+    "maintain": ["maintain"],
 }
 POLICY_ARGS = ["policy", "loop.date=" + CYCLE_DATE]
 
@@ -132,3 +136,7 @@ with DAG(
     tasks["segments"] = spark_task("segments", CYCLE["segments"],
                                    trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS)
     [tasks["publish"], no_retrain] >> tasks["segments"]
+
+    # weekly Delta maintenance once the week's tables are written
+    tasks["maintain"] = spark_task("maintain", CYCLE["maintain"])
+    tasks["segments"] >> tasks["maintain"]

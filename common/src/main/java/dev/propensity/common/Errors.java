@@ -12,6 +12,15 @@ public final class Errors {
 
   private Errors() {}
 
+  /** A write that would change a published table's schema without being asked to. */
+  public static PropensityException schemaChange(String table, String path, String changes) {
+    return new PropensityException(String.format("Cannot write %s (%s): its schema would change"
+        + " (%s). Published tables change schema only on purpose, since consumers read them by"
+        + " column: if the change is intended, run this job once with"
+        + " write.schema-change-tables=[%s] (propensity.write.schema-change-tables), and tell"
+        + " the table's consumers.", table, path, changes, table));
+  }
+
   public static PropensityException unknownConfigKeys(
       Collection<String> unknown, Collection<String> known) {
     return new PropensityException(

@@ -13,7 +13,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 
-/** Debian's chromium, headless, as a real browser for page checks (installed by .ci/run). */
+/** Debian's chromium, headless, as a real browser for page checks (installed by ./verify.sh). */
 final class HeadlessChromium {
 
   private static final String BINARY = "/usr/bin/chromium";
@@ -41,7 +41,7 @@ final class HeadlessChromium {
    */
   static Rendered render(Path page, Path work) throws IOException, InterruptedException {
     if (!new File(BINARY).canExecute()) {
-      throw new IllegalStateException(BINARY + " is missing: .ci/run installs Debian's chromium"
+      throw new IllegalStateException(BINARY + " is missing: ./verify.sh installs Debian's chromium"
           + " (apt-get install -y chromium)");
     }
     Path shot = work.resolve("screenshot.png");

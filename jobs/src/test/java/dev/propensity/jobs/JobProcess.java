@@ -33,6 +33,12 @@ public final class JobProcess {
    */
   public static JobProcess start(Path log, List<String> sysProps, String... args)
       throws IOException {
+    return startMain(log, sysProps, "dev.propensity.jobs.cli.Main", args);
+  }
+
+  /** {@link #start} of another main class on the test classpath. */
+  public static JobProcess startMain(Path log, List<String> sysProps, String mainClass,
+      String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     // the test JVM's --add-opens and friends (surefire's argLine), minus its heap and agents
@@ -47,8 +53,7 @@ public final class JobProcess {
         "-Dspark.sql.shuffle.partitions=2", "-Dspark.default.parallelism=2",
         "-Dspark.databricks.delta.snapshotPartitions=2", "-Dspark.master=local[2]"));
     cmd.addAll(sysProps);
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"),
-        "dev.propensity.jobs.cli.Main"));
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(log.toFile());

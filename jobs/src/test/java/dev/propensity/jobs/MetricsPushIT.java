@@ -9,7 +9,10 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The score job (with its drift step) pushes its metrics to a real Pushgateway. */
+/**
+ * The score job (with its drift step) pushes its metrics to a real Pushgateway, grouped by job
+ * and pipeline without per-run labels; a failing job pushes its outcome too.
+ */
 class MetricsPushIT extends SparkTestBase {
 
   private static List<String> lines(String metrics, String name, String job) {
@@ -28,8 +31,10 @@ class MetricsPushIT extends SparkTestBase {
 
       String metrics = gateway.metrics();
       assertThat(lines(metrics, "propensity_rows_scored", "score")).singleElement()
-          .satisfies(l -> assertThat(l).contains("snapshot_date=\"" + MonitoringFixture.NEWEST
-              + "\"").endsWith(" " + MonitoringFixture.CUSTOMERS));
+          .satisfies(l -> assertThat(l).contains("pipeline=\"propensity\"")
+              .endsWith(" " + MonitoringFixture.CUSTOMERS));
+      // no label carries a per-run value
+      assertThat(metrics).doesNotContain("run_id=").doesNotContain("snapshot_date=");
       assertThat(lines(metrics, "propensity_job_exit_code", "score")).singleElement()
           .satisfies(l -> assertThat(l).endsWith(" 0"));
       assertThat(lines(metrics, "propensity_job_duration_seconds", "score")).singleElement()
@@ -41,6 +46,23 @@ class MetricsPushIT extends SparkTestBase {
           .anySatisfy(l -> assertThat(l).contains("feature=\"recency_days\""));
       assertThat(lines(metrics, "propensity_unseen_category_rows", "score"))
           .anySatisfy(l -> assertThat(l).contains("column=\"region\"").endsWith(" 0"));
+      String success = lines(metrics, "propensity_job_last_success_timestamp_seconds", "score")
+          .get(0);
+
+      // a failing job pushes its outcome through the CLI, in its own pipeline's group; the
+      // last success of the other group stays
+      int code = dev.propensity.jobs.cli.Main.run(new String[] {"score", "warehouse=" + dir,
+          "score.run=no-such-run", "metrics.pipeline=other",
+          "metrics.pushgateway-url=\"" + gateway.url() + "\""});
+      assertThat(code).isEqualTo(2);
+      metrics = gateway.metrics();
+      assertThat(lines(metrics, "propensity_job_exit_code", "score"))
+          .anySatisfy(l -> assertThat(l).contains("pipeline=\"other\"").endsWith(" 2"))
+          .anySatisfy(l -> assertThat(l).contains("pipeline=\"propensity\"").endsWith(" 0"));
+      assertThat(lines(metrics, "propensity_job_success", "score"))
+          .anySatisfy(l -> assertThat(l).contains("pipeline=\"other\"").endsWith(" 0"));
+      assertThat(lines(metrics, "propensity_job_last_success_timestamp_seconds", "score"))
+          .containsExactly(success);
     }
   }
 }

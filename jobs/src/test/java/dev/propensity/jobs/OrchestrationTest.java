@@ -50,7 +50,7 @@ class OrchestrationTest {
       List.of("retrain_policy", "train"), List.of("retrain_policy", "no_retrain"),
       List.of("train", "select"), List.of("select", "bins"), List.of("bins", "promote"),
       List.of("promote", "publish"), List.of("publish", "segments"),
-      List.of("no_retrain", "segments"));
+      List.of("no_retrain", "segments"), List.of("segments", "maintain"));
 
   private static Source xsd(String name) {
     URL url = OrchestrationTest.class.getClassLoader().getResource(name);

@@ -14,7 +14,7 @@ import java.time.Instant;
 
 /**
  * A real Prometheus Pushgateway (Debian's {@code prometheus-pushgateway}) in its own process on
- * 127.0.0.1, for the metrics tests. {@code .ci/run} installs the package; without it the test
+ * 127.0.0.1, for the metrics tests. {@code ./verify.sh} installs the package; without it the test
  * fails and says so.
  */
 public final class PushgatewayServer implements AutoCloseable {
@@ -34,7 +34,7 @@ public final class PushgatewayServer implements AutoCloseable {
     String binary = System.getProperty("pushgateway.bin", BINARY);
     if (!new File(binary).canExecute()) {
       throw new IllegalStateException("The Prometheus Pushgateway binary " + binary + " is"
-          + " missing: .ci/run installs it (apt-get install -y prometheus-pushgateway), or set"
+          + " missing: ./verify.sh installs it (apt-get install -y prometheus-pushgateway), or set"
           + " -Dpushgateway.bin=PATH");
     }
     int port;
@@ -42,7 +42,12 @@ public final class PushgatewayServer implements AutoCloseable {
       port = s.getLocalPort();
     }
     Path log = Files.createTempFile("pushgateway", ".log");
-    Process p = new ProcessBuilder(binary, "--web.listen-address=127.0.0.1:" + port)
+    // Debian's build persists to /var/lib/prometheus/pushgateway.data by default, which every
+    // gateway on the machine shares: each test gateway gets its own file
+    Path data = Files.createTempFile("pushgateway", ".data");
+    Files.delete(data);
+    Process p = new ProcessBuilder(binary, "--web.listen-address=127.0.0.1:" + port,
+            "--persistence.file=" + data)
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     PushgatewayServer server = new PushgatewayServer(p, port);
     Instant end = Instant.now().plusSeconds(30);

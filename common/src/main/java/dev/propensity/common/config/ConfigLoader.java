@@ -57,17 +57,32 @@ public final class ConfigLoader {
    *     malformed value
    */
   public static JobConfig load(File file, List<String> overrides, Map<String, String> env) {
+    return loadFrom(file == null ? null : file.getPath(), overrides, env);
+  }
+
+  /**
+   * Loads and validates the config, the file named by a path or any Hadoop URI.
+   *
+   * @param location a local path, a file shipped with {@code spark-submit --files} (found by
+   *     its name in the working directory when the path does not exist), or a Hadoop URI
+   *     ({@code s3a://}, {@code hdfs://}, {@code abfss://}, {@code file:}) read through Hadoop's
+   *     FileSystem with the JVM's {@code spark.hadoop.*} settings; null for the defaults alone
+   * @param overrides {@code key=value} pairs from the command line, in order
+   * @param env the process environment (pass {@code System.getenv()})
+   * @return the resolved config
+   * @throws dev.propensity.common.PropensityException on an unknown key, a missing file or a
+   *     malformed value
+   */
+  public static JobConfig loadFrom(String location, List<String> overrides,
+      Map<String, String> env) {
     Config reference = ConfigFactory.parseResourcesAnySyntax("reference");
     Config layered = reference;
     List<String> sources = new ArrayList<>();
     sources.add("reference.conf");
-    if (file != null) {
-      if (!file.isFile()) {
-        throw Errors.invalidConfig("-c", file, "an existing config file (HOCON, e.g. conf/local.conf)");
-      }
-      layered = ConfigFactory.parseFile(file, ConfigParseOptions.defaults().setAllowMissing(false))
-          .withFallback(layered);
-      sources.add(file.getPath());
+    if (location != null) {
+      ConfigFiles.Found found = ConfigFiles.find(location);
+      layered = found.parse().withFallback(layered);
+      sources.add(found.description());
     }
     Map<String, String> args = parseOverrides(overrides);
     for (Map.Entry<String, String> arg : args.entrySet()) {

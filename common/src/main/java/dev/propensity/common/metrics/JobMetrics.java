@@ -23,11 +23,17 @@ import org.slf4j.LoggerFactory;
  * The gauges one job run reports, pushed to a Prometheus Pushgateway when
  * {@code propensity.metrics.pushgateway-url} is set.
  *
- * <p>A push is one HTTP {@code PUT} of the text exposition format (version 0.0.4) to
- * {@code <url>/metrics/job/<job>}, so the gateway holds exactly the latest run's metrics of each
- * job under the label {@code job="<job>"}. Every push adds {@code propensity_job_duration_seconds},
- * {@code propensity_job_exit_code} and {@code propensity_job_last_run_timestamp_seconds}. Plain
- * {@code java.net.http}: the format is a few lines of text, no client library needed.
+ * <p>A push is one HTTP {@code POST} of the text exposition format (version 0.0.4) to
+ * {@code <url>/metrics/job/<job>/pipeline/<pipeline>[/environment/<environment>]}: the grouping
+ * key is the job plus {@code propensity.metrics.pipeline} (and {@code environment} when set), so
+ * two pipelines never overwrite each other, and no label carries a per-run value (a run id or
+ * snapshot date would make a new series every run). {@code POST} replaces the metrics of the
+ * same names in that group and keeps the others, so {@code
+ * propensity_job_last_success_timestamp_seconds} survives a failed run. Every push adds {@code
+ * propensity_job_duration_seconds}, {@code propensity_job_exit_code}, {@code
+ * propensity_job_success} and {@code propensity_job_last_run_timestamp_seconds}, and on success
+ * {@code propensity_job_last_success_timestamp_seconds}. Plain {@code java.net.http}: the format
+ * is a few lines of text, no client library needed.
  *
  * <p>Monitoring must not break the pipeline: a failed push is logged as a warning, never thrown.
  */
@@ -36,6 +42,9 @@ public final class JobMetrics {
   private static final Logger LOG = LoggerFactory.getLogger(JobMetrics.class);
   private static final Pattern METRIC_NAME = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*");
   private static final Pattern LABEL_NAME = Pattern.compile("[a-zA-Z_][a-zA-Z0-9_]*");
+  /** Labels of the grouping key, and labels whose values change every run. */
+  private static final java.util.Set<String> RESERVED = java.util.Set.of("job", "pipeline",
+      "environment", "run_id", "snapshot_date", "instance");
 
   /** One gauge sample: name, help text, labels and value. */
   public record Sample(String name, String help, Map<String, String> labels, double value) {
@@ -45,7 +54,7 @@ public final class JobMetrics {
       }
       labels = new TreeMap<>(labels);
       for (String l : labels.keySet()) {
-        if (!LABEL_NAME.matcher(l).matches() || l.startsWith("__") || "job".equals(l)) {
+        if (!LABEL_NAME.matcher(l).matches() || l.startsWith("__") || RESERVED.contains(l)) {
           throw new IllegalArgumentException("Invalid label name '" + l + "' on " + name);
         }
       }
@@ -109,21 +118,28 @@ public final class JobMetrics {
     if (url.isEmpty()) {
       return false;
     }
+    double now = System.currentTimeMillis() / 1000.0;
     List<Sample> all = new ArrayList<>(samples);
     all.add(new Sample("propensity_job_duration_seconds", "Wall time of the job run", Map.of(),
         (System.nanoTime() - startNanos) / 1e9));
     all.add(new Sample("propensity_job_exit_code", "Exit code of the job run (0 = success)",
         Map.of(), exitCode));
+    all.add(new Sample("propensity_job_success", "1 when the job run succeeded, else 0",
+        Map.of(), exitCode == 0 ? 1 : 0));
     all.add(new Sample("propensity_job_last_run_timestamp_seconds",
-        "Unix time the job run ended", Map.of(), System.currentTimeMillis() / 1000.0));
+        "Unix time the job run ended", Map.of(), now));
+    if (exitCode == 0) {
+      all.add(new Sample("propensity_job_last_success_timestamp_seconds",
+          "Unix time the job last ended successfully", Map.of(), now));
+    }
     URI target = URI.create((url.endsWith("/") ? url.substring(0, url.length() - 1) : url)
-        + "/metrics/job/" + URLEncoder.encode(job, StandardCharsets.UTF_8));
+        + groupingPath(config));
     Duration timeout = Duration.ofSeconds(config.integer("propensity.metrics.timeout-seconds"));
     try {
       HttpClient client = HttpClient.newBuilder().connectTimeout(timeout).build();
       HttpRequest request = HttpRequest.newBuilder(target).timeout(timeout)
           .header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-          .PUT(HttpRequest.BodyPublishers.ofString(exposition(all), StandardCharsets.UTF_8))
+          .POST(HttpRequest.BodyPublishers.ofString(exposition(all), StandardCharsets.UTF_8))
           .build();
       HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
       if (response.statusCode() / 100 != 2) {
@@ -142,6 +158,25 @@ public final class JobMetrics {
       Thread.currentThread().interrupt();
       return false;
     }
+  }
+
+  /**
+   * @return the grouping key as a URL path: {@code /metrics/job/<job>/pipeline/<pipeline>} and
+   *     {@code /environment/<environment>} when {@code propensity.metrics.environment} is set
+   */
+  String groupingPath(JobConfig config) {
+    StringBuilder path = new StringBuilder("/metrics/job/").append(encode(job));
+    String pipeline = config.string("propensity.metrics.pipeline").trim();
+    path.append("/pipeline/").append(encode(pipeline.isEmpty() ? "default" : pipeline));
+    String environment = config.string("propensity.metrics.environment").trim();
+    if (!environment.isEmpty()) {
+      path.append("/environment/").append(encode(environment));
+    }
+    return path.toString();
+  }
+
+  private static String encode(String value) {
+    return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
   }
 
   /** @return the samples in the Prometheus text format, one HELP/TYPE header per name */

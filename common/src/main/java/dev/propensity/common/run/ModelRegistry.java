@@ -131,10 +131,11 @@ public final class ModelRegistry {
    */
   public ModelRun open(String idOrLatest) {
     String id = idOrLatest == null ? "" : idOrLatest.trim();
-    if (ModelRuns.LATEST.equals(id) || CHAMPION.equals(id)) {
-      return runs.open(championId().orElseThrow(() -> noChampion(id)));
-    }
-    return runs.open(id);
+    ModelRun run = ModelRuns.LATEST.equals(id) || CHAMPION.equals(id)
+        ? runs.open(championId().orElseThrow(() -> noChampion(id))) : runs.open(id);
+    // every later log line of this job names the run (conf/log4j2.properties: %X{run_id})
+    org.slf4j.MDC.put("run_id", run.id());
+    return run;
   }
 
   private PropensityException noChampion(String word) {

@@ -75,6 +75,8 @@ public final class ModelRuns {
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot create run folder " + dir, e);
     }
+    // every later log line of this job names the run (conf/log4j2.properties: %X{run_id})
+    org.slf4j.MDC.put("run_id", id);
     return new ModelRun(id, dir, hadoop);
   }
 

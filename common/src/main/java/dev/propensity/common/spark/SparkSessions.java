@@ -22,6 +22,10 @@ public final class SparkSessions {
   public static final java.util.List<String> LOG_STORES = java.util.List.of("single-driver",
       "dynamodb");
   private static final String DYNAMODB_LOG_STORE = "io.delta.storage.S3DynamoDBLogStore";
+  static final String EXTENSIONS_KEY = "spark.sql.extensions";
+  static final String CATALOG_KEY = "spark.sql.catalog.spark_catalog";
+  static final String DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension";
+  static final String DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog";
 
   private SparkSessions() {}
 
@@ -30,13 +34,33 @@ public final class SparkSessions {
    * @return a session with Delta enabled and object storage configured
    */
   public static SparkSession getOrCreate(JobConfig config) {
-    SparkConf conf = new SparkConf();
+    SparkConf conf = configure(new SparkConf(), config);
+    SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
+    configureObjectStorage(spark, config);
+    return spark;
+  }
+
+  /**
+   * Completes a SparkConf with the job's defaults. Settings the user made win: those that came
+   * with spark-submit ({@code --conf}, {@code spark-defaults.conf}, a managed runtime's cluster
+   * config) and {@code propensity.spark.conf}. Delta's SQL extension and catalog are added only
+   * where the user has set no extension list or no {@code spark_catalog}; when the user has, they
+   * are left alone (a Unity Catalog, Glue or Hive setup keeps working) and the log says so.
+   *
+   * @param conf the conf from spark-submit (changed in place)
+   * @param config the job config ({@code propensity.spark.*})
+   * @return {@code conf}
+   */
+  public static SparkConf configure(SparkConf conf, JobConfig config) {
+    for (Map.Entry<String, String> e : config.section("propensity.spark.conf").entrySet()) {
+      conf.set(e.getKey(), e.getValue());
+    }
     if (!conf.contains("spark.master")) {
       conf.setMaster(config.string("propensity.spark.master"));
     }
     conf.setIfMissing("spark.app.name", config.string("propensity.spark.app-name"));
-    conf.set("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension");
-    conf.set("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog");
+    setUnlessUserSet(conf, EXTENSIONS_KEY, DELTA_EXTENSION);
+    setUnlessUserSet(conf, CATALOG_KEY, DELTA_CATALOG);
     conf.setIfMissing("spark.sql.shuffle.partitions",
         String.valueOf(config.integer("propensity.spark.shuffle-partitions")));
     conf.setIfMissing("spark.sql.session.timeZone", "UTC");
@@ -49,13 +73,26 @@ public final class SparkSessions {
     // open per value instead of sorting every row by the partition column first; more values
     // than this per task fall back to the sort (Spark and Delta's writers both honour it)
     conf.setIfMissing("spark.sql.maxConcurrentOutputFileWriters", "4");
-    conf.setIfMissing("spark.ui.showConsoleProgress", "true");
-    for (Map.Entry<String, String> e : config.section("propensity.spark.conf").entrySet()) {
-      conf.set(e.getKey(), e.getValue());
+    // the progress bar only on a terminal: under a scheduler it floods the log with \r lines
+    conf.setIfMissing("spark.ui.showConsoleProgress", String.valueOf(System.console() != null));
+    return conf;
+  }
+
+  private static void setUnlessUserSet(SparkConf conf, String key, String deltaValue) {
+    if (!conf.contains(key)) {
+      conf.set(key, deltaValue);
+      return;
     }
-    SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
-    configureObjectStorage(spark, config);
-    return spark;
+    String user = conf.get(key);
+    boolean hasDelta = java.util.Arrays.stream(user.split(",")).map(String::trim)
+        .anyMatch(deltaValue::equals);
+    if (hasDelta) {
+      LOG.info("Spark: {} = {} set by the user; it includes Delta's {}", key, user, deltaValue);
+    } else {
+      LOG.warn("Spark: {} = {} set by the user; left alone, so Delta's {} is not added (Delta"
+          + " SQL such as OPTIMIZE needs it in the list, or a runtime that ships Delta)", key,
+          user, deltaValue);
+    }
   }
 
   /**

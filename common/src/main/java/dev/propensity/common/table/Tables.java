@@ -31,6 +31,14 @@ public final class Tables {
       FEATURES, LEADERBOARD, BIN_STATS, CUSTOMER_SCORES, CUSTOMER_PROPENSITY, CUSTOMER_SEGMENTS,
       SEGMENT_SUMMARY, DRIFT_REPORT);
 
+  /**
+   * The tables other systems read. Their schema changes only when
+   * {@code propensity.write.schema-change-tables} names them: every other write that would add or
+   * retype a column fails (no blanket schema evolution). The maintain job optimizes them.
+   */
+  public static final List<String> PUBLISHED = List.of(CUSTOMER_SCORES, CUSTOMER_PROPENSITY,
+      CUSTOMER_SEGMENTS, SEGMENT_SUMMARY);
+
   /** The columns the scored tables keep data-skipping statistics on (see {@link #PROPERTIES}). */
   private static final String SCORED_STATS_COLUMNS = "customer_id,propensity,bin";
 
@@ -42,7 +50,20 @@ public final class Tables {
    */
   public static final Map<String, Map<String, String>> PROPERTIES = Map.of(
       CUSTOMER_SCORES, Map.of("delta.dataSkippingStatsColumns", SCORED_STATS_COLUMNS),
-      CUSTOMER_PROPENSITY, Map.of("delta.dataSkippingStatsColumns", SCORED_STATS_COLUMNS));
+      CUSTOMER_PROPENSITY, Map.of("delta.dataSkippingStatsColumns", SCORED_STATS_COLUMNS,
+          "delta.enableChangeDataFeed", "true"));
+
+  /**
+   * Tables with Delta's change data feed on, which consumers sync by version (README "Tables":
+   * {@code table_changes}). A MERGE into one of them updates a matched row only when a value
+   * other than its keys and {@link #CHANGE_IGNORED} columns differs, so the feed holds exactly
+   * the customers whose values changed.
+   */
+  public static final java.util.Set<String> CHANGE_FEED = java.util.Set.of(CUSTOMER_PROPENSITY);
+
+  /** Columns that alone do not make a row of a {@link #CHANGE_FEED} table changed. */
+  public static final Map<String, java.util.Set<String>> CHANGE_IGNORED = Map.of(
+      CUSTOMER_PROPENSITY, java.util.Set.of("scored_at"));
 
   /** @return the properties {@link #PROPERTIES} gives a table, or none */
   public static Map<String, String> properties(String table) {

@@ -41,6 +41,9 @@ public final class Warehouse {
   private final String root;
   private final int conflictRetries;
   private final Duration conflictBackoff;
+  private final String catalogDatabase;
+  private final java.util.Set<String> schemaChangeTables;
+  private final java.util.Set<String> registered = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /**
    * @param spark the session
@@ -56,10 +59,30 @@ public final class Warehouse {
    */
   public Warehouse(SparkSession spark, String root, int conflictRetries,
       Duration conflictBackoff) {
+    this(spark, root, conflictRetries, conflictBackoff, "");
+  }
+
+  /**
+   * @param catalogDatabase when not empty, every table written is also registered in the
+   *     session's catalog as {@code catalogDatabase.table} (an external Delta table at its path)
+   */
+  public Warehouse(SparkSession spark, String root, int conflictRetries,
+      Duration conflictBackoff, String catalogDatabase) {
+    this(spark, root, conflictRetries, conflictBackoff, catalogDatabase, java.util.Set.of());
+  }
+
+  /**
+   * @param schemaChangeTables the {@link Tables#PUBLISHED} tables whose schema a write may change
+   *     this time ({@code propensity.write.schema-change-tables}); other tables always may
+   */
+  public Warehouse(SparkSession spark, String root, int conflictRetries,
+      Duration conflictBackoff, String catalogDatabase, java.util.Set<String> schemaChangeTables) {
+    this.schemaChangeTables = java.util.Set.copyOf(schemaChangeTables);
     this.spark = spark;
     this.root = normalize(root);
     this.conflictRetries = conflictRetries;
     this.conflictBackoff = conflictBackoff;
+    this.catalogDatabase = checkIdentifier(catalogDatabase);
   }
 
   /** @return the warehouse of {@code propensity.warehouse} with {@code propensity.write.*} */
@@ -76,7 +99,45 @@ public final class Warehouse {
           config.raw().getValue("propensity.write.conflict-backoff").unwrapped(),
           "a duration, e.g. 2s");
     }
-    return new Warehouse(spark, config.string("propensity.warehouse"), retries, backoff);
+    return new Warehouse(spark, config.string("propensity.warehouse"), retries, backoff,
+        config.string("propensity.catalog.database").trim(),
+        new java.util.HashSet<>(config.strings("propensity.write.schema-change-tables")));
+  }
+
+  private static String checkIdentifier(String database) {
+    if (!database.isEmpty() && !database.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+      throw Errors.invalidConfig("propensity.catalog.database", database,
+          "a database name of letters, digits and underscores, or empty for path-only tables");
+    }
+    return database;
+  }
+
+  /** @return the catalog database tables are registered in; empty when path-only */
+  public String catalogDatabase() {
+    return catalogDatabase;
+  }
+
+  /**
+   * Registers a table in the session's catalog as {@code database.table}, an external Delta
+   * table at its path ({@code CREATE TABLE IF NOT EXISTS ... USING DELTA LOCATION}), so
+   * notebooks, BI tools and {@code spark-sql} query it by name and access can be granted by
+   * name. Nothing when {@code propensity.catalog.database} is empty or the table is a path.
+   * Every write calls it; it runs once per table and warehouse.
+   *
+   * @param table a table name under the root
+   */
+  public void register(String table) {
+    if (catalogDatabase.isEmpty() || !table.matches("[A-Za-z_][A-Za-z0-9_]*")
+        || registered.contains(table)) {
+      return;
+    }
+    if (registered.isEmpty()) {
+      spark.sql("CREATE DATABASE IF NOT EXISTS `" + catalogDatabase + "`");
+    }
+    spark.sql("CREATE TABLE IF NOT EXISTS `" + catalogDatabase + "`.`" + table
+        + "` USING DELTA LOCATION " + literal(path(table)));
+    registered.add(table);
+    LOG.info("Catalog: {}.{} -> {}", catalogDatabase, table, path(table));
   }
 
   /** @return the root as a URI string without a trailing slash */
@@ -158,15 +219,19 @@ public final class Warehouse {
 
   /** Appends rows in one commit; creates the table if needed. */
   public void append(Dataset<Row> df, String table, String... partitionBy) {
+    boolean evolve = checkSchema(df, table);
     commit(table, "append", () -> df.write().format("delta").mode("append")
-        .option("mergeSchema", "true").partitionBy(partitionBy).save(path(table)));
+        .option("mergeSchema", String.valueOf(evolve)).partitionBy(partitionBy)
+        .save(path(table)));
     LOG.info("Appended to {} ({})", table, path(table));
   }
 
   /** Replaces the whole table in one commit (readers see the old or the new, never neither). */
   public void overwrite(Dataset<Row> df, String table, String... partitionBy) {
+    boolean evolve = checkSchema(df, table);
     commit(table, "overwrite", () -> df.write().format("delta").mode("overwrite")
-        .option("overwriteSchema", "true").partitionBy(partitionBy).save(path(table)));
+        .option("overwriteSchema", String.valueOf(evolve)).partitionBy(partitionBy)
+        .save(path(table)));
     LOG.info("Overwrote {} ({})", table, path(table));
   }
 
@@ -225,6 +290,7 @@ public final class Warehouse {
   /** The one replaceWhere write: creates the table (with its properties) when it is missing. */
   private void replace(Dataset<Row> df, String table, String predicate, String[] partitionBy,
       String userMetadata) {
+    boolean evolve = checkSchema(df, table);
     commit(table, "replace where " + predicate, () -> {
       DataFrameWriter<Row> w = df.write().format("delta").mode("overwrite");
       if (!userMetadata.isEmpty()) {
@@ -234,7 +300,8 @@ public final class Warehouse {
         w.options(Tables.properties(table)).partitionBy(partitionBy).save(path(table));
       } else {
         setProperties(table);
-        w.option("replaceWhere", predicate).option("mergeSchema", "true").save(path(table));
+        w.option("replaceWhere", predicate).option("mergeSchema", String.valueOf(evolve))
+            .save(path(table));
       }
     });
     LOG.info("Replaced {} where {} ({})", table, predicate, path(table));
@@ -280,6 +347,7 @@ public final class Warehouse {
     for (int attempt = 0; ; attempt++) {
       try {
         write.run();
+        register(table);
         return;
       } catch (RuntimeException e) {
         Optional<Throwable> conflict = Failures.deltaConflict(e);
@@ -343,6 +411,7 @@ public final class Warehouse {
    */
   public void merge(Dataset<Row> updates, String table, List<String> keys, WhenMissing missing,
       String userMetadata) {
+    boolean evolve = checkSchema(updates, table);
     commit(table, "merge", () -> {
       if (!exists(table)) {
         DataFrameWriter<Row> w = updates.write().format("delta").mode("overwrite")
@@ -357,15 +426,26 @@ public final class Warehouse {
       setProperties(table);
       String condition = keys.stream().map(k -> "t." + k + " = s." + k)
           .collect(Collectors.joining(" AND "));
-      var merge = DeltaTable.forPath(spark, path(table)).as("t")
-          .merge(updates.as("s"), condition)
-          .withSchemaEvolution()
-          .whenMatched().updateAll()
+      boolean feed = Tables.CHANGE_FEED.contains(table);
+      var builder = DeltaTable.forPath(spark, path(table)).as("t")
+          .merge(updates.as("s"), condition);
+      if (evolve) {
+        builder = builder.withSchemaEvolution();
+      }
+      java.util.Set<String> targetColumns = java.util.Set.of(
+          DeltaTable.forPath(spark, path(table)).toDF().columns());
+      // a new column (an intended schema change) changes every row
+      feed = feed && targetColumns.containsAll(java.util.List.of(updates.columns()));
+      var merge = (feed ? builder.whenMatched(changedCondition(updates, keys, table))
+          : builder.whenMatched()).updateAll()
           .whenNotMatched().insertAll();
       if (missing.deleteRows()) {
         merge = merge.whenNotMatchedBySource().delete();
       } else if (!missing.set().isEmpty()) {
-        merge = merge.whenNotMatchedBySource().updateExpr(missing.set());
+        merge = (feed ? merge.whenNotMatchedBySource(missing.set().entrySet().stream()
+            .map(e -> "NOT (t." + e.getKey() + " <=> (" + e.getValue() + "))")
+            .collect(Collectors.joining(" OR ")))
+            : merge.whenNotMatchedBySource()).updateExpr(missing.set());
       }
       // MERGE has no writer option: Delta reads the commit's user metadata from the session
       String key = "spark.databricks.delta.commitInfo.userMetadata";
@@ -381,6 +461,58 @@ public final class Warehouse {
       }
       LOG.info("Merged into {} on {} ({})", table, keys, path(table));
     });
+  }
+
+  /**
+   * Stops a write that would add or retype a column of a {@link Tables#PUBLISHED} table unless
+   * {@code propensity.write.schema-change-tables} names it.
+   *
+   * @return whether the write may evolve the table's schema
+   * @throws dev.propensity.common.PropensityException naming the columns when it may not
+   */
+  boolean checkSchema(Dataset<Row> df, String table) {
+    if (!Tables.PUBLISHED.contains(table) || schemaChangeTables.contains(table)) {
+      return true;
+    }
+    if (!exists(table)) {
+      return false;
+    }
+    java.util.Map<String, String> current = new java.util.HashMap<>();
+    for (var f : DeltaTable.forPath(spark, path(table)).toDF().schema().fields()) {
+      current.put(f.name().toLowerCase(java.util.Locale.ROOT), f.dataType().catalogString());
+    }
+    List<String> changes = new ArrayList<>();
+    for (var f : df.schema().fields()) {
+      String was = current.get(f.name().toLowerCase(java.util.Locale.ROOT));
+      String now = f.dataType().catalogString();
+      if (was == null) {
+        changes.add("new column " + f.name() + " " + now);
+      } else if (!was.equals(now) && !"void".equals(now)) {
+        changes.add("column " + f.name() + " " + was + " -> " + now);
+      }
+    }
+    if (!changes.isEmpty()) {
+      throw Errors.schemaChange(table, path(table), String.join("; ", changes));
+    }
+    return false;
+  }
+
+  /**
+   * @return a MERGE condition true when a matched row differs in a column other than the keys
+   *     and {@link Tables#CHANGE_IGNORED} (maps compared as JSON: Spark cannot compare maps)
+   */
+  static String changedCondition(Dataset<Row> updates, List<String> keys, String table) {
+    java.util.Set<String> ignored = Tables.CHANGE_IGNORED.getOrDefault(table, java.util.Set.of());
+    return java.util.Arrays.stream(updates.schema().fields())
+        .filter(f -> !keys.contains(f.name()) && !ignored.contains(f.name()))
+        .map(f -> {
+          String t = "t.`" + f.name() + "`";
+          String s = "s.`" + f.name() + "`";
+          return f.dataType().catalogString().contains("map<")
+              ? "NOT (to_json(" + t + ") <=> to_json(" + s + "))"
+              : "NOT (" + t + " <=> " + s + ")";
+        })
+        .collect(Collectors.joining(" OR "));
   }
 
   /**

@@ -139,4 +139,43 @@ class ConfigLoaderTest {
     assertThat(c.integer("propensity.bins.count")).isEqualTo(4);
     assertThatThrownBy(() -> c.with("bins.nope=1")).hasMessageContaining("propensity.bins.nope");
   }
+
+  @Test
+  void aFileUriIsReadThroughHadoopsFileSystem() throws IOException {
+    File f = file("propensity { warehouse = \"s3a://bucket/wh\", bins.count = 6 }");
+    String uri = f.toURI().toString();
+    assertThat(uri).startsWith("file:/");
+    JobConfig c = ConfigLoader.loadFrom(uri, List.of(), Map.of());
+    assertThat(c.string("propensity.warehouse")).isEqualTo("s3a://bucket/wh");
+    assertThat(c.integer("propensity.bins.count")).isEqualTo(6);
+    assertThat(c.sources()).containsExactly("reference.conf", uri);
+    assertThat(ConfigFiles.readHadoop(uri)).contains("bins.count = 6");
+  }
+
+  @Test
+  void aMissingHadoopUriSaysWhatItAccepts() {
+    String uri = dir.resolve("absent.conf").toUri().toString();
+    assertThatThrownBy(() -> ConfigLoader.loadFrom(uri, List.of(), Map.of()))
+        .isInstanceOf(PropensityException.class)
+        .hasMessageContaining(uri).hasMessageContaining("readable through Hadoop's FileSystem")
+        .hasMessageContaining("FileNotFoundException");
+  }
+
+  @Test
+  void aFileShippedWithFilesIsFoundByNameInTheWorkingDirectory() throws IOException {
+    // spark-submit --files /etc/propensity/cluster.conf puts cluster.conf in the driver's cwd
+    File shipped = new File("propensity-shipped-" + System.nanoTime() + ".conf");
+    Files.writeString(shipped.toPath(), "propensity.bins.count = 4");
+    try {
+      JobConfig c = ConfigLoader.loadFrom("/etc/propensity/" + shipped.getName(), List.of(),
+          Map.of());
+      assertThat(c.integer("propensity.bins.count")).isEqualTo(4);
+      assertThat(c.sources()).containsExactly("reference.conf", shipped.getName());
+    } finally {
+      Files.delete(shipped.toPath());
+    }
+    assertThatThrownBy(() -> ConfigLoader.loadFrom("/etc/propensity/" + shipped.getName(),
+        List.of(), Map.of())).isInstanceOf(PropensityException.class)
+        .hasMessageContaining("spark-submit --files").hasMessageContaining("Hadoop URI");
+  }
 }

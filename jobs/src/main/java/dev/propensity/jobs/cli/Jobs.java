@@ -10,6 +10,7 @@ import dev.propensity.jobs.inference.ScoreJob;
 import dev.propensity.jobs.loop.CycleJob;
 import dev.propensity.jobs.loop.PolicyJob;
 import dev.propensity.jobs.loop.SimulateJob;
+import dev.propensity.jobs.maintenance.MaintainJob;
 import dev.propensity.jobs.monitoring.DriftJob;
 import dev.propensity.jobs.monitoring.PerformanceJob;
 import dev.propensity.jobs.promotion.PromoteJob;
@@ -38,14 +39,14 @@ public final class Jobs {
 
   /**
    * @return every job: steps first, then performance, the weekly loop's policy, cycle and
-   *     simulate, pipeline, demo, sql, report and explain
+   *     simulate, pipeline, demo, sql, report, explain and maintain
    */
   public static Map<String, Job> all() {
     Map<String, Job> jobs = new LinkedHashMap<>();
     STEPS.forEach(j -> jobs.put(j.name(), j));
     jobs.put("performance", new PerformanceJob());
     List.of(new PolicyJob(), new CycleJob(), new SimulateJob(), new PipelineJob(), new DemoJob(),
-        new SqlJob(), new ReportJob(), new ExplainJob())
+        new SqlJob(), new ReportJob(), new ExplainJob(), new MaintainJob())
         .forEach(j -> jobs.put(j.name(), j));
     return jobs;
   }

@@ -5,6 +5,7 @@ import dev.propensity.common.Failures;
 import dev.propensity.common.PropensityException;
 import dev.propensity.common.config.ConfigLoader;
 import dev.propensity.common.config.JobConfig;
+import dev.propensity.common.metrics.JobMetrics;
 import dev.propensity.common.spark.SparkSessions;
 import dev.propensity.jobs.Job;
 import java.io.File;
@@ -15,9 +16,11 @@ import java.util.regex.Pattern;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
- * Command line of every job: {@code JOB [-c FILE | --env NAME] [key=value ...]}. For {@code sql}
+ * Command line of every job: {@code JOB [-c FILE | --env NAME] [key=value ...]}; FILE is a
+ * local path, a file shipped with {@code spark-submit --files} or any Hadoop URI. For {@code sql}
  * the first free argument is the statements and {@code --csv} selects CSV output.
  *
  * <p>Exit codes: 0 success, 1 unexpected failure (a bug: the log has the trace), 2 bad config or
@@ -51,20 +54,25 @@ public final class Main {
       return args.length == 0 ? PropensityException.EXIT_USER_ERROR : 0;
     }
     String endpoint = "";
+    JobConfig config = null;
+    JobMetrics outcome = JobMetrics.start(args[0]);
+    MDC.put("job", args[0]);
     try {
       Job job = Jobs.byName(args[0]);
-      JobConfig config = parse(job, args);
+      config = parse(job, args);
       endpoint = config.string("propensity.s3.endpoint");
       LOG.info("{}: config from {}", job.name(), config.sources());
       SparkSession spark = SparkSessions.getOrCreate(config);
+      // the Spark UI groups every Spark job of this run under the job's name
+      spark.sparkContext().setJobGroup(job.name(), job.name(), false);
       String summary = job.run(spark, config);
       if (!summary.isEmpty()) {
         System.out.println(summary);
       }
-      return 0;
+      return finish(outcome, config, 0);
     } catch (ConfigException e) {
       System.err.println("ERROR: invalid config: " + e.getMessage());
-      return PropensityException.EXIT_USER_ERROR;
+      return finish(outcome, config, PropensityException.EXIT_USER_ERROR);
     } catch (Throwable t) { // Spark and Scala throw checked exceptions undeclared
       if (t instanceof VirtualMachineError && !(t instanceof OutOfMemoryError)) {
         throw (VirtualMachineError) t;
@@ -80,28 +88,46 @@ public final class Main {
         } else {
           System.err.println("ERROR: " + known.get().getMessage());
         }
-        return known.get().exitCode();
+        return finish(outcome, config, known.get().exitCode());
       }
       LOG.error("{} failed", args[0], t);
       System.err.println("ERROR: unexpected failure in " + args[0] + ": "
           + Failures.oneLine(Failures.root(t)) + (Failures.location(t).isEmpty() ? ""
           : " (at " + Failures.location(t) + ")") + ". This is a bug: the log above has the"
           + " trace; please report it.");
-      return 1;
+      return finish(outcome, config, 1);
+    } finally {
+      MDC.remove("job");
+      MDC.remove("run_id");
     }
+  }
+
+  /**
+   * Pushes every job's outcome (exit code, success, duration, last success time) to the
+   * Pushgateway when one is configured, failures included; never throws.
+   */
+  private static int finish(JobMetrics outcome, JobConfig config, int code) {
+    if (config != null) {
+      try {
+        outcome.push(config, code);
+      } catch (RuntimeException e) {
+        LOG.warn("metrics: cannot push the outcome of {}: {}", outcome.job(), e.toString());
+      }
+    }
+    return code;
   }
 
   static JobConfig parse(Job job, String[] args) {
     boolean sql = "sql".equals(job.name());
-    File file = null;
+    String file = null;
     String statement = null;
     List<String> overrides = new ArrayList<>();
     for (int i = 1; i < args.length; i++) {
       String a = args[i];
       switch (a) {
-        case "-c", "--config" -> file = new File(requireValue(args, ++i, a));
+        case "-c", "--config" -> file = requireValue(args, ++i, a);
         case "--env" -> file = new File(System.getenv().getOrDefault("PROPENSITY_CONF_DIR",
-            "conf"), requireValue(args, ++i, a) + ".conf");
+            "conf"), requireValue(args, ++i, a) + ".conf").getPath();
         case "--csv" -> overrides.add("sql.format=csv");
         case "--allow-writes" -> overrides.add("sql.allow-writes=true");
         default -> {
@@ -116,7 +142,7 @@ public final class Main {
         }
       }
     }
-    JobConfig config = ConfigLoader.load(file, overrides, System.getenv());
+    JobConfig config = ConfigLoader.loadFrom(file, overrides, System.getenv());
     return statement == null ? config : config.withLiteral("propensity.sql.query", statement);
   }
 

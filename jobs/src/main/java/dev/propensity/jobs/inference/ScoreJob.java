@@ -146,8 +146,7 @@ public final class ScoreJob implements Job {
         + " write customer_scores {} s, merge customer_propensity {} s)", rows, snapshot,
         run.id(), Math.round(validateSeconds), Math.round(scoreSeconds),
         Math.round(mergeSeconds));
-    metrics.gauge("propensity_rows_scored", "Customers scored", rows, "run_id", run.id(),
-        "snapshot_date", snapshot);
+    metrics.gauge("propensity_rows_scored", "Customers scored", rows);
     unseen.forEach((c, n) -> {
       metrics.gauge("propensity_unseen_category_rows",
           "Scored rows whose category value the run never saw in training", n.rows(),

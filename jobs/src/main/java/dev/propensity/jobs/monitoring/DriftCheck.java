@@ -109,14 +109,12 @@ public final class DriftCheck {
 
     /** Adds the PSI gauges to a job's metrics. */
     public void addTo(JobMetrics metrics) {
+      // no run_id or snapshot_date label: a per-run value makes a new series every run
       psi.forEach((c, v) -> metrics.gauge("propensity_drift_psi",
-          "PSI of a column against the run's training baseline", v, "feature", c,
-          "run_id", runId, "snapshot_date", snapshot));
-      metrics.gauge("propensity_drift_max_psi", "Highest PSI of the snapshot", maxPsi(),
-          "run_id", runId, "snapshot_date", snapshot);
+          "PSI of a column against the run's training baseline", v, "feature", c));
+      metrics.gauge("propensity_drift_max_psi", "Highest PSI of the snapshot", maxPsi());
       metrics.gauge("propensity_drift_significant_columns",
-          "Columns at level significant", significant().size(), "run_id", runId,
-          "snapshot_date", snapshot);
+          "Columns at level significant", significant().size());
     }
 
     /** @return a one-line summary for the job's output */

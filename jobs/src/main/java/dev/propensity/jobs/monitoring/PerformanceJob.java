@@ -37,14 +37,16 @@ public final class PerformanceJob implements Job {
 
   /** Adds the AUC gauges of the evaluated snapshots to a job's metrics. */
   static void addTo(JobMetrics metrics, List<PerformanceTracker.Outcome> outcomes) {
-    for (PerformanceTracker.Outcome o : outcomes) {
-      metrics.gauge("propensity_model_auc_roc", "AUC-ROC of the run on a labelled snapshot",
-          o.aucRoc(), "run_id", o.runId(), "snapshot_date", o.snapshot());
-      metrics.gauge("propensity_model_auc_pr", "AUC-PR of the run on a labelled snapshot",
-          o.aucPr(), "run_id", o.runId(), "snapshot_date", o.snapshot());
-      metrics.gauge("propensity_model_degraded", "1 when the AUC dropped beyond the limit",
-          o.degraded() ? 1 : 0, "run_id", o.runId(), "snapshot_date", o.snapshot());
-    }
+    // the newest evaluated snapshot only: run and snapshot are not labels (a new series each run)
+    outcomes.stream().max(java.util.Comparator.comparing(o -> String.valueOf(o.snapshot())))
+        .ifPresent(o -> {
+          metrics.gauge("propensity_model_auc_roc", "AUC-ROC of the newest labelled snapshot",
+              o.aucRoc());
+          metrics.gauge("propensity_model_auc_pr", "AUC-PR of the newest labelled snapshot",
+              o.aucPr());
+          metrics.gauge("propensity_model_degraded", "1 when the AUC dropped beyond the limit",
+              o.degraded() ? 1 : 0);
+        });
   }
 
   /** @return one line per evaluated snapshot */

@@ -115,8 +115,11 @@ final class CrossValidation {
         for (int f = 0; f < k; f++) {
           int fold = f;
           ParamMap point = candidate.resolve(j, folds.sizes()[f]);
+          String step = String.format("train: %s grid point %d/%d fold %d/%d", name, j + 1, m,
+              f + 1, k);
           running.add(pool.submit(() -> {
             Dataset<Row> d = folds.forCandidate(fold, name);
+            d.sparkSession().sparkContext().setJobDescription(step); // the Spark UI's job name
             Column inFold = col(CandidatePipeline.FOLD).equalTo(fold);
             PipelineModel model = candidate.head().fit(d.where(functions.not(inFold)), point);
             metrics[fold] = Metrics.cvMetric(model.transform(d.where(inFold)),

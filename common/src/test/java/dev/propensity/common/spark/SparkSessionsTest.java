@@ -1,0 +1,41 @@
+package dev.propensity.common.spark;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.propensity.common.config.JobConfig;
+import org.apache.spark.SparkConf;
+import org.junit.jupiter.api.Test;
+
+/** The user's Spark settings win over the session factory's Delta defaults. */
+class SparkSessionsTest {
+
+  private static final String USER_EXTENSION = "com.example.UserSqlExtension";
+  private static final String USER_CATALOG = "org.apache.iceberg.spark.SparkSessionCatalog";
+
+  @Test
+  void addsDeltaWhenTheUserSetNothing() {
+    SparkConf conf = SparkSessions.configure(new SparkConf(false), JobConfig.defaults());
+    assertThat(conf.get(SparkSessions.EXTENSIONS_KEY)).isEqualTo(SparkSessions.DELTA_EXTENSION);
+    assertThat(conf.get(SparkSessions.CATALOG_KEY)).isEqualTo(SparkSessions.DELTA_CATALOG);
+  }
+
+  @Test
+  void leavesAUserExtensionAndCatalogFromSparkSubmitAlone() {
+    SparkConf submitted = new SparkConf(false).set(SparkSessions.EXTENSIONS_KEY, USER_EXTENSION)
+        .set(SparkSessions.CATALOG_KEY, USER_CATALOG).set("spark.master", "yarn");
+    SparkConf conf = SparkSessions.configure(submitted, JobConfig.defaults());
+    assertThat(conf.get(SparkSessions.EXTENSIONS_KEY)).isEqualTo(USER_EXTENSION);
+    assertThat(conf.get(SparkSessions.CATALOG_KEY)).isEqualTo(USER_CATALOG);
+    assertThat(conf.get("spark.master")).isEqualTo("yarn");
+  }
+
+  @Test
+  void leavesAUserExtensionListFromTheConfigAloneAndStillAddsTheMissingCatalog() {
+    String list = USER_EXTENSION + ", " + SparkSessions.DELTA_EXTENSION;
+    JobConfig config = JobConfig.defaults()
+        .withLiteral("propensity.spark.conf.\"spark.sql.extensions\"", list);
+    SparkConf conf = SparkSessions.configure(new SparkConf(false), config);
+    assertThat(conf.get(SparkSessions.EXTENSIONS_KEY)).isEqualTo(list);
+    assertThat(conf.get(SparkSessions.CATALOG_KEY)).isEqualTo(SparkSessions.DELTA_CATALOG);
+  }
+}
