@@ -117,8 +117,7 @@ public final class SegmentsJob implements Job {
           .collectAsList()) {
         customers += r.getLong(r.fieldIndex("customers"));
         metrics.gauge("propensity_segment_customers", "Customers per segment",
-            r.getLong(r.fieldIndex("customers")), "segment", r.getString(r.fieldIndex("segment")),
-            "snapshot_date", snapshot);
+            r.getLong(r.fieldIndex("customers")), "segment", r.getString(r.fieldIndex("segment")));
         cells.append(String.format("%n  %-40s %-16s %8d", r.getString(r.fieldIndex("segment")),
             r.getString(r.fieldIndex("action")), r.getLong(r.fieldIndex("customers"))));
       }
