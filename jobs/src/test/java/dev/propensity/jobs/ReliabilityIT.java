@@ -125,6 +125,9 @@ class ReliabilityIT extends SparkTestBase {
     List<JobProcess> jobs = List.of(
         score(dir, "scorer-a", List.of(), "write.conflict-backoff=1s"),
         score(dir, "scorer-b", List.of(), "write.conflict-backoff=1s"));
+    // and the bins job re-run on the champion the scorers read (its edges, bin_stats, status)
+    JobProcess bins = JobProcess.start(logFile(dir, "bins"), List.of(LOG4J), "bins",
+        "warehouse=\"" + dir + "\"", "report.on-complete=false");
     // the other writer: this JVM changes customer_propensity's properties while they run
     int altered = 0;
     long deadline = System.nanoTime() + JOB_TIMEOUT.toNanos();
@@ -153,6 +156,15 @@ class ReliabilityIT extends SparkTestBase {
       }
     }
     System.out.println("conflict retries logged: " + retried);
+    int binsCode = bins.exitCode(JOB_TIMEOUT);
+    System.out.printf("concurrent bins exit %d after %.0f s%n", binsCode, bins.seconds());
+    assertThat(binsCode).as(bins.tail()).isZero();
+    for (long v = 0; v <= wh.version(Tables.BIN_STATS); v++) {
+      assertThat(wh.readAtVersion(Tables.BIN_STATS, v).count()).isPositive();
+    }
+    String champion = new dev.propensity.common.run.ModelRegistry(wh).championId().orElseThrow();
+    assertThat(wh.read(Tables.BIN_STATS).where(col("run_id").equalTo(champion)).count())
+        .as("the re-run replaced its bin_stats rows, appended none").isEqualTo(10);
     // no lost or corrupt commit: both scorers committed to customer_scores, every version reads
     assertThat(wh.version(Tables.CUSTOMER_SCORES)).isGreaterThanOrEqualTo(scoresBefore + 1);
     assertThat(wh.version(Tables.CUSTOMER_PROPENSITY)).isGreaterThan(lookupBefore);
