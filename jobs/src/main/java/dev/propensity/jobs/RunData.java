@@ -118,10 +118,18 @@ public final class RunData {
    */
   public static Dataset<Row> ensembleOutOfFold(SparkSession spark, ModelRun run,
       EnsembleModel model, String idColumn, String hint) {
+    return model.fromVoterProbabilities(voterOutOfFold(spark, run, model, idColumn, hint));
+  }
+
+  /**
+   * @return the model's voters' out-of-fold probabilities joined by id, in the columns {@link
+   *     EnsembleModel#fromVoterProbabilities} reads, with {@link CandidatePipeline#LABEL}
+   */
+  public static Dataset<Row> voterOutOfFold(SparkSession spark, ModelRun run,
+      EnsembleModel model, String idColumn, String hint) {
     List<String> voters = model.voters().stream().map(EnsembleModel.Voter::name).toList();
-    Dataset<Row> joined = outOfFold(spark, run, voters,
-        voters.stream().map(EnsembleModel::voterColumn).toList(), idColumn, hint);
-    return model.fromVoterProbabilities(
-        joined.withColumn(CandidatePipeline.LABEL, col("label").cast("double")).drop("label"));
+    return outOfFold(spark, run, voters,
+        voters.stream().map(EnsembleModel::voterColumn).toList(), idColumn, hint)
+        .withColumn(CandidatePipeline.LABEL, col("label").cast("double")).drop("label");
   }
 }

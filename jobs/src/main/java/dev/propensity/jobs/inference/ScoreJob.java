@@ -72,8 +72,8 @@ public final class ScoreJob implements Job {
     BinColumns bins = BinColumns.load(run);
     Ensemble ensemble = Ensemble.load(run);
     // the decision select chose (max-F1 or a target recall): null for a run without one
-    Column predicted = Ensemble.threshold(run).isPresent()
-        ? col("propensity").geq(Ensemble.threshold(run).getAsDouble())
+    java.util.OptionalDouble threshold = Ensemble.threshold(run);
+    Column predicted = threshold.isPresent() ? col("propensity").geq(threshold.getAsDouble())
         : lit(null).cast("boolean");
     FeatureSchema schema = FeatureSchema.fromConfig(config);
     FeatureInput input = FeatureInput.forScoring(warehouse, schema,

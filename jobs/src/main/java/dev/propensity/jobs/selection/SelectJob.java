@@ -134,8 +134,12 @@ public final class SelectJob implements Job {
     String fittedOn = oofReference ? "out-of-fold" : Splits.VALIDATION;
     String hint = "Runs refitted on their validation rows (propensity.train.refit) calibrate on"
         + " out-of-fold predictions: retrain the run.";
-    Dataset<Row> rawReference = oofReference
-        ? RunData.ensembleOutOfFold(spark, run, model, schema.idColumn(), hint)
+    // the voters' out-of-fold probabilities, read once for calibration and threshold
+    Dataset<Row> oof = oofReference
+        ? RunData.voterOutOfFold(spark, run, model, schema.idColumn(), hint)
+            .persist(StorageLevel.MEMORY_AND_DISK())
+        : null;
+    Dataset<Row> rawReference = oofReference ? model.fromVoterProbabilities(oof)
         : model.transform(validation);
     if (calibration == Modes.Calibration.PLATT) {
       double[] ab = Calibration.fitPlatt(rawReference, EnsembleModel.RAW, CandidatePipeline.LABEL);
@@ -148,8 +152,7 @@ public final class SelectJob implements Job {
     Dataset<Row> scoredValidation = model.transform(validation)
         .persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> scoredTest = model.transform(test).persist(StorageLevel.MEMORY_AND_DISK());
-    Dataset<Row> scoredReference = oofReference
-        ? RunData.ensembleOutOfFold(spark, run, model, schema.idColumn(), hint)
+    Dataset<Row> scoredReference = oofReference ? model.fromVoterProbabilities(oof)
         : scoredValidation;
     Thresholds.Choice threshold = Thresholds.choose(scoredReference, EnsembleModel.PROPENSITY,
         CandidatePipeline.LABEL, rule == ThresholdRule.TARGET_RECALL ? targetRecall : 0);
@@ -166,6 +169,9 @@ public final class SelectJob implements Job {
         CandidatePipeline.LABEL));
     scoredValidation.unpersist();
     scoredTest.unpersist();
+    if (oof != null) {
+      oof.unpersist();
+    }
     validation.unpersist();
 
     Map<String, Object> description = new LinkedHashMap<>();
