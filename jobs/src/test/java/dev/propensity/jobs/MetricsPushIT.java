@@ -65,4 +65,35 @@ class MetricsPushIT extends SparkTestBase {
           .containsExactly(success);
     }
   }
+
+  @Test
+  void everyStepOfAPipelinePushesItsOwnOutcomeFailuresToo() throws Exception {
+    try (PushgatewayServer gateway = PushgatewayServer.start()) {
+      Path dir = MonitoringFixture.freshWarehouse("metrics-steps");
+      String url = "metrics.pushgateway-url=\"" + gateway.url() + "\"";
+      int code = dev.propensity.jobs.cli.Main.run(new String[] {"pipeline", "warehouse=" + dir,
+          "pipeline.steps=[score, segments]", "report.on-complete=false",
+          "metrics.pipeline=steps", url});
+      assertThat(code).isEqualTo(0);
+      String metrics = gateway.metrics();
+      for (String job : List.of("score", "segments", "pipeline")) {
+        assertThat(lines(metrics, "propensity_job_success", job)).as(job).singleElement()
+            .satisfies(l -> assertThat(l).contains("pipeline=\"steps\"").endsWith(" 1"));
+        assertThat(lines(metrics, "propensity_job_last_success_timestamp_seconds", job))
+            .as(job).hasSize(1);
+      }
+      // a step that fails pushes its exit code under its own name, and so does the pipeline
+      code = dev.propensity.jobs.cli.Main.run(new String[] {"pipeline", "warehouse=" + dir,
+          "pipeline.steps=[score, segments]", "score.run=no-such-run",
+          "metrics.pipeline=failing", url});
+      assertThat(code).isEqualTo(2);
+      metrics = gateway.metrics();
+      for (String job : List.of("score", "pipeline")) {
+        assertThat(lines(metrics, "propensity_job_exit_code", job)).as(job)
+            .anySatisfy(l -> assertThat(l).contains("pipeline=\"failing\"").endsWith(" 2"));
+      }
+      assertThat(lines(metrics, "propensity_job_exit_code", "segments"))
+          .noneSatisfy(l -> assertThat(l).contains("pipeline=\"failing\""));
+    }
+  }
 }

@@ -45,11 +45,45 @@ class PipelineIT extends SparkTestBase {
     return JobConfig.defaults().with(args.toArray(new String[0]));
   }
 
+  /** Job group and description of every Spark job the pipeline started. */
+  private static final List<String[]> SPARK_JOBS =
+      java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+
   @BeforeAll
-  static void runPipeline() {
+  static void runPipeline() throws Exception {
     warehouse = tempWarehouse("pipeline");
     config = small(warehouse.toString());
-    new PipelineJob().run(spark(), config);
+    org.apache.spark.scheduler.SparkListener listener =
+        new org.apache.spark.scheduler.SparkListener() {
+          @Override
+          public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart start) {
+            java.util.Properties p = start.properties();
+            SPARK_JOBS.add(new String[] {p == null ? null : p.getProperty("spark.jobGroup.id"),
+                p == null ? null : p.getProperty("spark.job.description")});
+          }
+        };
+    spark().sparkContext().addSparkListener(listener);
+    try {
+      new PipelineJob().run(spark(), config);
+    } finally {
+      spark().sparkContext().listenerBus().waitUntilEmpty();
+      spark().sparkContext().removeSparkListener(listener);
+    }
+  }
+
+  @Test
+  void everySparkJobCarriesItsStepAsGroupAndADescription() {
+    List<String> steps = new java.util.ArrayList<>(config.strings("propensity.pipeline.steps"));
+    steps.add("report");
+    assertThat(SPARK_JOBS).isNotEmpty().allSatisfy(j -> {
+      assertThat(steps).as("group of a job described '%s'", j[1]).contains(j[0]);
+      assertThat(j[1]).startsWith(j[0]);
+    });
+    List<String> described = SPARK_JOBS.stream().map(j -> j[1]).toList();
+    assertThat(described)
+        .anySatisfy(d -> assertThat(d).startsWith("score: write customer_scores (replace where"))
+        .anySatisfy(d -> assertThat(d).matches("train: gbt grid point 1/1 fold \\d/2"))
+        .anySatisfy(d -> assertThat(d).isEqualTo("features: check and count the input tables"));
   }
 
   @Test

@@ -36,6 +36,9 @@ public final class Warehouse {
   /** Defaults of {@code propensity.write.conflict-retries} and {@code conflict-backoff}. */
   public static final int DEFAULT_CONFLICT_RETRIES = 3;
   public static final Duration DEFAULT_CONFLICT_BACKOFF = Duration.ofSeconds(2);
+  /** SparkContext's local properties of the current job group and description. */
+  private static final String JOB_GROUP = "spark.jobGroup.id";
+  private static final String JOB_DESCRIPTION = "spark.job.description";
 
   private final SparkSession spark;
   private final String root;
@@ -343,6 +346,24 @@ public final class Warehouse {
    *     the conflict outlives the retries or cannot be retried
    */
   void commit(String table, String what, Runnable write) {
+    org.apache.spark.SparkContext sc = spark == null ? null : spark.sparkContext();
+    String description = sc == null ? null : sc.getLocalProperty(JOB_DESCRIPTION);
+    if (sc != null) {
+      // the Spark UI names the write's jobs "<job>: write <table> (<how>)"
+      String group = sc.getLocalProperty(JOB_GROUP);
+      sc.setJobDescription((group == null ? "" : group + ": ") + "write " + table + " (" + what
+          + ")");
+    }
+    try {
+      commitWithRetries(table, what, write);
+    } finally {
+      if (sc != null) {
+        sc.setJobDescription(description);
+      }
+    }
+  }
+
+  private void commitWithRetries(String table, String what, Runnable write) {
     long pause = conflictBackoff.toMillis();
     for (int attempt = 0; ; attempt++) {
       try {

@@ -6,6 +6,7 @@ import dev.propensity.common.run.ModelRegistry;
 import dev.propensity.common.run.ModelRuns;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.Job;
+import dev.propensity.jobs.Steps;
 import dev.propensity.jobs.report.ReportJob;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,11 +56,12 @@ public class PipelineJob implements Job {
       i++;
       LOG.info("pipeline: step {} of {}: {} (elapsed {} s)", i, names.size(), step.name(),
           (System.nanoTime() - start) / 1_000_000_000L);
-      summaries.add(step.run(spark, current));
+      summaries.add(Steps.run(step, spark, current));
     }
     if (report) {
-      reportRun(names, runId, current).ifPresent(id -> summaries.add(ReportJob.write(spark,
-          current, new ModelRegistry(Warehouse.of(spark, current)).open(id))));
+      reportRun(names, runId, current).ifPresent(id -> summaries.add(Steps.run("report", spark,
+          current, () -> ReportJob.write(spark, current,
+              new ModelRegistry(Warehouse.of(spark, current)).open(id)))));
     }
     LOG.info("pipeline: {} steps done in {} s", i, (System.nanoTime() - start) / 1_000_000_000L);
     return String.join("\n", summaries);

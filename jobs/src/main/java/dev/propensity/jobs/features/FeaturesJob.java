@@ -19,6 +19,7 @@ import dev.propensity.common.schema.FeatureSpec;
 import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.Job;
+import dev.propensity.jobs.Steps;
 import dev.propensity.jobs.features.RawInputs.Input;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
@@ -120,6 +121,7 @@ public final class FeaturesJob implements Job {
     columns.add("label");
     checkCompatible(warehouse, columns);
     // read and check every needed input before any Spark job runs on them
+    Steps.describe(warehouse.spark(), "features", "check and count the input tables");
     Map<RawInputs.Spec, Input> inputs = new LinkedHashMap<>();
     for (RawInputs.Spec spec : RawInputs.ALL) {
       if (spec.needed(families)) {

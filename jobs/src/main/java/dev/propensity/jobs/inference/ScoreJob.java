@@ -16,6 +16,7 @@ import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.common.table.Warehouse.WhenMissing;
 import dev.propensity.jobs.FeatureInput;
+import dev.propensity.jobs.Steps;
 import dev.propensity.jobs.Job;
 import dev.propensity.jobs.bins.BinColumns;
 import dev.propensity.jobs.model.ReasonCodes;
@@ -79,6 +80,7 @@ public final class ScoreJob implements Job {
     FeatureInput input = FeatureInput.forScoring(warehouse, schema,
         config.string("propensity.score.snapshot"));
     // every check runs before any table is touched
+    Steps.describe(spark, name(), "validate snapshot");
     long phase = System.nanoTime();
     long rows = schema.forTable(warehouse.path(schema.table()))
         .validate(input.rows(), FeatureSchema.Mode.SCORING);

@@ -14,6 +14,7 @@ import dev.propensity.common.schema.FeatureSchema;
 import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.Job;
+import dev.propensity.jobs.Steps;
 import dev.propensity.jobs.bins.BinsJob;
 import dev.propensity.jobs.features.FeaturesJob;
 import dev.propensity.jobs.inference.ScoreJob;
@@ -112,7 +113,7 @@ public final class CycleJob implements Job {
     PerformanceTracker.Settings performance = PerformanceTracker.Settings.fromConfig(config);
     LOG.info("cycle {}: features of snapshots {} and {}", day, matured, day);
 
-    new FeaturesJob().run(spark, config);
+    Steps.run(new FeaturesJob(), spark, config);
     boolean scored = false;
     if (registry.championId().isPresent()) {
       publish(spark, config);
@@ -152,8 +153,8 @@ public final class CycleJob implements Job {
 
   /** Scores the cycle's snapshot with the champion and checks its drift against it. */
   private static void publish(SparkSession spark, JobConfig config) {
-    new ScoreJob().run(spark, config);
-    new DriftJob().run(spark, config);
+    Steps.run(new ScoreJob(), spark, config);
+    Steps.run(new DriftJob(), spark, config);
   }
 
   /**
@@ -180,9 +181,9 @@ public final class CycleJob implements Job {
       }
       JobConfig c = config.with("train.run-id=" + id, "select.run-id=" + id, "bins.run-id=" + id,
           "train.snapshot=\"\"");
-      new TrainJob().run(spark, c);
-      new SelectJob().run(spark, c);
-      new BinsJob().run(spark, c);
+      Steps.run(new TrainJob(), spark, c);
+      Steps.run(new SelectJob(), spark, c);
+      Steps.run(new BinsJob(), spark, c);
       return registry.runs().open(id);
     }
     throw new PropensityException("Cannot train the cycle of " + date + ": nine attempts left"

@@ -4,6 +4,7 @@ import dev.propensity.common.Errors;
 import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.Job;
+import dev.propensity.jobs.Steps;
 import dev.propensity.jobs.generate.GenerateJob;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
@@ -64,7 +65,7 @@ public final class SimulateJob implements Job {
             "propensity.simulate.session-rate-factor"),
         "generate.drift.concept=" + config.bool("propensity.simulate.concept"));
     long t0 = System.nanoTime();
-    new GenerateJob().run(spark, c);
+    Steps.run(new GenerateJob(), spark, c);
     List<Timeline.Entry> entries = new ArrayList<>();
     for (int w = 0; w < weeks; w++) {
       LocalDate date = start.plusWeeks(w);
