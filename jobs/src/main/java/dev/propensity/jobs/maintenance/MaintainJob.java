@@ -41,6 +41,7 @@ public final class MaintainJob implements Job {
     Duration retention = duration(config, "propensity.maintain.retention");
     Duration margin = duration(config, "propensity.maintain.pin-margin");
     List<String> zorder = config.strings("propensity.maintain.zorder-by");
+    long maxFileSize = bytes(config, "propensity.maintain.max-file-size");
     Map<String, Long> pins = pinnedVersions(spark, warehouse);
     List<String> lines = new ArrayList<>();
 
@@ -49,9 +50,9 @@ public final class MaintainJob implements Job {
         continue;
       }
       spark.sparkContext().setJobDescription("maintain: optimize " + table);
-      Row m = DeltaTable.forPath(spark, warehouse.path(table)).optimize()
-          .executeZOrderBy(zorder.toArray(String[]::new)).select("metrics.numFilesAdded",
-              "metrics.numFilesRemoved").first();
+      Row m = withMaxFileSize(spark, maxFileSize, () -> DeltaTable.forPath(spark,
+          warehouse.path(table)).optimize().executeZOrderBy(zorder.toArray(String[]::new))
+          .select("metrics.numFilesAdded", "metrics.numFilesRemoved").first());
       lines.add(String.format("%s: optimized, z-ordered by %s (files %d -> %d)", table, zorder,
           m.getLong(1), m.getLong(0)));
     }
@@ -140,6 +141,36 @@ public final class MaintainJob implements Job {
     } finally {
       spark.conf().set(CHECK, before);
     }
+  }
+
+  /** Runs an OPTIMIZE with Delta's target file size set, then puts the session's back. */
+  private static <T> T withMaxFileSize(SparkSession spark, long bytes,
+      java.util.function.Supplier<T> optimize) {
+    String key = "spark.databricks.delta.optimize.maxFileSize";
+    String before = spark.conf().get(key, null);
+    spark.conf().set(key, bytes);
+    try {
+      return optimize.get();
+    } finally {
+      if (before == null) {
+        spark.conf().unset(key);
+      } else {
+        spark.conf().set(key, before);
+      }
+    }
+  }
+
+  private static long bytes(JobConfig config, String key) {
+    try {
+      long bytes = config.raw().getBytes(key);
+      if (bytes > 0) {
+        return bytes;
+      }
+    } catch (com.typesafe.config.ConfigException e) {
+      // reported below
+    }
+    throw dev.propensity.common.Errors.invalidConfig(key, config.raw().getValue(key)
+        .unwrapped(), "a positive size, e.g. 64MB");
   }
 
   private static Duration duration(JobConfig config, String key) {
