@@ -151,7 +151,8 @@ class FastTreeShapTest {
     double cover = l.cover() + r.cover();
     int f = rnd.nextInt(Math.min(features, M));
     if (f < FIRST_CATEGORICAL) {
-      return Tree.continuous(f, rnd.nextDouble(), cover, l, r);
+      // a missing value goes right (MLlib) or to the node's default side (XGBoost)
+      return Tree.continuous(f, rnd.nextDouble(), rnd.nextBoolean(), cover, l, r);
     }
     if (f >= FIRST_ONE_HOT) {
       // a one-hot slot: MLlib splits it continuously at 0.5

@@ -2,7 +2,6 @@ package dev.propensity.common.explain;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.within;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -119,54 +118,15 @@ class LeafTablesTest {
     assertThat(LeafTables.bytes(two)).isEqualTo(4 * 4 * 2 * 8);
   }
 
-  /** Tables (as the model is configured), the reference and the quadrature agree per feature. */
+  /** Tables (as the model is configured) and the quadrature both equal to the reference. */
   private static void assertMatches(TreeEnsemble model, Random rnd, int rows, String what) {
-    TreeShap fast = model.newWorkspace();
-    ReferenceTreeShap reference = model.newReferenceWorkspace();
-    TreeEnsemble quadrature = model.withTableLimit(0);
-    for (int r = 0; r < rows; r++) {
-      double[] x = FastTreeShapTest.randomRow(rnd);
-      double[] a = new double[M];
-      double[] b = new double[M];
-      double[] c = new double[M];
-      model.shap(x, a, fast);
-      model.shapReference(x, b, reference);
-      quadrature.shap(x, c, fast);
-      double sum = 0;
-      for (int j = 0; j < M; j++) {
-        assertThat(a[j]).as("%s row %d feature %d", what, r, j).isCloseTo(b[j], within(1e-12));
-        assertThat(a[j]).as("%s row %d feature %d vs quadrature", what, r, j)
-            .isCloseTo(c[j], within(1e-12));
-        sum += a[j];
-      }
-      assertThat(sum + model.expectedValue()).as("%s row %d additivity", what, r)
-          .isCloseTo(model.predict(x), within(1e-9));
-    }
+    FastTreeShapTest.assertSame(model, rnd, rows, what);
   }
 
-  /**
-   * A random tree over the features of {@link FastTreeShapTest#randomRow}; continuous splits send
-   * a missing value left (XGBoost's default direction) or right (MLlib) at random.
-   */
+  /** {@link FastTreeShapTest}'s random trees: all kinds of split, missing values either way. */
   private static Tree.Node node(Random rnd, int depth, int maxDepth, double emptyLeaf,
       int features) {
-    if (depth == maxDepth || (depth > 1 && rnd.nextDouble() < 0.1)) {
-      double cover = rnd.nextDouble() < emptyLeaf ? 0 : 1 + rnd.nextInt(1000);
-      return Tree.leaf(rnd.nextGaussian(), cover);
-    }
-    Tree.Node l = node(rnd, depth + 1, maxDepth, emptyLeaf, features);
-    Tree.Node r = node(rnd, depth + 1, maxDepth, emptyLeaf, features);
-    double cover = l.cover() + r.cover();
-    int f = features < M ? rnd.nextInt(features) * (M / features) : rnd.nextInt(M);
-    if (f < 20) {
-      return Tree.continuous(f, rnd.nextDouble(), rnd.nextBoolean(), cover, l, r);
-    }
-    if (f >= 24) {
-      // a one-hot slot: split at 0.5
-      return Tree.continuous(f, 0.5, cover, l, r);
-    }
-    double[] cats = rnd.ints(1 + rnd.nextInt(4), 0, 6).asDoubleStream().distinct().toArray();
-    return Tree.categorical(f, cats, rnd.nextBoolean(), cover, l, r);
+    return FastTreeShapTest.randomNode(rnd, depth, maxDepth, emptyLeaf, features);
   }
 
   /** A full tree: every path reaches {@code depth}, 30 features. */
