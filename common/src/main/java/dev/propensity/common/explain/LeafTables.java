@@ -20,16 +20,17 @@ package dev.propensity.common.explain;
  * table holds them for every pattern: {@code 2^d x d} doubles per leaf. Per row, one pass over the
  * nodes in pre-order decides each split once, carries each node's pattern down from its parent
  * (the bit of the parent's feature cleared on the side the row does not take), and adds a leaf's
- * d entries: O(leaves x depth) loads and adds per tree, no products.
+ * d entries: O(leaves x depth) loads and multiply-adds per tree.
  *
  * <p>Tables grow as {@code 2^depth}: {@link #bytes} tells their size before they are built, and
  * {@link TreeEnsemble} builds them only for trees whose tables stay under a limit (the others keep
  * {@link TreeShap}): measured here, tables that do not fit a core's cache are slower than the
- * quadrature, as each leaf's lookup is a cache miss. Immutable after construction: shared by all rows and threads.
+ * quadrature, as each leaf's lookup is a cache miss. Immutable after construction: shared by all
+ * rows and threads.
  */
 final class LeafTables {
 
-  /** Paths with more distinct features than this are not tabled (2^31 entries per leaf). */
+  /** Paths with more distinct features are never tabled (20 already take 2^20 x 20 entries). */
   static final int MAX_PATH_FEATURES = 20;
 
   /** per node: its parent (-1 for the root) */
