@@ -14,7 +14,10 @@ import org.junit.jupiter.api.Test;
 class TreeShapTest {
 
   private static final int M = 6;
-  /** features 0..2 continuous in [0, 1) (10% missing); 3..5 categorical with values 0..3 (4 and 7 unseen) */
+  /**
+   * features 0..2 continuous in [0, 1) (10% missing); 3..5 categorical with values 0..3 (4 and 7
+   * unseen)
+   */
   private static final int FIRST_CATEGORICAL = 3;
 
   @Test
