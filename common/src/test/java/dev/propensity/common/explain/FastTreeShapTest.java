@@ -12,9 +12,9 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link TreeShap} (the quadrature form, and by default {@link LeafTables} for small trees)
  * against {@link ReferenceTreeShap} (Algorithm 2 as published) on trees the size of the default
- * ensemble's: regression trees, averaged forests and boosted sums, depth up to 12, categorical and one-hot slots, missing (NaN) values, features
- * repeated on a path, and zero-cover branches. {@link TreeShapTest} checks both against brute
- * force.
+ * ensemble's: regression trees, averaged forests and boosted sums, depth up to 12, categorical
+ * and one-hot slots, missing (NaN) values going either way, features repeated on a path, and
+ * zero-cover branches. {@link TreeShapTest} checks both against brute force.
  */
 class FastTreeShapTest {
 
