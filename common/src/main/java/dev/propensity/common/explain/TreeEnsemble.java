@@ -21,6 +21,10 @@ public final class TreeEnsemble implements java.io.Serializable {
   private final double expectedValue;
   private final int maxDepth;
   private final int numFeatures;
+  private final long tableLimit;
+  // per tree: its leaf tables, or null where it takes TreeShap; built on first use (not
+  // serialized: executors build their own)
+  private transient volatile LeafTables[] tables;
 
   /**
    * @param trees the trees
@@ -29,6 +33,24 @@ public final class TreeEnsemble implements java.io.Serializable {
    * @throws IllegalArgumentException when there are no trees or the sizes differ
    */
   public TreeEnsemble(List<Tree> trees, double[] weights, double offset) {
+    this(trees, weights, offset, DEFAULT_TABLE_LIMIT);
+  }
+
+  /**
+   * @param trees the trees
+   * @param weights one weight per tree
+   * @param offset a constant added to the sum (0 for MLlib's models)
+   * @param tableLimit the largest {@link LeafTables} a tree may get, in bytes (0: none, every
+   *     tree takes {@link TreeShap}); trees with larger tables take {@link TreeShap}
+   * @throws IllegalArgumentException when there are no trees, the sizes differ, or the limit is
+   *     negative
+   */
+  public TreeEnsemble(List<Tree> trees, double[] weights, double offset, long tableLimit) {
+    if (tableLimit < 0) {
+      throw new IllegalArgumentException("Invalid leaf-table limit: " + tableLimit
+          + " bytes (must be >= 0)");
+    }
+    this.tableLimit = tableLimit;
     if (trees.isEmpty() || trees.size() != weights.length) {
       throw new IllegalArgumentException("Invalid tree ensemble: " + trees.size() + " trees, "
           + weights.length + " weights");
@@ -47,6 +69,63 @@ public final class TreeEnsemble implements java.io.Serializable {
     this.expectedValue = e;
     this.maxDepth = depth;
     this.numFeatures = features;
+  }
+
+  /**
+   * The default {@link LeafTables} limit per tree: 64 KiB, tables that stay in a core's cache
+   * (trees of depth 5 and less, e.g. the default GBT of depth 3). Larger tables measured slower
+   * than {@link TreeShap}'s quadrature, not faster: a leaf's lookup then misses the cache (the
+   * default 60-tree depth-8 forest would take about 70-150 MiB and ran 4x slower, see
+   * benchmarks/RESULTS-scoring.md). The memory is bounded by {@code trees x limit}.
+   */
+  public static final long DEFAULT_TABLE_LIMIT = 64L << 10;
+
+  /** @return the same model with another per-tree leaf-table limit (bytes; 0: no tables) */
+  public TreeEnsemble withTableLimit(long bytes) {
+    return new TreeEnsemble(List.of(trees), weights, offset, bytes);
+  }
+
+  /** @return the per-tree leaf-table limit in bytes */
+  public long tableLimit() {
+    return tableLimit;
+  }
+
+  /** @return how many trees explain rows with leaf tables (builds them if not yet built) */
+  public int tabledTrees() {
+    int n = 0;
+    for (LeafTables t : tables()) {
+      n += t == null ? 0 : 1;
+    }
+    return n;
+  }
+
+  /** @return the bytes of the leaf tables built (builds them if not yet built) */
+  public long tableBytes() {
+    long sum = 0;
+    for (int t = 0; t < trees.length; t++) {
+      sum += tables()[t] == null ? 0 : LeafTables.bytes(trees[t]);
+    }
+    return sum;
+  }
+
+  private LeafTables[] tables() {
+    LeafTables[] t = tables;
+    if (t == null) {
+      synchronized (this) {
+        t = tables;
+        if (t == null) {
+          t = new LeafTables[trees.length];
+          for (int i = 0; i < trees.length; i++) {
+            long bytes = LeafTables.bytes(trees[i]);
+            if (bytes >= 0 && bytes <= tableLimit && !trees[i].isLeaf(0)) {
+              t[i] = LeafTables.of(trees[i]);
+            }
+          }
+          tables = t;
+        }
+      }
+    }
+    return t;
   }
 
   /** @return one tree with weight 1 */
@@ -146,8 +225,13 @@ public final class TreeEnsemble implements java.io.Serializable {
       shapReference(x, phi, referenceWorkspace.get());
       return;
     }
+    LeafTables[] tab = tables();
     for (int t = 0; t < trees.length; t++) {
-      workspace.accumulate(trees[t], x, weights[t], phi);
+      if (tab[t] != null) {
+        workspace.accumulate(tab[t], trees[t], x, weights[t], phi);
+      } else {
+        workspace.accumulate(trees[t], x, weights[t], phi);
+      }
     }
   }
 }

@@ -107,6 +107,10 @@ public final class TreeShap {
   private double[] one = new double[0];
   private double[] claimed = new double[0];
 
+  // the leaf-table kernel's per-node buffers
+  private int[] pattern = new int[0];
+  private boolean[] decision = new boolean[0];
+
   // the call being served (fields, not arguments, keep the recursion lean)
   private Tree tree;
   private Plan plan;
@@ -182,6 +186,15 @@ public final class TreeShap {
       this.row = null;
       this.phi = null;
     }
+  }
+
+  /** The same as {@link #accumulate(Tree, double[], double, double[])} by the tree's tables. */
+  void accumulate(LeafTables tables, Tree tree, double[] x, double scale, double[] phi) {
+    if (pattern.length < tree.size()) {
+      pattern = new int[tree.size()];
+      decision = new boolean[tree.size()];
+    }
+    tables.accumulate(x, scale, phi, pattern, decision);
   }
 
   /** Fills {@code s} at {@code level} with the sum of {@code v prod q} over the leaves below. */

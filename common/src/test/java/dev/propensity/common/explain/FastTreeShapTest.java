@@ -10,11 +10,11 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link TreeShap} (the quadrature form) against {@link ReferenceTreeShap} (Algorithm 2 as
- * published) on trees the size of the default ensemble's: regression trees, averaged forests and
- * boosted sums, depth up to 12, categorical and one-hot slots, missing (NaN) values, features
- * repeated on a path, and zero-cover branches. {@link TreeShapTest} checks both against brute
- * force.
+ * {@link TreeShap} (the quadrature form, and by default {@link LeafTables} for small trees)
+ * against {@link ReferenceTreeShap} (Algorithm 2 as published) on trees the size of the default
+ * ensemble's: regression trees, averaged forests and boosted sums, depth up to 12, categorical
+ * and one-hot slots, missing (NaN) values going either way, features repeated on a path, and
+ * zero-cover branches. {@link TreeShapTest} checks both against brute force.
  */
 class FastTreeShapTest {
 
@@ -112,17 +112,23 @@ class FastTreeShapTest {
     }
   }
 
-  private static void assertSame(TreeEnsemble model, Random rnd, int rows, String what) {
+  /** The ensemble as given (default leaf-table limit) and without tables, against the reference. */
+  static void assertSame(TreeEnsemble model, Random rnd, int rows, String what) {
     TreeShap fast = model.newWorkspace();
     ReferenceTreeShap reference = model.newReferenceWorkspace();
+    TreeEnsemble quadrature = model.withTableLimit(0);
     for (int r = 0; r < rows; r++) {
       double[] x = randomRow(rnd);
       double[] a = new double[M];
       double[] b = new double[M];
+      double[] c = new double[M];
       model.shap(x, a, fast);
       model.shapReference(x, b, reference);
+      quadrature.shap(x, c, fast);
       for (int j = 0; j < M; j++) {
         assertThat(a[j]).as("%s row %d feature %d", what, r, j).isCloseTo(b[j], within(1e-12));
+        assertThat(c[j]).as("%s row %d feature %d, quadrature", what, r, j)
+            .isCloseTo(b[j], within(1e-12));
       }
       assertThat(Arrays.stream(a).sum() + model.expectedValue()).as("%s row %d additivity", what, r)
           .isCloseTo(model.predict(x), within(1e-9));
@@ -145,7 +151,8 @@ class FastTreeShapTest {
     double cover = l.cover() + r.cover();
     int f = rnd.nextInt(Math.min(features, M));
     if (f < FIRST_CATEGORICAL) {
-      return Tree.continuous(f, rnd.nextDouble(), cover, l, r);
+      // a missing value goes right (MLlib) or to the node's default side (XGBoost)
+      return Tree.continuous(f, rnd.nextDouble(), rnd.nextBoolean(), cover, l, r);
     }
     if (f >= FIRST_ONE_HOT) {
       // a one-hot slot: MLlib splits it continuously at 0.5

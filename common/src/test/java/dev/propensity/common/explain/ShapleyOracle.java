@@ -41,7 +41,7 @@ public final class ShapleyOracle {
   private static boolean left(Tree.Split s, double[] x) {
     double v = x[s.feature()];
     if (s.categories() == null) {
-      return v <= s.threshold();
+      return v <= s.threshold() || s.missingGoesLeft() && Double.isNaN(v);
     }
     boolean in = false;
     for (double c : s.categories()) {

@@ -14,7 +14,10 @@ import org.junit.jupiter.api.Test;
 class TreeShapTest {
 
   private static final int M = 6;
-  /** features 0..2 continuous in [0, 1); 3..5 categorical with values 0..3 (4 and 7 unseen) */
+  /**
+   * features 0..2 continuous in [0, 1) (10% missing); 3..5 categorical with values 0..3 (4 and 7
+   * unseen)
+   */
   private static final int FIRST_CATEGORICAL = 3;
 
   @Test
@@ -102,8 +105,19 @@ class TreeShapTest {
     double[] expected = ShapleyOracle.shapley(oracle, x, M);
     double[] phi = new double[M];
     model.shap(x, phi, model.newWorkspace());
+    // the quadrature and the leaf tables, each on every tree
+    double[] quadrature = new double[M];
+    model.withTableLimit(0).shap(x, quadrature, model.newWorkspace());
+    double[] tables = new double[M];
+    TreeEnsemble tabled = model.withTableLimit(Long.MAX_VALUE);
+    assertThat(tabled.tabledTrees()).as(what).isEqualTo(countInternalRoots(model));
+    tabled.shap(x, tables, model.newWorkspace());
     for (int j = 0; j < M; j++) {
       assertThat(phi[j]).as(what + " feature " + j).isCloseTo(expected[j], within(1e-9));
+      assertThat(quadrature[j]).as(what + " feature " + j + ", quadrature")
+          .isCloseTo(expected[j], within(1e-9));
+      assertThat(tables[j]).as(what + " feature " + j + ", tables")
+          .isCloseTo(expected[j], within(1e-9));
     }
     // additivity, and the model agrees with the oracle's value of the full coalition
     double full = oracle.value(x, fillBool(M));
@@ -112,6 +126,15 @@ class TreeShapTest {
         .isCloseTo(model.predict(x), within(1e-9));
     assertThat(model.expectedValue()).as(what + " expected value")
         .isCloseTo(oracle.value(x, new boolean[M]), within(1e-12));
+  }
+
+  /** @return the trees of the model that are not a single leaf (those get tables) */
+  private static int countInternalRoots(TreeEnsemble model) {
+    int n = 0;
+    for (int t = 0; t < model.size(); t++) {
+      n += model.tree(t).isLeaf(0) ? 0 : 1;
+    }
+    return n;
   }
 
   private static Tree.Node randomNode(Random rnd, int depth, int maxDepth) {
@@ -124,7 +147,8 @@ class TreeShapTest {
     double cover = l.cover() + r.cover();
     int f = rnd.nextInt(M);
     if (f < FIRST_CATEGORICAL) {
-      return Tree.continuous(f, rnd.nextDouble(), cover, l, r);
+      // a missing value goes right (MLlib) or to the node's default side (XGBoost)
+      return Tree.continuous(f, rnd.nextDouble(), rnd.nextBoolean(), cover, l, r);
     }
     List<Double> cats = new ArrayList<>();
     for (int c = 0; c < 4; c++) {
@@ -142,7 +166,7 @@ class TreeShapTest {
   private static double[] randomRow(Random rnd) {
     double[] x = new double[M];
     for (int j = 0; j < M; j++) {
-      x[j] = j < FIRST_CATEGORICAL ? rnd.nextDouble()
+      x[j] = j < FIRST_CATEGORICAL ? (rnd.nextDouble() < 0.1 ? Double.NaN : rnd.nextDouble())
           : rnd.nextDouble() < 0.1 ? (rnd.nextBoolean() ? 4 : 7) : rnd.nextInt(4);
     }
     return x;
