@@ -7,6 +7,7 @@ import static org.apache.spark.sql.functions.not;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
+import dev.propensity.jobs.model.CandidateDescription;
 import dev.propensity.jobs.model.Ensemble;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -16,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.spark.ml.PipelineModel;
-import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.feature.StringIndexerModel;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -43,10 +43,9 @@ public final class UnseenCategories {
   public static Map<String, Set<String>> known(Ensemble ensemble, List<String> categorical) {
     Map<String, Set<String>> out = new LinkedHashMap<>();
     for (PipelineModel model : ensemble.models()) {
-      for (Transformer stage : model.stages()) {
-        if (!(stage instanceof StringIndexerModel indexer)) {
-          continue;
-        }
+      int at = CandidateDescription.of(model).indexerStage();
+      if (at >= 0) {
+        StringIndexerModel indexer = (StringIndexerModel) model.stages()[at];
         String[] inputs = indexer.isSet(indexer.inputCols()) ? indexer.getInputCols()
             : new String[] {indexer.getInputCol()};
         String[][] labels = indexer.labelsArray();

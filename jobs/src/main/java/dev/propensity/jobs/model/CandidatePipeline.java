@@ -8,7 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.ml.Transformer;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.util.Identifiable;
 import org.apache.spark.ml.feature.Imputer;
 import org.apache.spark.ml.feature.OneHotEncoder;
 import org.apache.spark.ml.feature.SQLTransformer;
@@ -115,11 +119,14 @@ public final class CandidatePipeline {
     String p = candidate + "__";
     List<PipelineStage> stages = new ArrayList<>();
     List<String> assembled = new ArrayList<>();
+    List<String> sources = new ArrayList<>();
+    CandidateDescription d = new CandidateDescription();
     if (!schema.numeric().isEmpty()) {
       String[] in = schema.numeric().toArray(new String[0]);
       String[] out = schema.numeric().stream().map(c -> p + "imp_" + c).toArray(String[]::new);
       stages.add(new Imputer().setStrategy("median").setInputCols(in).setOutputCols(out));
       assembled.addAll(List.of(out));
+      sources.addAll(schema.numeric());
     }
     if (!schema.categorical().isEmpty()) {
       // StringIndexer takes strings and numbers only: cast (booleans, integer codes) to string
@@ -130,11 +137,16 @@ public final class CandidatePipeline {
       String[] in = schema.categorical().stream().map(c -> p + "str_" + c).toArray(String[]::new);
       String[] idx = schema.categorical().stream().map(c -> p + "idx_" + c).toArray(String[]::new);
       String[] ohe = schema.categorical().stream().map(c -> p + "ohe_" + c).toArray(String[]::new);
+      d.setLeadingStages(stages.size()).setIndexerStage(stages.size());
       stages.add(new StringIndexer().setInputCols(in).setOutputCols(idx)
           .setHandleInvalid("keep").setStringOrderType("alphabetAsc"));
+      d.setEncoderStage(stages.size());
       stages.add(new OneHotEncoder().setInputCols(idx).setOutputCols(ohe)
           .setHandleInvalid("keep"));
       assembled.addAll(List.of(ohe));
+      sources.addAll(schema.categorical());
+    } else {
+      d.setLeadingStages(stages.size());
     }
     List<String> steps = new ArrayList<>();
     if (!"none".equals(selection.method())) {
@@ -145,23 +157,84 @@ public final class CandidatePipeline {
     }
     // the last step writes featuresCol; earlier ones their own names
     String out = steps.isEmpty() ? featuresCol(candidate) : p + "assembled";
+    d.setAssembler(stages.size(), sources.toArray(new String[0]));
     stages.add(new VectorAssembler().setInputCols(assembled.toArray(new String[0]))
         .setOutputCol(out).setHandleInvalid("keep"));
+    d.setScaler(-1, Scaling.NONE);
     for (int i = 0; i < steps.size(); i++) {
       String in = out;
       out = i == steps.size() - 1 ? featuresCol(candidate) : p + steps.get(i);
-      stages.add("selected".equals(steps.get(i)) ? selector(selection, in, out)
-          : scaler(scaling, in, out));
+      if ("selected".equals(steps.get(i))) {
+        d.setSelector(stages.size(), selection.method());
+        stages.add(selector(selection, in, out));
+      } else {
+        d.setScaler(stages.size(), scaling);
+        stages.add(scaler(scaling, in, out));
+      }
     }
+    // the preprocessing half of the description; whole() completes it with the predictor
+    stages.add(d);
     return new Pipeline().setStages(stages.toArray(new PipelineStage[0]));
   }
 
   /**
-   * A whole unfitted pipeline for one classifier: {@link #preprocessing} (no feature selection)
-   * then the classifier with this candidate's column names. For tests and tools; the training
-   * job composes its own per candidate.
+   * The whole fitted candidate: the preprocessing (from {@link #preprocessing}) and the
+   * classifier half (the candidate's head), fitted, as one flat pipeline whose last stage is its
+   * {@link CandidateDescription}.
+   *
+   * @param candidate the candidate (its name is the family and the column prefix)
+   * @param preprocessing the fitted {@link #preprocessing}
+   * @param head the fitted head of {@code candidate}
    */
-  public static Pipeline build(String candidate, FeatureSchema schema,
+  public static PipelineModel whole(Candidates.Candidate candidate, PipelineModel preprocessing,
+      PipelineModel head) {
+    return whole(candidate.name(), candidate.name(), preprocessing, head.stages(),
+        candidate.probability());
+  }
+
+  /**
+   * As {@link #whole(Candidates.Candidate, PipelineModel, PipelineModel)} for a head built by
+   * hand (tests, tools): its first stage is the predictor, its last writes {@link
+   * #probabilityCol}.
+   *
+   * @param family the family that reads the predictor (see {@link Candidates#known()})
+   */
+  public static PipelineModel whole(String candidate, String family, PipelineModel preprocessing,
+      PipelineModel head, CandidateDescription.Probability probability) {
+    return whole(candidate, family, preprocessing, head.stages(), probability);
+  }
+
+  private static PipelineModel whole(String candidate, String familyName,
+      PipelineModel preprocessing, Transformer[] head,
+      CandidateDescription.Probability probability) {
+    Family family = Candidates.family(familyName);
+    Transformer[] prep = preprocessing.stages();
+    if (prep.length == 0 || !(prep[prep.length - 1] instanceof CandidateDescription half)) {
+      throw new IllegalArgumentException("Not a CandidatePipeline.preprocessing model: "
+          + preprocessing.uid());
+    }
+    List<Transformer> stages = new ArrayList<>(List.of(prep).subList(0, prep.length - 1));
+    int predictor = stages.size();
+    stages.addAll(List.of(head));
+    CandidateDescription d = half.copy(ParamMap.empty()).setFamily(familyName)
+        .setPredictor(predictor, featuresCol(candidate), probability, stages.size() - 1,
+            probabilityCol(candidate))
+        .setOutput(family.space().output(), family.space().link());
+    stages.add(d);
+    return new PipelineModel(Identifiable.randomUID("pipeline"),
+        stages.toArray(new Transformer[0]));
+  }
+
+  /**
+   * A whole unfitted pipeline for one classifier: {@link #preprocessing} (no feature selection)
+   * then the classifier with this candidate's column names, read as a member of {@code family}
+   * (its explanation and importance). For tests and tools; the training job composes its own
+   * per candidate.
+   *
+   * @return an estimator whose fitted pipeline ends with the candidate's description
+   */
+  public static org.apache.spark.ml.Estimator<PipelineModel> build(String candidate,
+      String family, FeatureSchema schema,
       org.apache.spark.ml.classification.ProbabilisticClassifier<?, ?, ?> classifier,
       boolean scale) {
     Pipeline pre = preprocessing(candidate, schema, scale ? Scaling.STANDARD : Scaling.NONE,
@@ -171,9 +244,49 @@ public final class CandidatePipeline {
     classifier.setProbabilityCol(probabilityCol(candidate));
     classifier.setRawPredictionCol(rawPredictionCol(candidate));
     classifier.setPredictionCol(predictionCol(candidate));
-    List<PipelineStage> stages = new ArrayList<>(List.of(pre.getStages()));
-    stages.add(classifier);
-    return new Pipeline().setStages(stages.toArray(new PipelineStage[0]));
+    Candidates.family(family); // an unknown family fails here, with the known ones
+    return new Fitted(pre, classifier, candidate, family);
+  }
+
+  /** Fits preprocessing then the classifier, and describes the result ({@link #build}). */
+  private static final class Fitted extends org.apache.spark.ml.Estimator<PipelineModel> {
+    private final String uid = Identifiable.randomUID("candidatePipeline");
+    private final Pipeline pre;
+    private final org.apache.spark.ml.classification.ProbabilisticClassifier<?, ?, ?> classifier;
+    private final String candidate;
+    private final String family;
+
+    Fitted(Pipeline pre, org.apache.spark.ml.classification.ProbabilisticClassifier<?, ?, ?> c,
+        String candidate, String family) {
+      this.pre = pre;
+      this.classifier = c;
+      this.candidate = candidate;
+      this.family = family;
+    }
+
+    @Override
+    public PipelineModel fit(org.apache.spark.sql.Dataset<?> dataset) {
+      PipelineModel prep = pre.fit(dataset);
+      Transformer model = (Transformer) classifier.fit(prep.transform(dataset));
+      return whole(candidate, family, prep, new Transformer[] {model},
+          CandidateDescription.Probability.CLASSIFIER);
+    }
+
+    @Override
+    public org.apache.spark.sql.types.StructType transformSchema(
+        org.apache.spark.sql.types.StructType schema) {
+      return schema;
+    }
+
+    @Override
+    public org.apache.spark.ml.Estimator<PipelineModel> copy(ParamMap extra) {
+      return this;
+    }
+
+    @Override
+    public String uid() {
+      return uid;
+    }
   }
 
   private static PipelineStage selector(FeatureSelection s, String in, String out) {

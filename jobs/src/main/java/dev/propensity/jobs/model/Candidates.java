@@ -3,6 +3,7 @@ package dev.propensity.jobs.model;
 import dev.propensity.common.Errors;
 import dev.propensity.common.PropensityException;
 import dev.propensity.common.config.JobConfig;
+import dev.propensity.common.explain.Link;
 import dev.propensity.jobs.model.CandidatePipeline.Scaling;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -13,20 +14,14 @@ import java.util.TreeMap;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.PipelineStage;
-import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.classification.FMClassifier;
-import org.apache.spark.ml.classification.GBTClassificationModel;
 import org.apache.spark.ml.classification.GBTClassifier;
 import org.apache.spark.ml.classification.LinearSVC;
-import org.apache.spark.ml.classification.LogisticRegression;
-import org.apache.spark.ml.classification.LogisticRegressionModel;
 import org.apache.spark.ml.classification.MultilayerPerceptronClassifier;
 import org.apache.spark.ml.classification.NaiveBayes;
 import org.apache.spark.ml.classification.ProbabilisticClassifier;
 import org.apache.spark.ml.param.ParamMap;
-import org.apache.spark.ml.regression.DecisionTreeRegressionModel;
 import org.apache.spark.ml.regression.DecisionTreeRegressor;
-import org.apache.spark.ml.regression.RandomForestRegressionModel;
 import org.apache.spark.ml.regression.RandomForestRegressor;
 import org.apache.spark.ml.param.ParamPair;
 import org.apache.spark.ml.tuning.ParamGridBuilder;
@@ -55,9 +50,10 @@ public final class Candidates {
    * @param grid the parameter grid over the head's stages
    * @param weighted whether the classifier reads the instance weight column
    * @param resolver completes a grid point for a feature count
+   * @param probability how the head writes the probability vector
    */
   public record Candidate(String name, Scaling scaling, Pipeline head, ParamMap[] grid,
-      boolean weighted, Resolver resolver) {
+      boolean weighted, Resolver resolver, CandidateDescription.Probability probability) {
 
     /** @return the grid point completed for {@code numFeatures} input features */
     public ParamMap resolve(int point, int numFeatures) {
@@ -65,34 +61,53 @@ public final class Candidates {
     }
   }
 
-  /** What a factory needs besides its own keys. */
-  record Context(JobConfig config, boolean weights, long seed) {}
+  /** What a family's {@link Family#build} needs besides its own keys. */
+  public record Context(JobConfig config, boolean weights, long seed) {}
 
-  private interface Factory {
-    Candidate build(String name, Context context);
-  }
-
-  private static final Map<String, Factory> FACTORIES = new LinkedHashMap<>();
+  /** The families by config name: the one list to add a family to (see {@link Family}). */
+  private static final Map<String, Family> FAMILIES = new LinkedHashMap<>();
 
   static {
-    FACTORIES.put("logistic", Candidates::logistic);
-    FACTORIES.put("decision-tree", Candidates::decisionTree);
-    FACTORIES.put("random-forest", Candidates::randomForest);
-    FACTORIES.put("gbt", Candidates::gbt);
-    FACTORIES.put("linear-svc", Candidates::linearSvc);
-    FACTORIES.put("naive-bayes", Candidates::naiveBayes);
-    FACTORIES.put("mlp", Candidates::mlp);
-    FACTORIES.put("factorization-machines", Candidates::factorizationMachines);
-    FACTORIES.put("xgboost", Candidates::xgboost);
+    FAMILIES.put("logistic", new LogisticFamily());
+    FAMILIES.put("decision-tree", new MllibTrees.TreeFamily(Candidates::decisionTree,
+        Family.Space.PROBABILITY));
+    FAMILIES.put("random-forest", new MllibTrees.TreeFamily(Candidates::randomForest,
+        Family.Space.PROBABILITY));
+    FAMILIES.put("gbt", new MllibTrees.TreeFamily(Candidates::gbt,
+        Family.Space.margin(Link.LOGISTIC_2X)));
+    FAMILIES.put("linear-svc", Candidates::linearSvc);
+    FAMILIES.put("naive-bayes", Candidates::naiveBayes);
+    FAMILIES.put("mlp", Candidates::mlp);
+    FAMILIES.put("factorization-machines", Candidates::factorizationMachines);
+    FAMILIES.put("xgboost", new XGBoostFamily());
   }
 
-  private static final String KEY = "propensity.train.";
+  static final String KEY = "propensity.train.";
 
   private Candidates() {}
 
   /** @return the known candidate names, in the order of the README */
   public static List<String> known() {
-    return List.copyOf(FACTORIES.keySet());
+    return List.copyOf(FAMILIES.keySet());
+  }
+
+  /** @return the families with an exact per-customer explanation, for messages */
+  public static List<String> explainable() {
+    return FAMILIES.entrySet().stream()
+        .filter(e -> e.getValue().space().output() != CandidateDescription.Output.NONE)
+        .map(Map.Entry::getKey).toList();
+  }
+
+  /**
+   * @return the family of that config name
+   * @throws PropensityException for an unknown name, listing the known ones
+   */
+  public static Family family(String name) {
+    Family f = FAMILIES.get(name);
+    if (f == null) {
+      throw Errors.unknownName(KEY + "candidates", name, known());
+    }
+    return f;
   }
 
   /**
@@ -110,7 +125,7 @@ public final class Candidates {
       throw Errors.invalidConfig(KEY + "candidates", names, "each name once");
     }
     for (String name : names) {
-      if (!FACTORIES.containsKey(name)) {
+      if (!FAMILIES.containsKey(name)) {
         throw Errors.unknownName(KEY + "candidates", name, known());
       }
     }
@@ -118,7 +133,7 @@ public final class Candidates {
     List<Candidate> out = new ArrayList<>();
     for (String name : names) {
       try {
-        out.add(FACTORIES.get(name).build(name, context));
+        out.add(FAMILIES.get(name).build(name, context));
       } catch (IllegalArgumentException e) {
         // MLlib validates grid values when a grid point is built: name the config section
         throw new PropensityException(String.format("Invalid config '%s%s.*': %s. Fix the grid"
@@ -148,42 +163,14 @@ public final class Candidates {
    *     weights
    */
   public static Map<String, Object> fittedFacts(PipelineModel model) {
-    Map<String, Object> out = new LinkedHashMap<>();
-    for (Transformer t : model.stages()) {
-      if (t instanceof GBTClassificationModel g) {
-        out.put("trees_used", g.getNumTrees());
-      } else if (t instanceof RandomForestRegressionModel rf) {
-        out.put("total_nodes", rf.totalNumNodes());
-      } else if (t instanceof DecisionTreeRegressionModel dt) {
-        out.put("nodes", dt.numNodes());
-        out.put("depth", dt.depth());
-      } else if (t instanceof LogisticRegressionModel lr) {
-        out.put("non_zero_coefficients", lr.coefficients().numNonzeros());
-        out.put("coefficients", lr.coefficients().size());
-      } else if (t instanceof XGBoostTreesModel xgb) {
-        out.put("trees_used", xgb.treesUsed());
-        out.put("trees_trained", xgb.treesTrained());
-      } else if (t instanceof PlattScalingModel platt) {
-        out.put("platt_slope", platt.getSlope());
-        out.put("platt_intercept", platt.getIntercept());
-      }
+    CandidateDescription d = CandidateDescription.of(model);
+    Map<String, Object> out = new LinkedHashMap<>(family(d.family()).facts(d.predictor(model)));
+    if (d.probability() == CandidateDescription.Probability.PLATT) {
+      PlattScalingModel platt = (PlattScalingModel) model.stages()[d.probabilityStage()];
+      out.put("platt_slope", platt.getSlope());
+      out.put("platt_intercept", platt.getIntercept());
     }
     return out;
-  }
-
-  private static Candidate logistic(String name, Context ctx) {
-    String k = KEY + name + ".";
-    LogisticRegression lr = new LogisticRegression().setFamily("binomial")
-        .setMaxIter(ctx.config().integer(k + "max-iter")).setTol(ctx.config().number(k + "tol"));
-    columns(lr, name);
-    if (ctx.weights()) {
-      lr.setWeightCol(CandidatePipeline.WEIGHT);
-    }
-    ParamMap[] grid = new ParamGridBuilder()
-        .addGrid(lr.regParam(), doubles(ctx.config(), k + "reg-param"))
-        .addGrid(lr.elasticNetParam(), doubles(ctx.config(), k + "elastic-net-param"))
-        .build();
-    return plain(name, Scaling.STANDARD, lr, grid, ctx.weights());
   }
 
   private static Candidate decisionTree(String name, Context ctx) {
@@ -227,7 +214,7 @@ public final class Candidates {
         .setInputCol(name + "__score").setOutputCol(CandidatePipeline.probabilityCol(name));
     return new Candidate(name, Scaling.NONE,
         new Pipeline().setStages(new PipelineStage[] {trees, toProbability}), grid, weighted,
-        (p, n) -> p);
+        (p, n) -> p, CandidateDescription.Probability.LEAF_MEAN);
   }
 
   private static void regressionColumns(org.apache.spark.ml.Predictor<?, ?, ?> r, String name) {
@@ -265,37 +252,6 @@ public final class Candidates {
     return plain(name, Scaling.NONE, gbt, grid, ctx.weights());
   }
 
-  private static Candidate xgboost(String name, Context ctx) {
-    String k = KEY + name + ".";
-    JobConfig c = ctx.config();
-    XGBoostTrees xgb = new XGBoostTrees().setColumns(name).setSeed(ctx.seed())
-        .setNumRound(c.integer(k + "num-round"))
-        .setMaxBin(c.integer(k + "max-bin"))
-        .setNumWorkers(c.integer(k + "num-workers"))
-        .setNthread(c.integer(k + "nthread"));
-    int stopAfter = c.integer(k + "early-stopping-rounds");
-    if (stopAfter < 0) {
-      throw Errors.invalidConfig(k + "early-stopping-rounds", stopAfter, "a whole number >= 0"
-          + " (0 switches early stopping off)");
-    }
-    // the hold-out is GBT's: propensity.train.gbt.validation-fraction of the training rows
-    if (stopAfter > 0 && c.number(KEY + "gbt.validation-fraction") > 0) {
-      xgb.setEarlyStoppingRounds(stopAfter).setValidationCol(CandidatePipeline.GBT_VALIDATION);
-    }
-    if (ctx.weights()) {
-      xgb.setWeightCol(CandidatePipeline.WEIGHT);
-    }
-    ParamMap[] grid = new ParamGridBuilder()
-        .addGrid(xgb.maxDepth(), ints(c, k + "max-depth"))
-        .addGrid(xgb.eta(), doubles(c, k + "eta"))
-        .addGrid(xgb.minChildWeight(), doubles(c, k + "min-child-weight"))
-        .addGrid(xgb.subsample(), doubles(c, k + "subsample"))
-        .addGrid(xgb.colsampleBytree(), doubles(c, k + "colsample-bytree"))
-        .addGrid(xgb.lambda(), doubles(c, k + "lambda"))
-        .build();
-    return plain(name, Scaling.NONE, xgb, grid, ctx.weights());
-  }
-
   private static Candidate linearSvc(String name, Context ctx) {
     String k = KEY + name + ".";
     LinearSVC svc = new LinearSVC().setMaxIter(ctx.config().integer(k + "max-iter"))
@@ -314,7 +270,8 @@ public final class Candidates {
         .addGrid(svc.regParam(), doubles(ctx.config(), k + "reg-param"))
         .build();
     Pipeline head = new Pipeline().setStages(new PipelineStage[] {svc, platt});
-    return new Candidate(name, Scaling.STANDARD, head, grid, ctx.weights(), (p, n) -> p);
+    return new Candidate(name, Scaling.STANDARD, head, grid, ctx.weights(), (p, n) -> p,
+        CandidateDescription.Probability.PLATT);
   }
 
   private static Candidate naiveBayes(String name, Context ctx) {
@@ -362,7 +319,7 @@ public final class Candidates {
       full[0] = n;
       System.arraycopy(rest, 0, full, 1, rest.length);
       return point.copy().put(mlp.layers(), full);
-    });
+    }, CandidateDescription.Probability.CLASSIFIER);
   }
 
   private static Candidate factorizationMachines(String name, Context ctx) {
@@ -379,13 +336,13 @@ public final class Candidates {
     return plain(name, Scaling.UNIT_RANGE, fm, grid, false);
   }
 
-  private static Candidate plain(String name, Scaling scaling, PipelineStage classifier,
+  static Candidate plain(String name, Scaling scaling, PipelineStage classifier,
       ParamMap[] grid, boolean weighted) {
     return new Candidate(name, scaling, new Pipeline().setStages(new PipelineStage[] {classifier}),
-        grid, weighted, (p, n) -> p);
+        grid, weighted, (p, n) -> p, CandidateDescription.Probability.CLASSIFIER);
   }
 
-  private static void columns(ProbabilisticClassifier<?, ?, ?> c, String name) {
+  static void columns(ProbabilisticClassifier<?, ?, ?> c, String name) {
     c.setFeaturesCol(CandidatePipeline.featuresCol(name));
     c.setLabelCol(CandidatePipeline.LABEL);
     c.setProbabilityCol(CandidatePipeline.probabilityCol(name));
@@ -393,7 +350,7 @@ public final class Candidates {
     c.setPredictionCol(CandidatePipeline.predictionCol(name));
   }
 
-  private static double[] doubles(JobConfig config, String key) {
+  static double[] doubles(JobConfig config, String key) {
     List<Double> values = config.numbers(key);
     if (values.isEmpty()) {
       throw Errors.invalidConfig(key, "[]", "a non-empty list of numbers");
@@ -401,7 +358,7 @@ public final class Candidates {
     return values.stream().mapToDouble(Double::doubleValue).toArray();
   }
 
-  private static int[] ints(JobConfig config, String key) {
+  static int[] ints(JobConfig config, String key) {
     double[] values = doubles(config, key);
     int[] out = new int[values.length];
     for (int i = 0; i < values.length; i++) {

@@ -6,6 +6,7 @@ import dev.propensity.common.run.ModelRun;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import dev.propensity.jobs.model.EnsembleModel.Voter;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -17,30 +18,24 @@ import org.apache.spark.sql.Row;
  */
 public final class Ensemble {
 
-  /** A voter: a candidate of the run, its weight in the vote and its ranking metric. */
-  public record Voter(String name, double weight, double metric) {}
-
   /** Where the voters are recorded in the run folder. */
   public static final String VOTERS_FILE = RunLayout.VOTERS;
 
-  private final List<Voter> voters;
   private final EnsembleModel model;
 
-  private Ensemble(List<Voter> voters, EnsembleModel model) {
-    this.voters = List.copyOf(voters);
+  private Ensemble(EnsembleModel model) {
     this.model = model;
   }
 
   /** Saves the ensemble model, then records the voters (the file select's success is read by). */
-  public static void save(ModelRun run, Map<String, Object> description, List<Voter> voters,
-      EnsembleModel model) {
+  public static void save(ModelRun run, Map<String, Object> description, EnsembleModel model) {
     try {
       model.write().overwrite().save(RunLayout.of(run).ensembleModel());
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("Cannot save the ensemble of run " + run.id(), e);
     }
     Map<String, Object> file = new java.util.LinkedHashMap<>(description);
-    file.put("voters", voters);
+    file.put("voters", model.voters().stream().map(Voter::describe).toList());
     run.writeJson(VOTERS_FILE, file);
   }
 
@@ -49,7 +44,8 @@ public final class Ensemble {
    * weighted soft vote (the layout of runs before calibration and stacking existed).
    */
   public static void save(ModelRun run, String method, String metric, List<Voter> voters) {
-    run.writeJson(VOTERS_FILE, Map.of("combine", method, "metric", metric, "voters", voters));
+    run.writeJson(VOTERS_FILE, Map.of("combine", method, "metric", metric, "voters",
+        voters.stream().map(Voter::describe).toList()));
   }
 
   /**
@@ -61,20 +57,38 @@ public final class Ensemble {
       throw Errors.invalidConfig("propensity.score.run", run.id(),
           "a run whose voters are selected (run the select job for it first)");
     }
-    Map<String, Object> file = run.readJson(VOTERS_FILE, new TypeReference<>() {});
-    List<Voter> voters = ModelRun.JSON.convertValue(file.get("voters"),
-        new TypeReference<List<Voter>>() {});
     RunLayout layout = RunLayout.of(run);
     if (layout.hasEnsembleModel()) {
-      return new Ensemble(voters, EnsembleModel.load(layout.ensembleModel()));
+      return described(run, new Ensemble(EnsembleModel.load(layout.ensembleModel())));
     }
     // runs selected before the ensemble model existed: an uncalibrated soft vote
-    List<EnsembleModel.Voter> vs = new ArrayList<>();
-    for (Voter v : voters) {
-      vs.add(new EnsembleModel.Voter(v.name(), v.weight(),
-          PipelineModel.load(RunLayout.of(run).candidateModel(v.name()))));
+    Map<String, Object> file = run.readJson(VOTERS_FILE, new TypeReference<>() {});
+    List<Map<String, Object>> recorded = ModelRun.JSON.convertValue(file.get("voters"),
+        new TypeReference<>() {});
+    List<Voter> vs = new ArrayList<>();
+    for (Map<String, Object> v : recorded) {
+      String name = (String) v.get("name");
+      Object metric = v.get("metric");
+      vs.add(new Voter(name, ((Number) v.get("weight")).doubleValue(),
+          metric instanceof Number n ? n.doubleValue() : Double.NaN,
+          PipelineModel.load(layout.candidateModel(name))));
     }
-    return new Ensemble(voters, EnsembleModel.softVote(vs, Modes.Combine.WEIGHTED));
+    return described(run, new Ensemble(EnsembleModel.softVote(vs, Modes.Combine.WEIGHTED)));
+  }
+
+  /** Runs trained before candidate descriptions load, but cannot score: say so at load. */
+  private static Ensemble described(ModelRun run, Ensemble ensemble) {
+    for (Voter v : ensemble.voters()) {
+      if (!CandidateDescription.isDescribed(v.model())) {
+        throw new dev.propensity.common.PropensityException(String.format("Cannot use run %s:"
+            + " its voter '%s' was saved before the model layer described its candidates"
+            + " (issue 17), and this version reads a candidate only through its description."
+            + " Train the run again (train, select, bins), or score it with the release that"
+            + " trained it.", run.id(), v.name()),
+            dev.propensity.common.PropensityException.EXIT_USER_ERROR);
+      }
+    }
+    return ensemble;
   }
 
   /**
@@ -91,27 +105,24 @@ public final class Ensemble {
     return java.util.OptionalDouble.of(((Number) choice.get("threshold")).doubleValue());
   }
 
-  /** Builds an ensemble from models in memory. */
-  public static Ensemble of(List<Voter> voters, EnsembleModel model) {
-    return new Ensemble(voters, model);
+  /** Builds an ensemble from a model in memory. */
+  public static Ensemble of(EnsembleModel model) {
+    return new Ensemble(model);
   }
 
-  /** Builds an uncalibrated soft vote from fitted pipelines in memory. */
-  public static Ensemble of(List<Voter> voters, List<PipelineModel> models) {
-    List<EnsembleModel.Voter> vs = new ArrayList<>();
-    for (int i = 0; i < voters.size(); i++) {
-      vs.add(new EnsembleModel.Voter(voters.get(i).name(), voters.get(i).weight(), models.get(i)));
-    }
-    return new Ensemble(voters, EnsembleModel.softVote(vs, Modes.Combine.WEIGHTED));
+  /** Builds an uncalibrated weighted soft vote of voters in memory (their models set). */
+  public static Ensemble of(List<Voter> voters) {
+    return new Ensemble(EnsembleModel.softVote(voters, Modes.Combine.WEIGHTED));
   }
 
+  /** @return the voters, with their fitted pipelines */
   public List<Voter> voters() {
-    return voters;
+    return model.voters();
   }
 
   /** @return the voters' fitted pipelines, in the order of {@link #voters()} */
   public List<PipelineModel> models() {
-    return model.voters().stream().map(EnsembleModel.Voter::model).toList();
+    return model.voters().stream().map(Voter::model).toList();
   }
 
   /** @return the whole ensemble model */

@@ -9,13 +9,10 @@ import static org.apache.spark.sql.functions.map;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.udf;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.propensity.common.PropensityException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -23,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.PipelineModel;
@@ -32,7 +28,15 @@ import org.apache.spark.ml.feature.VectorAssembler;
 import org.apache.spark.ml.functions;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.param.DoubleArrayParam;
+import org.apache.spark.ml.param.DoubleParam;
+import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.param.StringArrayParam;
+import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.DefaultParamsReader$;
+import org.apache.spark.ml.util.DefaultParamsWriter$;
+import scala.Option;
 import dev.propensity.jobs.model.Modes.Calibration;
 import dev.propensity.jobs.model.Modes.Combine;
 import org.apache.spark.ml.regression.IsotonicRegressionModel;
@@ -50,7 +54,9 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * The voters and how they combine, as one Spark ML model that saves and loads as a folder:
- * the voters' fitted pipelines, an optional stacking meta-learner and an optional calibrator.
+ * its params (combining, calibration, the voters' names, weights and metrics, Platt's numbers)
+ * through Spark ML's {@code DefaultParamsWriter}, and as sub-models the voters' fitted pipelines,
+ * an optional stacking meta-learner and an optional isotonic calibrator.
  *
  * <p>Output columns: {@code voter_probabilities} (voter name to its positive-class probability),
  * {@code propensity_raw} (the combined score before calibration) and {@code propensity} (the
@@ -69,29 +75,79 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
   public static final String META_FEATURES = "__meta_features";
   private static final double CLIP = 1e-6;
 
-  /** A voter: a candidate's fitted pipeline and its weight. */
-  public record Voter(String name, double weight, PipelineModel model) {}
+  /**
+   * A voter, the one voter type of the model layer: a candidate of the run, its weight in the
+   * vote, the metric it was ranked by (NaN when not ranked) and its fitted pipeline (null while
+   * only ranked, or in a run selected before the ensemble model existed until it is loaded).
+   */
+  public record Voter(String name, double weight, double metric, PipelineModel model) {
+
+    /** A voter that was not ranked. */
+    public Voter(String name, double weight, PipelineModel model) {
+      this(name, weight, Double.NaN, model);
+    }
+
+    /** @return this voter with another weight */
+    public Voter withWeight(double w) {
+      return new Voter(name, w, metric, model);
+    }
+
+    /** @return name, weight and metric, as {@code voters.json} records a voter */
+    public Map<String, Object> describe() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("name", name);
+      m.put("weight", weight);
+      m.put("metric", metric);
+      return m;
+    }
+  }
 
   private final String uid;
   private final List<Voter> voters;
-  private final Combine combine;
   private final LogisticRegressionModel meta;
-  private final Calibration calibration;
-  private final double plattSlope;
-  private final double plattIntercept;
   private final IsotonicRegressionModel isotonic;
+  private final Param<String> combine;
+  private final Param<String> calibration;
+  private final StringArrayParam voterNames;
+  private final DoubleArrayParam voterWeights;
+  private final DoubleArrayParam voterMetrics;
+  private final DoubleParam plattSlope;
+  private final DoubleParam plattIntercept;
 
+  /**
+   * @param voters the voters with their fitted pipelines (saved under {@code voters/<name>})
+   * @param meta the stacking meta-learner, or null (saved under {@code meta})
+   * @param isotonic the isotonic calibrator, or null (saved under {@code isotonic})
+   */
   EnsembleModel(String uid, List<Voter> voters, Combine combine, LogisticRegressionModel meta,
       Calibration calibration, double plattSlope, double plattIntercept,
       IsotonicRegressionModel isotonic) {
+    this(uid, voters, meta, isotonic);
+    set(this.combine, Modes.name(combine));
+    set(this.calibration, Modes.name(calibration));
+    set(this.plattSlope, plattSlope);
+    set(this.plattIntercept, plattIntercept);
+  }
+
+  /** The data half; the reader then sets the params from the saved metadata. */
+  private EnsembleModel(String uid, List<Voter> voters, LogisticRegressionModel meta,
+      IsotonicRegressionModel isotonic) {
     this.uid = uid;
     this.voters = List.copyOf(voters);
-    this.combine = combine;
     this.meta = meta;
-    this.calibration = calibration;
-    this.plattSlope = plattSlope;
-    this.plattIntercept = plattIntercept;
     this.isotonic = isotonic;
+    // after uid: a param takes its parent's uid
+    combine = new Param<>(this, "combine", "mean, weighted or stacking");
+    calibration = new Param<>(this, "calibration", "none, platt or isotonic");
+    voterNames = new StringArrayParam(this, "voterNames", "the voters, in voting order");
+    voterWeights = new DoubleArrayParam(this, "voterWeights", "each voter's weight in the vote");
+    voterMetrics = new DoubleArrayParam(this, "voterMetrics",
+        "each voter's ranking metric (NaN: not ranked)");
+    plattSlope = new DoubleParam(this, "plattSlope", "Platt's slope on the raw score's logit");
+    plattIntercept = new DoubleParam(this, "plattIntercept", "Platt's intercept");
+    set(voterNames, voters.stream().map(Voter::name).toArray(String[]::new));
+    set(voterWeights, voters.stream().mapToDouble(Voter::weight).toArray());
+    set(voterMetrics, voters.stream().mapToDouble(Voter::metric).toArray());
   }
 
   /** An uncalibrated soft vote ({@code mean} or {@code weighted}) of the voters. */
@@ -111,31 +167,61 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
 
   /** @return this ensemble with Platt calibration of the raw score */
   public EnsembleModel withPlatt(double slope, double intercept) {
-    return new EnsembleModel(uid, voters, combine, meta, Calibration.PLATT, slope, intercept,
+    return new EnsembleModel(uid, voters, combine(), meta, Calibration.PLATT, slope, intercept,
         null);
   }
 
   /** @return this ensemble with isotonic calibration of the raw score */
   public EnsembleModel withIsotonic(IsotonicRegressionModel model) {
-    return new EnsembleModel(uid, voters, combine, meta, Calibration.ISOTONIC, 1.0, 0.0,
+    return new EnsembleModel(uid, voters, combine(), meta, Calibration.ISOTONIC, 1.0, 0.0,
         model.setFeaturesCol(RAW).setPredictionCol("__isotonic"));
   }
 
   /** @return this ensemble without calibration */
   public EnsembleModel uncalibrated() {
-    return new EnsembleModel(uid, voters, combine, meta, Calibration.NONE, 1.0, 0.0, null);
+    return new EnsembleModel(uid, voters, combine(), meta, Calibration.NONE, 1.0, 0.0, null);
   }
 
   public List<Voter> voters() {
     return voters;
   }
 
-  public Combine combine() {
+  // ---- params (Spark ML finds them by reflection; saved by DefaultParamsWriter)
+
+  public Param<String> combineParam() {
     return combine;
   }
 
-  public Calibration calibration() {
+  public Param<String> calibrationParam() {
     return calibration;
+  }
+
+  public StringArrayParam voterNamesParam() {
+    return voterNames;
+  }
+
+  public DoubleArrayParam voterWeightsParam() {
+    return voterWeights;
+  }
+
+  public DoubleArrayParam voterMetricsParam() {
+    return voterMetrics;
+  }
+
+  public DoubleParam plattSlopeParam() {
+    return plattSlope;
+  }
+
+  public DoubleParam plattInterceptParam() {
+    return plattIntercept;
+  }
+
+  public Combine combine() {
+    return Modes.parse(uid + " combine", $(combine), Combine.class);
+  }
+
+  public Calibration calibration() {
+    return Modes.parse(uid + " calibration", $(calibration), Calibration.class);
   }
 
   /** @return the stacking meta-learner, or null */
@@ -145,7 +231,7 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
 
   /** @return Platt's slope and intercept on the raw score's logit */
   double[] platt() {
-    return new double[] {plattSlope, plattIntercept};
+    return new double[] {(Double) $(plattSlope), (Double) $(plattIntercept)};
   }
 
   /** @return the isotonic calibrator, or null */
@@ -248,15 +334,9 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
         .drop(tmp));
   }
 
-  /** @return the features column of the pipeline's last predictor, or null if it has none */
+  /** @return the features column of the pipeline's predictor */
   private static String classifierFeaturesCol(PipelineModel model) {
-    String col = null;
-    for (org.apache.spark.ml.Transformer stage : model.stages()) {
-      if (stage instanceof org.apache.spark.ml.PredictionModel<?, ?> p) {
-        col = p.getFeaturesCol();
-      }
-    }
-    return col;
+    return CandidateDescription.of(model).featuresCol();
   }
 
   /** @return the column {@link #fromVoterProbabilities} reads a voter's probability from */
@@ -281,6 +361,9 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
     List<String> probs = new ArrayList<>();
     Column weighted = lit(0.0);
     double total = voters.stream().mapToDouble(Voter::weight).sum();
+    Combine combine = combine();
+    Calibration calibration = calibration();
+    double[] platt = platt();
     for (Voter v : voters) {
       String p = voterColumn(v.name());
       mapEntries.add(lit(v.name()));
@@ -302,7 +385,7 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
     Column calibrated = col(RAW);
     if (calibration == Calibration.PLATT) {
       calibrated = lit(1.0).divide(lit(1.0).plus(
-          exp(logit(col(RAW)).multiply(-plattSlope).minus(plattIntercept))));
+          exp(logit(col(RAW)).multiply(-platt[0]).minus(platt[1]))));
     } else if (calibration == Calibration.ISOTONIC) {
       out = isotonic.transform(out);
       calibrated = col("__isotonic");
@@ -325,8 +408,7 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
 
   @Override
   public EnsembleModel copy(ParamMap extra) {
-    return new EnsembleModel(uid, voters, combine, meta, calibration, plattSlope, plattIntercept,
-        isotonic);
+    return copyValues(new EnsembleModel(uid, voters, meta, isotonic), extra);
   }
 
   @Override
@@ -349,6 +431,11 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
     return read().load(path);
   }
 
+  /**
+   * Spark ML's params metadata ({@code metadata/}, by {@code DefaultParamsWriter}), then each
+   * voter's pipeline under {@code voters/<name>}, the meta-learner under {@code meta} and the
+   * isotonic calibrator under {@code isotonic}, as {@code OneVsRestModel} saves its models.
+   */
   private static final class Writer extends MLWriter {
     private final EnsembleModel model;
 
@@ -358,17 +445,6 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
 
     @Override
     public void saveImpl(String path) {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("class", EnsembleModel.class.getName());
-      m.put("uid", model.uid);
-      m.put("combine", Modes.name(model.combine));
-      m.put("calibration", Modes.name(model.calibration));
-      m.put("platt", Map.of("slope", model.plattSlope, "intercept", model.plattIntercept));
-      List<Map<String, Object>> vs = new ArrayList<>();
-      for (Voter v : model.voters) {
-        vs.add(Map.of("name", v.name(), "weight", v.weight()));
-      }
-      m.put("voters", vs);
       try {
         for (Voter v : model.voters) {
           v.model().write().overwrite().save(path + "/voters/" + v.name());
@@ -379,15 +455,11 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
         if (model.isotonic != null) {
           model.isotonic.write().overwrite().save(path + "/isotonic");
         }
-        // metadata last: a folder without it is not a loadable model
-        Path file = new Path(path, "metadata.json");
-        FileSystem fs = file.getFileSystem(sparkSession().sparkContext().hadoopConfiguration());
-        try (OutputStream out = fs.create(file, true)) {
-          out.write(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(m));
-        }
       } catch (IOException e) {
         throw new UncheckedIOException("Cannot save ensemble to " + path, e);
       }
+      // metadata last: a folder without it is not a loadable model
+      DefaultParamsWriter$.MODULE$.saveMetadata(model, path, sparkSession());
     }
   }
 
@@ -395,38 +467,69 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
     @Override
     public EnsembleModel load(String path) {
       SparkSession spark = sparkSession();
-      Map<String, Object> m;
-      try {
-        Path file = new Path(path, "metadata.json");
-        FileSystem fs = file.getFileSystem(spark.sparkContext().hadoopConfiguration());
-        try (InputStream in = fs.open(file)) {
-          m = new ObjectMapper().readValue(new String(in.readAllBytes(), StandardCharsets.UTF_8),
-              new TypeReference<Map<String, Object>>() {});
-        }
-      } catch (IOException e) {
-        throw new UncheckedIOException("Cannot read ensemble metadata at " + path, e);
+      if (!exists(spark, new Path(path, "metadata"))) {
+        throw new PropensityException(String.format("Cannot load the ensemble model at %s: it"
+            + " has no Spark ML params metadata (%s/metadata). Ensembles saved before the model"
+            + " layer used Spark ML's params persistence (runs selected before issue 17, with a"
+            + " hand-written metadata.json) no longer load: train the run again (train, select,"
+            + " bins).", path, path));
       }
+      DefaultParamsReader.Metadata metadata = DefaultParamsReader$.MODULE$.loadMetadata(path,
+          spark, EnsembleModel.class.getName());
+      String[] names = stringArray(metadata, "voterNames");
+      double[] weights = doubleArray(metadata, "voterWeights");
+      double[] metrics = doubleArray(metadata, "voterMetrics");
       List<Voter> voters = new ArrayList<>();
-      @SuppressWarnings("unchecked")
-      List<Map<String, Object>> vs = (List<Map<String, Object>>) m.get("voters");
-      for (Map<String, Object> v : vs) {
-        String name = (String) v.get("name");
-        voters.add(new Voter(name, ((Number) v.get("weight")).doubleValue(),
-            PipelineModel.load(path + "/voters/" + name)));
+      for (int i = 0; i < names.length; i++) {
+        voters.add(new Voter(names[i], weights[i], metrics[i],
+            PipelineModel.load(path + "/voters/" + names[i])));
       }
-      Combine combine = Modes.parse(path + "/metadata.json combine", (String) m.get("combine"),
-          Combine.class);
-      LogisticRegressionModel meta = combine == Combine.STACKING
+      Path fs = new Path(path);
+      LogisticRegressionModel meta = exists(spark, new Path(fs, "meta"))
           ? LogisticRegressionModel.load(path + "/meta") : null;
-      Calibration calibration = Modes.parse(path + "/metadata.json calibration",
-          (String) m.get("calibration"), Calibration.class);
-      @SuppressWarnings("unchecked")
-      Map<String, Object> platt = (Map<String, Object>) m.get("platt");
-      IsotonicRegressionModel iso = calibration == Calibration.ISOTONIC
+      IsotonicRegressionModel iso = exists(spark, new Path(fs, "isotonic"))
           ? IsotonicRegressionModel.load(path + "/isotonic") : null;
-      return new EnsembleModel((String) m.get("uid"), voters, combine, meta, calibration,
-          ((Number) platt.get("slope")).doubleValue(),
-          ((Number) platt.get("intercept")).doubleValue(), iso);
+      EnsembleModel model = new EnsembleModel(metadata.uid(), voters, meta, iso);
+      metadata.getAndSetParams(model, Option.empty());
+      return model;
     }
+
+    private static boolean exists(SparkSession spark, Path p) {
+      try {
+        return p.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(p);
+      } catch (IOException e) {
+        throw new UncheckedIOException("Cannot read " + p, e);
+      }
+    }
+  }
+
+  /** @return an array param of the saved metadata: the voters are read before the model exists */
+  private static com.fasterxml.jackson.databind.JsonNode param(
+      DefaultParamsReader.Metadata metadata, String name) {
+    try {
+      com.fasterxml.jackson.databind.JsonNode node = new ObjectMapper()
+          .readTree(metadata.metadataJson()).path("paramMap").path(name);
+      if (!node.isArray()) {
+        throw new PropensityException(String.format("Cannot load ensemble %s: its metadata has no"
+            + " param %s", metadata.uid(), name));
+      }
+      return node;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read the metadata of ensemble " + metadata.uid(), e);
+    }
+  }
+
+  private static String[] stringArray(DefaultParamsReader.Metadata metadata, String name) {
+    List<String> out = new ArrayList<>();
+    param(metadata, name).forEach(n -> out.add(n.asText()));
+    return out.toArray(new String[0]);
+  }
+
+  /** Spark writes NaN and infinities as strings, numbers as numbers. */
+  private static double[] doubleArray(DefaultParamsReader.Metadata metadata, String name) {
+    List<Double> out = new ArrayList<>();
+    param(metadata, name).forEach(n -> out.add(n.isNumber() ? n.asDouble()
+        : Double.parseDouble(n.asText())));
+    return out.stream().mapToDouble(Double::doubleValue).toArray();
   }
 }

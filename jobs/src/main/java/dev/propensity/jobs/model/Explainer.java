@@ -8,6 +8,7 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import dev.propensity.jobs.model.EnsembleModel.Voter;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.PipelineModel;
@@ -64,15 +65,13 @@ public final class Explainer {
       .add("value", DataTypes.StringType)
       .add("contribution", DataTypes.DoubleType);
 
-  private record Member(String name, double weight, PipelineModel model) {}
-
-  private final List<Member> members;
+  private final List<Voter> members;
   private final List<String> skipped;
   private final List<String> features;
   private final boolean probability;
   private final String space;
 
-  private Explainer(List<Member> members, List<String> skipped, List<String> features,
+  private Explainer(List<Voter> members, List<String> skipped, List<String> features,
       boolean probability, String space) {
     this.members = List.copyOf(members);
     this.skipped = List.copyOf(skipped);
@@ -89,15 +88,15 @@ public final class Explainer {
    * @throws PropensityException when the candidate's model has no exact explanation here
    */
   public static Explainer forCandidate(String name, PipelineModel model, FeatureSchema schema) {
-    Transformer last = FeatureSlots.model(model);
+    CandidateDescription d = CandidateDescription.of(model);
     if (!ModelShap.supports(model)) {
       throw new PropensityException(String.format("Cannot explain candidate '%s': %s has no exact"
-          + " per-customer explanation (supported: decision tree, random forest, gradient-boosted"
-          + " trees, logistic regression); use the ensemble or another candidate", name,
-          last.getClass().getSimpleName()));
+          + " per-customer explanation (family %s; explained families: %s); use the ensemble or"
+          + " another candidate", name, d.predictor(model).getClass().getSimpleName(),
+          d.family(), Candidates.explainable()));
     }
-    String space = MllibTrees.supports(last) ? MllibTrees.of(last).output() : "margin";
-    return new Explainer(List.of(new Member(name, 1.0, model)), List.of(), schema.features(),
+    String space = Modes.name(d.output());
+    return new Explainer(List.of(new Voter(name, 1.0, model)), List.of(), schema.features(),
         false, space);
   }
 
@@ -110,30 +109,29 @@ public final class Explainer {
    */
   public static Explainer forEnsemble(Ensemble ensemble, FeatureSchema schema,
       boolean skipUnsupported) {
-    List<Ensemble.Voter> voters = ensemble.voters();
+    List<Voter> voters = ensemble.voters();
     List<PipelineModel> models = ensemble.models();
-    double total = voters.stream().mapToDouble(Ensemble.Voter::weight).sum();
-    List<Member> members = new ArrayList<>();
+    double total = voters.stream().mapToDouble(Voter::weight).sum();
+    List<Voter> members = new ArrayList<>();
     List<String> skipped = new ArrayList<>();
     for (int i = 0; i < voters.size(); i++) {
-      Ensemble.Voter v = voters.get(i);
+      Voter v = voters.get(i);
       if (ModelShap.supports(models.get(i))) {
-        members.add(new Member(v.name(), v.weight() / total, models.get(i)));
+        members.add(new Voter(v.name(), v.weight() / total, models.get(i)));
       } else if (skipUnsupported) {
         skipped.add(v.name());
       } else {
-        Transformer last = FeatureSlots.model(models.get(i));
+        CandidateDescription d = CandidateDescription.of(models.get(i));
         throw new PropensityException(String.format("Cannot explain the ensemble: voter '%s' (%s)"
-            + " has no exact per-customer explanation (supported: decision tree, random forest,"
-            + " gradient-boosted trees, xgboost, logistic regression). Set"
+            + " has no exact per-customer explanation (family %s; explained families: %s). Set"
             + " propensity.explain.unsupported-voters = skip to explain the other voters.",
-            v.name(), last.getClass().getSimpleName()));
+            v.name(), d.predictor(models.get(i)).getClass().getSimpleName(), d.family(),
+            Candidates.explainable()));
       }
     }
     if (members.isEmpty()) {
       throw new PropensityException("Cannot explain the ensemble: none of its voters " + skipped
-          + " is a decision tree, random forest, gradient-boosted trees, xgboost or logistic"
-          + " regression");
+          + " has an exact explanation (families: " + Candidates.explainable() + ")");
     }
     if (!skipped.isEmpty()) {
       LOG.warn("explain: voters {} have no exact explanation and are left out; contributions"
@@ -186,12 +184,12 @@ public final class Explainer {
           + " column(s) %s (from propensity.schema). Columns present: %s", missing, original));
     }
     Dataset<Row> in = base;
-    for (Member m : members) {
+    for (Voter m : members) {
       String prefix = m.name() + "__";
       in = in.drop(Arrays.stream(in.columns()).filter(c -> c.startsWith(prefix))
           .toArray(String[]::new));
       Transformer[] stages = m.model().stages();
-      for (int i = 0; i < FeatureSlots.modelIndex(m.model()); i++) {
+      for (int i = 0; i < CandidateDescription.of(m.model()).predictorStage(); i++) {
         in = stages[i].transform(in);
       }
     }
@@ -199,7 +197,7 @@ public final class Explainer {
     Dataset<Row> prepared = in;
     StructType transformed = prepared.schema();
     List<ModelShap> shaps = new ArrayList<>();
-    for (Member m : members) {
+    for (Voter m : members) {
       FeatureSlots slots = FeatureSlots.of(m.model(), transformed, features);
       shaps.add(ModelShap.of(m.name(), m.model(), slots, features));
     }
@@ -216,7 +214,7 @@ public final class Explainer {
         .add(EXPECTED_VALUE, DataTypes.DoubleType, false)
         .add(OUTPUT, DataTypes.DoubleType, false)
         .add(column, DataTypes.createArrayType(CODE, false), false);
-    Core core = new Core(shaps, members.stream().mapToDouble(Member::weight).toArray(),
+    Core core = new Core(shaps, members.stream().mapToDouble(Voter::weight).toArray(),
         probability, features, Math.max(0, k));
     Broadcast<Core> shared = JavaSparkContext.fromSparkContext(
         df.sparkSession().sparkContext()).broadcast(core);

@@ -13,15 +13,12 @@ import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.PredictionModel;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.classification.ProbabilisticClassificationModel;
-import org.apache.spark.ml.feature.ImputerModel;
 import org.apache.spark.ml.feature.OneHotEncoderModel;
-import org.apache.spark.ml.feature.SQLTransformer;
 import org.apache.spark.ml.feature.StandardScalerModel;
 import org.apache.spark.ml.feature.StringIndexerModel;
 import org.apache.spark.ml.feature.VectorAssembler;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.linalg.Vectors;
-import org.apache.spark.ml.regression.RegressionModel;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataTypes;
@@ -42,9 +39,9 @@ import org.apache.spark.sql.types.StructType;
  * the standard scaler's {@code (x - mean) / std} (0 for a constant slot) or the unit-range
  * scaler's clipped min-max, then the classifier's own {@code predictProbability} (or a
  * regression tree model's {@code predict}, clipped to [0, 1] as {@code ScoreToProbability}
- * does: the tree candidates' leaf means of the 0/1 label). {@link #of}
- * gives nothing for a pipeline with any other stage or setting, and the caller then runs MLlib's
- * stages as they are. {@code CandidatesTest} holds the two ways equal for every family.
+ * does: the tree candidates' leaf means of the 0/1 label). The stages are found through the
+ * pipeline's {@link CandidateDescription}. {@link #of} gives nothing for feature selection, a
+ * Platt-scaled margin or another setting, and the caller then runs MLlib's stages as they are. {@code CandidatesTest} holds the two ways equal for every family.
  */
 public final class FusedVoter implements Serializable {
 
@@ -71,81 +68,74 @@ public final class FusedVoter implements Serializable {
    */
   @SuppressWarnings("unchecked")
   public static Optional<FusedVoter> of(PipelineModel model, StructType prepared) {
+    CandidateDescription d = CandidateDescription.of(model);
     Transformer[] stages = model.stages();
-    int prefix = prefixOf(model);
+    CandidateDescription.Probability how = d.probability();
+    if (!"none".equals(d.selection()) || how == CandidateDescription.Probability.PLATT) {
+      return Optional.empty();
+    }
     Map<String, Map<String, Integer>> labelsOf = new HashMap<>();
     Map<String, String> indexedFrom = new HashMap<>();
     Map<String, Integer> categories = new HashMap<>();
     Map<String, String> encodedFrom = new HashMap<>();
     Map<String, Integer> encodedSize = new HashMap<>();
-    List<String> assembled = null;
-    String vector = null;
+    if (d.indexerStage() >= 0) {
+      StringIndexerModel si = (StringIndexerModel) stages[d.indexerStage()];
+      if (!"keep".equals(si.getHandleInvalid())) {
+        return Optional.empty();
+      }
+      for (int i = 0; i < si.getInputCols().length; i++) {
+        Map<String, Integer> labels = new HashMap<>();
+        String[] l = si.labelsArray()[i];
+        for (int j = 0; j < l.length; j++) {
+          labels.put(l[j], j);
+        }
+        labelsOf.put(si.getOutputCols()[i], labels);
+        categories.put(si.getOutputCols()[i], l.length);
+        indexedFrom.put(si.getOutputCols()[i], si.getInputCols()[i]);
+      }
+    }
+    if (d.encoderStage() >= 0) {
+      OneHotEncoderModel ohe = (OneHotEncoderModel) stages[d.encoderStage()];
+      if (!"keep".equals(ohe.getHandleInvalid())) {
+        return Optional.empty();
+      }
+      for (int i = 0; i < ohe.getInputCols().length; i++) {
+        String in = ohe.getInputCols()[i];
+        if (!labelsOf.containsKey(in) || ohe.categorySizes()[i] != categories.get(in) + 1) {
+          return Optional.empty();
+        }
+        // keep adds the invalid category last; dropLast then drops it again
+        int width = ohe.getDropLast() ? ohe.categorySizes()[i] : ohe.categorySizes()[i] + 1;
+        encodedFrom.put(ohe.getOutputCols()[i], in);
+        encodedSize.put(ohe.getOutputCols()[i], width);
+      }
+    }
+    VectorAssembler va = (VectorAssembler) stages[d.assemblerStage()];
+    if (!"keep".equals(va.getHandleInvalid())) {
+      return Optional.empty();
+    }
     double[] shift = null;
     double[] scale = null;
     double[] min = null;
     double[] max = null;
-    for (int s = prefix; s < stages.length; s++) {
-      Transformer t = stages[s];
-      if (t instanceof StringIndexerModel si && assembled == null) {
-        if (!"keep".equals(si.getHandleInvalid())) {
-          return Optional.empty();
-        }
-        for (int i = 0; i < si.getInputCols().length; i++) {
-          Map<String, Integer> labels = new HashMap<>();
-          String[] l = si.labelsArray()[i];
-          for (int j = 0; j < l.length; j++) {
-            labels.put(l[j], j);
-          }
-          labelsOf.put(si.getOutputCols()[i], labels);
-          categories.put(si.getOutputCols()[i], l.length);
-          indexedFrom.put(si.getOutputCols()[i], si.getInputCols()[i]);
-        }
-      } else if (t instanceof OneHotEncoderModel ohe && assembled == null) {
-        if (!"keep".equals(ohe.getHandleInvalid())) {
-          return Optional.empty();
-        }
-        for (int i = 0; i < ohe.getInputCols().length; i++) {
-          String in = ohe.getInputCols()[i];
-          if (!labelsOf.containsKey(in) || ohe.categorySizes()[i] != categories.get(in) + 1) {
-            return Optional.empty();
-          }
-          // keep adds the invalid category last; dropLast then drops it again
-          int width = ohe.getDropLast() ? ohe.categorySizes()[i] : ohe.categorySizes()[i] + 1;
-          encodedFrom.put(ohe.getOutputCols()[i], in);
-          encodedSize.put(ohe.getOutputCols()[i], width);
-        }
-      } else if (t instanceof VectorAssembler va && assembled == null) {
-        if (!"keep".equals(va.getHandleInvalid())) {
-          return Optional.empty();
-        }
-        assembled = List.of(va.getInputCols());
-        vector = va.getOutputCol();
-      } else if (t instanceof StandardScalerModel ss && vector != null && shift == null
-          && min == null && ss.getInputCol().equals(vector)) {
-        StandardScaling scaling = StandardScaling.of(ss);
+    switch (d.scaling()) {
+      case STANDARD -> {
+        StandardScaling scaling = StandardScaling.of((StandardScalerModel) stages[d.scalerStage()]);
         shift = scaling.shift();
         scale = scaling.scale();
-        vector = ss.getOutputCol();
-      } else if (t instanceof UnitRangeScalerModel ur && vector != null && shift == null
-          && min == null && ur.getOrDefault(ur.inputCol()).equals(vector)) {
+      }
+      case UNIT_RANGE -> {
+        UnitRangeScalerModel ur = (UnitRangeScalerModel) stages[d.scalerStage()];
         min = ur.getOrDefault(ur.min());
         max = ur.getOrDefault(ur.max());
-        vector = ur.getOrDefault(ur.outputCol());
-      } else if (t instanceof ProbabilisticClassificationModel<?, ?> c && s == stages.length - 1
-          && vector != null && c.getFeaturesCol().equals(vector)) {
-        return build(prepared, assembled, labelsOf, indexedFrom, encodedFrom, encodedSize,
-            shift, scale, min, max, (PredictionModel<Vector, ?>) c, false);
-      } else if (t instanceof RegressionModel<?, ?> r && s == stages.length - 2
-          && vector != null && r.getFeaturesCol().equals(vector)
-          && stages[s + 1] instanceof ScoreToProbability sp
-          && sp.getOrDefault(sp.inputCol()).equals(r.getPredictionCol())) {
-        return build(prepared, assembled, labelsOf, indexedFrom, encodedFrom, encodedSize,
-            shift, scale, min, max, (PredictionModel<Vector, ?>) r, true);
-      } else {
-        return Optional.empty();
       }
+      case NONE -> { }
     }
-    return Optional.empty();
+    PredictionModel<Vector, ?> predictor = (PredictionModel<Vector, ?>) d.predictor(model);
+    return build(prepared, List.of(va.getInputCols()), labelsOf, indexedFrom, encodedFrom,
+        encodedSize, shift, scale, min, max, predictor,
+        how == CandidateDescription.Probability.LEAF_MEAN);
   }
 
   private static Optional<FusedVoter> build(StructType prepared,
@@ -207,12 +197,7 @@ public final class FusedVoter implements Serializable {
 
   /** @return how many leading stages are Catalyst transforms (imputer, SQL) kept as they are */
   static int prefixOf(PipelineModel model) {
-    int i = 0;
-    while (i < model.stages().length && (model.stages()[i] instanceof ImputerModel
-        || model.stages()[i] instanceof SQLTransformer)) {
-      i++;
-    }
-    return i;
+    return CandidateDescription.of(model).leadingStages();
   }
 
   /** @return the columns {@link #features} reads, in the order it expects them in its row */

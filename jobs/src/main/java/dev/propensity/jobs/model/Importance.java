@@ -14,18 +14,10 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.ml.PipelineModel;
-import org.apache.spark.ml.Transformer;
-import org.apache.spark.ml.classification.DecisionTreeClassificationModel;
-import org.apache.spark.ml.classification.GBTClassificationModel;
-import org.apache.spark.ml.classification.LogisticRegressionModel;
-import org.apache.spark.ml.regression.DecisionTreeRegressionModel;
-import org.apache.spark.ml.regression.RandomForestRegressionModel;
-import org.apache.spark.ml.classification.RandomForestClassificationModel;
-import org.apache.spark.ml.linalg.Matrix;
 import org.apache.spark.ml.linalg.Vector;
-import org.apache.spark.ml.param.shared.HasProbabilityCol;
 import org.apache.spark.ml.stat.Summarizer;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -99,75 +91,47 @@ public final class Importance {
    *     logistic coefficients), so no permutation passes are needed
    */
   public static boolean isModelBased(PipelineModel model) {
-    Transformer last = FeatureSlots.model(model);
-    return treeImportances(last) != null || last instanceof LogisticRegressionModel;
+    CandidateDescription d = CandidateDescription.of(model);
+    return Candidates.family(d.family()).importance(d.predictor(model)).isPresent();
   }
 
   /** @return a candidate's importance by the method that fits its model */
   public static Result forCandidate(String name, PipelineModel model, FeatureSchema schema,
       Dataset<Row> validation, long seed) {
-    Transformer last = FeatureSlots.model(model);
-    Vector trees = treeImportances(last);
-    if (trees != null || last instanceof LogisticRegressionModel) {
-      Dataset<Row> t = validation.limit(0);
-      for (int i = 0; i < FeatureSlots.modelIndex(model); i++) {
-        t = model.stages()[i].transform(t);
-      }
-      FeatureSlots slots = FeatureSlots.of(model, t.schema(), schema.features());
-      double[] perSlot = trees != null ? trees.toArray()
-          : standardized((LogisticRegressionModel) last, slots, model, validation);
-      Map<String, Double> byFeature = new LinkedHashMap<>();
-      schema.features().forEach(f -> byFeature.put(f, 0.0));
+    CandidateDescription d = CandidateDescription.of(model);
+    Optional<Family.SlotImportance> own =
+        Candidates.family(d.family()).importance(d.predictor(model));
+    if (own.isEmpty()) {
+      return permutation(name, model, schema, validation, seed);
+    }
+    Dataset<Row> beforePredictor = beforePredictor(model, d, validation);
+    FeatureSlots slots = FeatureSlots.of(model, beforePredictor.limit(0).schema(),
+        schema.features());
+    double[] perSlot = own.get().values().clone();
+    if (own.get().timesStd()) {
+      double[] sd = slots.stds() != null ? slots.stds()
+          : ((Vector) beforePredictor.select(Summarizer.std(col(slots.featuresCol()))).first()
+              .get(0)).toArray();
       for (int j = 0; j < perSlot.length; j++) {
-        byFeature.merge(slots.sources().get(j), perSlot[j], Double::sum);
+        perSlot[j] *= sd[j];
       }
-      String method = last instanceof XGBoostTreesModel ? "tree-gain"
-          : trees != null ? "tree-impurity" : "abs-standardized-coefficient";
-      return result(name, method, byFeature);
     }
-    return permutation(name, model, schema, validation, seed);
+    Map<String, Double> byFeature = new LinkedHashMap<>();
+    schema.features().forEach(f -> byFeature.put(f, 0.0));
+    for (int j = 0; j < perSlot.length; j++) {
+      byFeature.merge(slots.sources().get(j), perSlot[j], Double::sum);
+    }
+    return result(name, own.get().method(), byFeature);
   }
 
-  private static Vector treeImportances(Transformer model) {
-    if (model instanceof DecisionTreeRegressionModel m) {
-      return m.featureImportances();
+  /** @return {@code rows} through the stages before the predictor (lazy) */
+  private static Dataset<Row> beforePredictor(PipelineModel model, CandidateDescription d,
+      Dataset<Row> rows) {
+    Dataset<Row> t = rows;
+    for (int i = 0; i < d.predictorStage(); i++) {
+      t = model.stages()[i].transform(t);
     }
-    if (model instanceof RandomForestRegressionModel m) {
-      return m.featureImportances();
-    }
-    if (model instanceof DecisionTreeClassificationModel m) {
-      return m.featureImportances();
-    }
-    if (model instanceof RandomForestClassificationModel m) {
-      return m.featureImportances();
-    }
-    if (model instanceof GBTClassificationModel m) {
-      return m.featureImportances();
-    }
-    if (model instanceof XGBoostTreesModel m) {
-      return m.featureImportances();
-    }
-    return null;
-  }
-
-  private static double[] standardized(LogisticRegressionModel lr, FeatureSlots slots,
-      PipelineModel model, Dataset<Row> rows) {
-    Matrix m = lr.coefficientMatrix();
-    double[] sd = slots.stds();
-    if (sd == null) {
-      Dataset<Row> t = rows;
-      for (int i = 0; i < FeatureSlots.modelIndex(model); i++) {
-        t = model.stages()[i].transform(t);
-      }
-      sd = ((Vector) t.select(Summarizer.std(col(slots.featuresCol()))).first().get(0))
-          .toArray();
-    }
-    double[] out = new double[m.numCols()];
-    for (int j = 0; j < out.length; j++) {
-      double coef = m.numRows() == 1 ? m.apply(0, j) : m.apply(1, j) - m.apply(0, j);
-      out[j] = Math.abs(coef) * sd[j];
-    }
-    return out;
+    return t;
   }
 
   /**
@@ -176,11 +140,7 @@ public final class Importance {
    */
   public static Result permutation(String name, PipelineModel model, FeatureSchema schema,
       Dataset<Row> validation, long seed) {
-    // the pipeline's last stage writes the probability vector (a classifier, or the Platt /
-    // score-to-probability stage after it, under the candidate's column name)
-    Transformer last = model.stages()[model.stages().length - 1];
-    String probabilityCol = last instanceof HasProbabilityCol hp ? hp.getProbabilityCol()
-        : CandidatePipeline.probabilityCol(name);
+    String probabilityCol = CandidateDescription.of(model).probabilityCol();
     if (!java.util.Arrays.asList(validation.columns()).contains(CandidatePipeline.LABEL)) {
       throw new PropensityException(String.format("Cannot compute permutation importance of"
           + " candidate '%s': the validation rows have no %s column (use RunData.splitRows)",

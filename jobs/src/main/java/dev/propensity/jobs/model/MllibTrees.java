@@ -57,6 +57,77 @@ public final class MllibTrees {
 
   private MllibTrees() {}
 
+  /**
+   * The MLlib tree families (decision tree, random forest, gradient-boosted trees): their build
+   * and their output space, read by this class (exact TreeSHAP, impurity importance, sizes).
+   */
+  static final class TreeFamily implements Family {
+    private final Family build;
+    private final Space space;
+
+    TreeFamily(Family build, Space space) {
+      this.build = build;
+      this.space = space;
+    }
+
+    @Override
+    public Candidates.Candidate build(String name, Candidates.Context context) {
+      return build.build(name, context);
+    }
+
+    @Override
+    public Space space() {
+      return space;
+    }
+
+    @Override
+    public java.util.Optional<Exact> exact(Transformer predictor) {
+      return java.util.Optional.of(Exact.trees(of(predictor).ensemble()));
+    }
+
+    @Override
+    public java.util.Optional<SlotImportance> importance(Transformer predictor) {
+      return java.util.Optional.of(new SlotImportance("tree-impurity",
+          importances(predictor), false));
+    }
+
+    @Override
+    public java.util.Map<String, Object> facts(Transformer predictor) {
+      return MllibTrees.facts(predictor);
+    }
+  }
+
+  /** @return MLlib's {@code featureImportances} (mean decrease in impurity, sum 1) */
+  static double[] importances(Transformer model) {
+    if (model instanceof DecisionTreeRegressionModel m) {
+      return m.featureImportances().toArray();
+    }
+    if (model instanceof RandomForestRegressionModel m) {
+      return m.featureImportances().toArray();
+    }
+    if (model instanceof DecisionTreeClassificationModel m) {
+      return m.featureImportances().toArray();
+    }
+    if (model instanceof RandomForestClassificationModel m) {
+      return m.featureImportances().toArray();
+    }
+    return ((GBTClassificationModel) model).featureImportances().toArray();
+  }
+
+  /** @return the size facts worth recording: GBT's trees, a forest's nodes, a tree's shape */
+  static java.util.Map<String, Object> facts(Transformer model) {
+    java.util.Map<String, Object> out = new java.util.LinkedHashMap<>();
+    if (model instanceof GBTClassificationModel g) {
+      out.put("trees_used", g.getNumTrees());
+    } else if (model instanceof RandomForestRegressionModel rf) {
+      out.put("total_nodes", rf.totalNumNodes());
+    } else if (model instanceof DecisionTreeRegressionModel dt) {
+      out.put("nodes", dt.numNodes());
+      out.put("depth", dt.depth());
+    }
+    return out;
+  }
+
   /** @return whether {@link #of} can read this model */
   public static boolean supports(Transformer model) {
     return model instanceof DecisionTreeClassificationModel

@@ -11,8 +11,6 @@ import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.Transformer;
-import org.apache.spark.ml.classification.LogisticRegressionModel;
-import org.apache.spark.ml.linalg.Matrix;
 import org.apache.spark.ml.linalg.SparseVector;
 import org.apache.spark.ml.linalg.Vector;
 
@@ -46,11 +44,9 @@ final class ModelShap implements Serializable {
     this.linear = linear;
   }
 
-  /** @return whether the pipeline's classifier can be explained exactly */
+  /** @return whether the pipeline's predictor can be explained exactly (its family says) */
   static boolean supports(PipelineModel model) {
-    Transformer last = FeatureSlots.model(model);
-    return MllibTrees.supports(last) || last instanceof XGBoostTreesModel
-        || last instanceof LogisticRegressionModel;
+    return CandidateDescription.of(model).output() != CandidateDescription.Output.NONE;
   }
 
   /**
@@ -65,49 +61,23 @@ final class ModelShap implements Serializable {
     for (int i = 0; i < map.length; i++) {
       map[i] = features.indexOf(slots.sources().get(i));
     }
-    Transformer last = FeatureSlots.model(model);
-    if (MllibTrees.supports(last)) {
-      MllibTrees.Explainable e = MllibTrees.of(last);
-      return new ModelShap(name, slots.featuresCol(), map, e.link(), e.output(), e.ensemble(),
-          null);
+    CandidateDescription d = CandidateDescription.of(model);
+    Transformer predictor = d.predictor(model);
+    Family.Exact exact = Candidates.family(d.family()).exact(predictor)
+        .orElseThrow(() -> new PropensityException(String.format("Cannot explain candidate"
+            + " '%s': its family %s has no exact per-customer explanation here (supported: %s)",
+            name, d.family(), Candidates.explainable())));
+    String output = Modes.name(d.output());
+    if (exact.trees() != null) {
+      return new ModelShap(name, slots.featuresCol(), map, d.link(), output, exact.trees(), null);
     }
-    if (last instanceof XGBoostTreesModel xgb) {
-      return new ModelShap(name, slots.featuresCol(), map, xgb.link(), "margin", xgb.ensemble(),
-          null);
+    if (slots.means() == null) {
+      throw new PropensityException(String.format("Cannot explain candidate '%s' (%s): its"
+          + " pipeline has no StandardScaler, so the training means of the model inputs are"
+          + " unknown. Build it with scaling (CandidatePipeline scale=true).", name, d.family()));
     }
-    if (last instanceof LogisticRegressionModel lr) {
-      if (lr.numClasses() != 2) {
-        throw new PropensityException(String.format("Cannot explain candidate '%s': its logistic"
-            + " regression has %d classes; explanations support binary classifiers", name,
-            lr.numClasses()));
-      }
-      if (slots.means() == null) {
-        throw new PropensityException(String.format("Cannot explain candidate '%s' (logistic"
-            + " regression): its pipeline has no StandardScaler, so the training means of the"
-            + " model inputs are unknown. Build it with scaling (CandidatePipeline scale=true).",
-            name));
-      }
-      // binomial: coefficients; a 2-class multinomial fit: margin of class 1 over class 0
-      Matrix m = lr.coefficientMatrix();
-      double[] coef = new double[m.numCols()];
-      double intercept;
-      if (m.numRows() == 1) {
-        for (int j = 0; j < coef.length; j++) {
-          coef[j] = m.apply(0, j);
-        }
-        intercept = lr.interceptVector().apply(0);
-      } else {
-        for (int j = 0; j < coef.length; j++) {
-          coef[j] = m.apply(1, j) - m.apply(0, j);
-        }
-        intercept = lr.interceptVector().apply(1) - lr.interceptVector().apply(0);
-      }
-      return new ModelShap(name, slots.featuresCol(), map, Link.LOGISTIC, "margin", null,
-          new LinearShap(coef, intercept, slots.means()));
-    }
-    throw new PropensityException(String.format("Cannot explain candidate '%s': %s has no exact"
-        + " per-customer explanation here (supported: decision tree, random forest,"
-        + " gradient-boosted trees, xgboost, logistic regression)", name, last.getClass().getSimpleName()));
+    return new ModelShap(name, slots.featuresCol(), map, d.link(), output, null,
+        new LinearShap(exact.coefficients(), exact.intercept(), slots.means()));
   }
 
   String name() {

@@ -18,6 +18,7 @@ import dev.propensity.jobs.RunData;
 import dev.propensity.jobs.model.Importance;
 import dev.propensity.jobs.model.Calibration;
 import dev.propensity.jobs.model.Ensemble;
+import dev.propensity.jobs.model.EnsembleModel;
 import dev.propensity.jobs.model.CandidatePipeline;
 import dev.propensity.jobs.model.Splits;
 import java.util.ArrayList;
@@ -57,7 +58,7 @@ final class ReportData {
             .where(col("__split").equalTo(Splits.VALIDATION)))
         .persist(StorageLevel.MEMORY_AND_DISK());
     List<Curve> out = new ArrayList<>();
-    for (Ensemble.Voter v : ensemble.voters()) {
+    for (EnsembleModel.Voter v : ensemble.voters()) {
       out.add(curve(v.name(), scored, col("voter_probabilities").getItem(v.name()), points));
     }
     out.add(curve("ensemble", scored, col("propensity"), points));
@@ -97,9 +98,9 @@ final class ReportData {
    *     {@link Importance.Result}: most important first), for the voters that have one, then the
    *     ensemble's from {@code ensemble/importance.json} when the select job wrote it
    */
-  static Map<String, Map<String, Double>> importance(ModelRun run, List<Ensemble.Voter> voters) {
+  static Map<String, Map<String, Double>> importance(ModelRun run, List<EnsembleModel.Voter> voters) {
     Map<String, Map<String, Double>> out = new LinkedHashMap<>();
-    for (Ensemble.Voter v : voters) {
+    for (EnsembleModel.Voter v : voters) {
       readImportance(run, RunLayout.candidate(v.name(), RunLayout.IMPORTANCE))
           .ifPresent(m -> out.put(v.name(), m));
     }

@@ -11,6 +11,7 @@ import dev.propensity.common.table.Warehouse;
 import dev.propensity.common.PropensityException;
 import dev.propensity.jobs.Job;
 import dev.propensity.jobs.model.Ensemble;
+import dev.propensity.jobs.model.EnsembleModel;
 import dev.propensity.jobs.model.ReasonCodes;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -69,7 +70,7 @@ public final class ReportJob implements Job {
     page.heading("Leaderboard");
     Dataset<Row> board = ReportData.leaderboard(warehouse, Tables.LEADERBOARD, run.id());
     page.table(board.schema().fields(), board.collectAsList());
-    page.paragraph("Voters: " + ensemble.voters().stream().map(Ensemble.Voter::name).toList());
+    page.paragraph("Voters: " + ensemble.voters().stream().map(EnsembleModel.Voter::name).toList());
 
     List<ReportData.CalibrationBucket> calibration = new ArrayList<>();
     FeatureSchema schema = FeatureSchema.fromConfig(config);

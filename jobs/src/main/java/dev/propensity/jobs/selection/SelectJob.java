@@ -9,6 +9,7 @@ import dev.propensity.jobs.model.Modes;
 import dev.propensity.jobs.model.Modes.Combine;
 import dev.propensity.jobs.model.Modes.ThresholdRule;
 import dev.propensity.jobs.model.EnsembleModel;
+import dev.propensity.jobs.model.EnsembleModel.Voter;
 import dev.propensity.jobs.model.Calibration;
 
 import static org.apache.spark.sql.functions.col;
@@ -103,26 +104,22 @@ public final class SelectJob implements Job {
 
     List<String> names = candidates(run);
     boolean outOfFold = rankByOutOfFold(config, run, names, refit, validation);
-    List<Ensemble.Voter> ranked = new ArrayList<>();
+    List<Voter> ranked = new ArrayList<>();
     for (String name : names) {
-      ranked.add(new Ensemble.Voter(name, 1.0, outOfFold
+      ranked.add(new Voter(name, 1.0, outOfFold
           ? outOfFoldMetric(spark, run, name, metric, schema.idColumn())
-          : metricOf(run, name, metric)));
+          : metricOf(run, name, metric), null));
     }
-    ranked.sort(Comparator.comparingDouble(Ensemble.Voter::metric).reversed());
+    ranked.sort(Comparator.comparingDouble(Voter::metric).reversed());
     String rankedOn = outOfFold ? "out-of-fold" : Splits.VALIDATION;
-    LOG.info("select: candidates ranked by {} on {}: {}", metric, rankedOn, ranked);
+    LOG.info("select: candidates ranked by {} on {}: {}", metric, rankedOn,
+        ranked.stream().map(Voter::describe).toList());
 
-    Map<String, PipelineModel> models = new HashMap<>();
-    ranked.forEach(v -> models.put(v.name(), PipelineModel.load(RunLayout.of(run)
-        .candidateModel(v.name()))));
-    List<Ensemble.Voter> voters = chooseVoters(ranked, models, validation, topN, maxCorrelation);
-    List<EnsembleModel.Voter> parts = voters.stream()
-        .map(v -> new EnsembleModel.Voter(v.name(),
-            combine == Combine.WEIGHTED ? v.metric() : 1.0,
-            models.get(v.name()))).toList();
-    voters = parts.stream().map(p -> new Ensemble.Voter(p.name(), p.weight(),
-        voterMetric(ranked, p.name()))).toList();
+    ranked = ranked.stream().map(v -> new Voter(v.name(), 1.0, v.metric(),
+        PipelineModel.load(RunLayout.of(run).candidateModel(v.name())))).toList();
+    List<Voter> parts = chooseVoters(ranked, validation, topN, maxCorrelation).stream()
+        .map(v -> v.withWeight(combine == Combine.WEIGHTED ? v.metric() : 1.0)).toList();
+    List<Voter> voters = parts;
 
     EnsembleModel model = combine == Combine.STACKING
         ? EnsembleModel.stacked(parts, fitMeta(spark, run, voters, schema.idColumn(),
@@ -182,12 +179,12 @@ public final class SelectJob implements Job {
     description.put("calibrated_on", fittedOn);
     description.put("calibration", Modes.name(calibration));
     description.put("threshold", threshold);
-    Ensemble.save(run, description, voters, model);
+    Ensemble.save(run, description, model);
     run.writeJson(RunLayout.ensemble(RunLayout.CALIBRATION), calibrationTables);
     run.writeJson(RunLayout.ensemble(RunLayout.THRESHOLD), threshold);
     run.writeJson(RunLayout.ensemble(RunLayout.METRICS), Map.of("validation", val, "test", tst,
         "in_sample", refit.splits().subList(1, refit.splits().size())));
-    saveImportance(config, run, Ensemble.of(voters, model), schema,
+    saveImportance(config, run, Ensemble.of(model), schema,
         rows.where(col(Splits.COLUMN).equalTo(Splits.VALIDATION)));
 
     Map<String, Object> row = new HashMap<>();
@@ -207,7 +204,7 @@ public final class SelectJob implements Job {
     if (!ModelRun.COMPLETED.equals(run.status())) {
       run.setStatus("selected");
     }
-    List<String> chosen = voters.stream().map(Ensemble.Voter::name).toList();
+    List<String> chosen = voters.stream().map(Voter::name).toList();
     LOG.info("select: run {} voters {} by {} on {}, {} + {} calibration on {}; validation auc {},"
         + " threshold {}", run.id(), chosen, metric, rankedOn, Modes.name(combine),
         Modes.name(calibration), fittedOn, val.get("auc_roc"), threshold);
@@ -223,28 +220,25 @@ public final class SelectJob implements Job {
    * Greedy: best first; a candidate whose validation probabilities correlate above
    * {@code maxCorrelation} with a voter already chosen is skipped.
    */
-  static List<Ensemble.Voter> chooseVoters(List<Ensemble.Voter> ranked,
-      Map<String, PipelineModel> models, Dataset<Row> validation, int topN,
+  static List<Voter> chooseVoters(List<Voter> ranked, Dataset<Row> validation, int topN,
       double maxCorrelation) {
     if (maxCorrelation >= 1.0 || ranked.size() <= 1) {
       return List.copyOf(ranked.subList(0, Math.min(topN, ranked.size())));
     }
-    List<EnsembleModel.Voter> all = ranked.stream()
-        .map(v -> new EnsembleModel.Voter(v.name(), 1.0, models.get(v.name()))).toList();
-    Dataset<Row> probs = EnsembleModel.softVote(all, Combine.MEAN).transform(validation);
+    Dataset<Row> probs = EnsembleModel.softVote(ranked, Combine.MEAN).transform(validation);
     List<Column> cols = new ArrayList<>();
-    for (Ensemble.Voter v : ranked) {
+    for (Voter v : ranked) {
       cols.add(col(EnsembleModel.VOTER_PROBABILITIES).getItem(v.name()).as(v.name()));
     }
     Dataset<Row> wide = probs.select(cols.toArray(new Column[0]))
         .persist(StorageLevel.MEMORY_AND_DISK());
-    List<Ensemble.Voter> chosen = new ArrayList<>();
-    for (Ensemble.Voter candidate : ranked) {
+    List<Voter> chosen = new ArrayList<>();
+    for (Voter candidate : ranked) {
       if (chosen.size() == topN) {
         break;
       }
       boolean diverse = true;
-      for (Ensemble.Voter v : chosen) {
+      for (Voter v : chosen) {
         double r = wide.stat().corr(candidate.name(), v.name());
         if (r > maxCorrelation) {
           LOG.info("select: skipping {}: correlation {} with voter {} is above {}",
@@ -292,36 +286,32 @@ public final class SelectJob implements Job {
    * training split, joined by customer id; never the final models' in-sample predictions.
    */
   public static Dataset<Row> stackingRows(SparkSession spark, ModelRun run,
-      List<Ensemble.Voter> voters, String idColumn) {
+      List<Voter> voters, String idColumn) {
     List<String> probs = IntStream.range(0, voters.size()).mapToObj(i -> "__oof_" + i).toList();
     Dataset<Row> out = RunData.outOfFold(spark, run,
-        voters.stream().map(Ensemble.Voter::name).toList(), probs, idColumn,
+        voters.stream().map(Voter::name).toList(), probs, idColumn,
         "Stacking fits on out-of-fold predictions: retrain the run, or set"
             + " propensity.select.combine to mean or weighted.");
     return EnsembleModel.metaFeatures(out, probs);
   }
 
   private static LogisticRegressionModel fitMeta(SparkSession spark, ModelRun run,
-      List<Ensemble.Voter> voters, String idColumn, double regParam) {
+      List<Voter> voters, String idColumn, double regParam) {
     return new LogisticRegression().setFeaturesCol(EnsembleModel.META_FEATURES)
         .setLabelCol("label").setRegParam(regParam).setMaxIter(100)
         .fit(stackingRows(spark, run, voters, idColumn));
   }
 
-  private static String params(String combine, String calibration, List<Ensemble.Voter> voters) {
+  private static String params(String combine, String calibration, List<Voter> voters) {
     Map<String, Object> p = new LinkedHashMap<>();
     p.put("combine", combine);
     p.put("calibration", calibration);
-    p.put("voters", voters.stream().map(Ensemble.Voter::name).toList());
+    p.put("voters", voters.stream().map(Voter::name).toList());
     try {
       return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(p);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  private static double voterMetric(List<Ensemble.Voter> ranked, String name) {
-    return ranked.stream().filter(v -> v.name().equals(name)).findFirst().orElseThrow().metric();
   }
 
   private static List<String> candidates(ModelRun run) {

@@ -157,11 +157,8 @@ final class CrossValidation {
       ParamMap point = candidate.resolve(evaluated.get(best).index(), size);
       PipelineModel head = candidate.head().fit(all, point);
       all.unpersist();
-      List<PipelineStage> stages = new ArrayList<>(Arrays.asList(prep.stages()));
-      stages.addAll(Arrays.asList(head.stages()));
-      // an all-transformer pipeline "fits" without touching the data: one flat saved model
-      PipelineModel whole = new Pipeline().setStages(stages.toArray(new PipelineStage[0]))
-          .fit(refitRows);
+      // one flat saved model, described (CandidateDescription) as its last stage
+      PipelineModel whole = CandidatePipeline.whole(candidate, prep, head);
       return new Result(evaluated, m, best, exhausted, whole, Candidates.describe(point),
           cvSeconds, seconds(refitStart));
     } finally {

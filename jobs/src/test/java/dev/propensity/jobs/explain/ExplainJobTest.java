@@ -17,6 +17,7 @@ import dev.propensity.common.run.ModelRuns;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.cli.Jobs;
 import dev.propensity.jobs.model.Ensemble;
+import dev.propensity.jobs.model.EnsembleModel;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -42,7 +43,7 @@ class ExplainJobTest extends SparkTestBase {
     }
     run.writeJson("manifest.json", Map.of("candidates", List.of("dt", "gbt")));
     Ensemble.save(run, "soft-vote-mean", "validation_auc_roc", List.of(
-        new Ensemble.Voter("dt", 1, 0.7), new Ensemble.Voter("gbt", 1, 0.8)));
+        new EnsembleModel.Voter("dt", 1, 0.7, null), new EnsembleModel.Voter("gbt", 1, 0.8, null)));
   }
 
   private static JobConfig config(String... more) {

@@ -47,10 +47,10 @@ class EnsembleModelTest extends SparkTestBase {
         .add("x1", DataTypes.DoubleType).add("x2", DataTypes.DoubleType)
         .add("cat", DataTypes.StringType).add(CandidatePipeline.LABEL, DataTypes.DoubleType);
     data = spark().createDataFrame(rows, t).cache();
-    a = CandidatePipeline.build("a", SCHEMA, new LogisticRegression().setRegParam(0.0), true)
-        .fit(data);
-    b = CandidatePipeline.build("b", SCHEMA, new LogisticRegression().setRegParam(0.5), true)
-        .fit(data);
+    a = CandidatePipeline.build("a", "logistic", SCHEMA,
+        new LogisticRegression().setRegParam(0.0), true).fit(data);
+    b = CandidatePipeline.build("b", "logistic", SCHEMA,
+        new LogisticRegression().setRegParam(0.5), true).fit(data);
   }
 
   private static Map<String, Double> probability(PipelineModel m, String name) {
@@ -128,8 +128,29 @@ class EnsembleModelTest extends SparkTestBase {
       m.write().save(path);
       EnsembleModel loaded = EnsembleModel.load(path);
       assertThat(loaded.calibration()).isEqualTo(m.calibration());
+      assertThat(loaded.combine()).isEqualTo(m.combine());
+      assertThat(loaded.voters()).extracting(EnsembleModel.Voter::name, EnsembleModel.Voter::weight)
+          .containsExactly(org.assertj.core.groups.Tuple.tuple("a", 2.0),
+              org.assertj.core.groups.Tuple.tuple("b", 1.0));
+      assertThat(loaded.voters()).allSatisfy(v -> assertThat(
+          CandidateDescription.of(v.model()).family()).isEqualTo("logistic"));
       assertThat(propensity(loaded)).isEqualTo(propensity(m));
+      // Spark ML's params persistence, not a hand-written file
+      assertThat(Files.isDirectory(java.nio.file.Path.of(path, "metadata"))).isTrue();
+      assertThat(Files.exists(java.nio.file.Path.of(path, "metadata.json"))).isFalse();
     }
+  }
+
+  @Test
+  void anEnsembleSavedInTheOldFormatIsRefusedWithWhatToDo() throws Exception {
+    java.nio.file.Path dir = Files.createTempDirectory("ensemble").resolve("model");
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("metadata.json"), "{\"class\": \""
+        + EnsembleModel.class.getName() + "\", \"combine\": \"mean\", \"voters\": []}");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> EnsembleModel.load(dir.toString()))
+        .isInstanceOf(dev.propensity.common.PropensityException.class)
+        .hasMessageContaining("Cannot load the ensemble model at " + dir)
+        .hasMessageContaining("train the run again (train, select, bins)");
   }
 
   @Test

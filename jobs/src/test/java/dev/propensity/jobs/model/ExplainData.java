@@ -83,11 +83,10 @@ public final class ExplainData {
           "train.decision-tree.max-depth=[5]", "train.random-forest.num-trees=[8]",
           "train.random-forest.max-depth=[4]");
       Candidates.Candidate c = Candidates.fromConfig(config, false).get(0);
-      List<PipelineStage> stages = new ArrayList<>(List.of(CandidatePipeline.preprocessing(name,
-          SCHEMA, c.scaling(), CandidatePipeline.FeatureSelection.none()).getStages()));
-      stages.addAll(List.of(c.head().getStages()));
-      return new Pipeline().setStages(stages.toArray(new PipelineStage[0]))
-          .fit(rows(), c.resolve(0, 12));
+      PipelineModel prep = CandidatePipeline.preprocessing(name, SCHEMA, c.scaling(),
+          CandidatePipeline.FeatureSelection.none()).fit(rows());
+      PipelineModel head = c.head().fit(prep.transform(rows()), c.resolve(0, 12));
+      return CandidatePipeline.whole(c, prep, head);
     });
   }
 
@@ -102,7 +101,14 @@ public final class ExplainData {
         case "nb" -> new org.apache.spark.ml.classification.NaiveBayes();
         default -> throw new IllegalArgumentException(n);
       };
-      return CandidatePipeline.build(n, SCHEMA, c, "lr".equals(n)).fit(rows());
+      String family = switch (n) {
+        case "dt" -> "decision-tree";
+        case "rf" -> "random-forest";
+        case "lr" -> "logistic";
+        case "nb" -> "naive-bayes";
+        default -> n;
+      };
+      return CandidatePipeline.build(n, family, SCHEMA, c, "lr".equals(n)).fit(rows());
     });
   }
 }

@@ -76,8 +76,10 @@ class ExplainerTest extends SparkTestBase {
   @ValueSource(strings = {"decision-tree", "random-forest"})
   void theTrainingJobsProbabilityTreesAreExplainedInProbabilitySpace(String name) {
     PipelineModel model = ExplainData.trained(name);
-    assertThat(model.stages()[model.stages().length - 1].getClass().getSimpleName())
-        .isEqualTo("ScoreToProbability");
+    assertThat(CandidateDescription.of(model).probability())
+        .isEqualTo(CandidateDescription.Probability.LEAF_MEAN);
+    assertThat(model.stages()[CandidateDescription.of(model).probabilityStage()].getClass()
+        .getSimpleName()).isEqualTo("ScoreToProbability");
     Explainer explainer = Explainer.forCandidate(name, model, ExplainData.SCHEMA);
     assertThat(explainer.outputSpace()).isEqualTo("probability");
     Dataset<Row> own = model.transform(ExplainData.rows())
@@ -117,7 +119,7 @@ class ExplainerTest extends SparkTestBase {
     ShapleyOracle.Model oracle = new ShapleyOracle.Model(roots, gbt.treeWeights(), 0);
     MllibTrees.Explainable e = MllibTrees.of(gbt);
     Dataset<Row> features = ExplainData.rows().limit(12);
-    for (int i = 0; i < model.stages().length - 1; i++) {
+    for (int i = 0; i < FeatureSlots.modelIndex(model); i++) {
       features = model.stages()[i].transform(features);
     }
     int slots = gbt.numFeatures();
@@ -163,6 +165,6 @@ class ExplainerTest extends SparkTestBase {
   }
 
   static Transformer last(PipelineModel model) {
-    return model.stages()[model.stages().length - 1];
+    return FeatureSlots.model(model);
   }
 }

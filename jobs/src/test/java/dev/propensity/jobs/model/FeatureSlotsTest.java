@@ -15,11 +15,6 @@ import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.PipelineStage;
 import org.apache.spark.ml.classification.DecisionTreeClassifier;
-import org.apache.spark.ml.feature.Imputer;
-import org.apache.spark.ml.feature.OneHotEncoder;
-import org.apache.spark.ml.feature.StringIndexer;
-import org.apache.spark.ml.feature.VarianceThresholdSelector;
-import org.apache.spark.ml.feature.VectorAssembler;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.stat.Summarizer;
 import org.apache.spark.sql.Dataset;
@@ -31,7 +26,7 @@ class FeatureSlotsTest extends SparkTestBase {
 
   private static Dataset<Row> featureStages(PipelineModel model, Dataset<Row> df) {
     Dataset<Row> out = df;
-    for (int i = 0; i < model.stages().length - 1; i++) {
+    for (int i = 0; i < FeatureSlots.modelIndex(model); i++) {
       out = model.stages()[i].transform(out);
     }
     return out;
@@ -67,24 +62,15 @@ class FeatureSlotsTest extends SparkTestBase {
 
   @Test
   void selectorBetweenAssemblerAndTreeIsFollowed() {
-    List<String> num = ExplainData.SCHEMA.numeric();
-    List<String> cat = ExplainData.SCHEMA.categorical();
-    String[] imp = num.stream().map(c -> "sel__imp_" + c).toArray(String[]::new);
-    String[] idx = cat.stream().map(c -> "sel__idx_" + c).toArray(String[]::new);
-    String[] ohe = cat.stream().map(c -> "sel__ohe_" + c).toArray(String[]::new);
-    String[] assembled = java.util.stream.Stream.concat(Arrays.stream(imp), Arrays.stream(ohe))
-        .toArray(String[]::new);
-    PipelineModel model = new Pipeline().setStages(new PipelineStage[] {
-        new Imputer().setInputCols(num.toArray(new String[0])).setOutputCols(imp),
-        new StringIndexer().setInputCols(cat.toArray(new String[0])).setOutputCols(idx)
-            .setHandleInvalid("keep").setStringOrderType("alphabetAsc"),
-        new OneHotEncoder().setInputCols(idx).setOutputCols(ohe).setHandleInvalid("keep"),
-        new VectorAssembler().setInputCols(assembled).setOutputCol("sel__assembled"),
-        new VarianceThresholdSelector().setFeaturesCol("sel__assembled")
-            .setOutputCol("sel__selected").setVarianceThreshold(0.0),
-        new DecisionTreeClassifier().setFeaturesCol("sel__selected").setLabelCol("__label")
-            .setProbabilityCol("sel__probability").setMaxDepth(4)
-    }).fit(ExplainData.rows());
+    PipelineModel prep = CandidatePipeline.preprocessing("sel", ExplainData.SCHEMA,
+        CandidatePipeline.Scaling.NONE, new CandidatePipeline.FeatureSelection("variance", 0.0,
+            "fpr", 0.05)).fit(ExplainData.rows());
+    PipelineModel head = new Pipeline().setStages(new PipelineStage[] {
+        new DecisionTreeClassifier().setFeaturesCol(CandidatePipeline.featuresCol("sel"))
+            .setLabelCol("__label").setProbabilityCol("sel__probability").setMaxDepth(4)
+    }).fit(prep.transform(ExplainData.rows()));
+    PipelineModel model = CandidatePipeline.whole("sel", "decision-tree", prep, head,
+        CandidateDescription.Probability.CLASSIFIER);
     FeatureSlots slots = FeatureSlots.of(model,
         featureStages(model, ExplainData.rows()).schema(), ExplainData.SCHEMA.features());
     // the constant slot (segment __unknown) is dropped
@@ -103,14 +89,15 @@ class FeatureSlotsTest extends SparkTestBase {
   }
 
   @Test
-  void pipelineWithoutAssemblerIsRejected() {
+  void pipelineWithoutDescriptionIsRejectedWithWhatToDo() {
     PipelineModel model = new Pipeline().setStages(new PipelineStage[] {
         new DecisionTreeClassifier().setFeaturesCol("v").setLabelCol("__label")
     }).fit(featureStages(ExplainData.model("dt"), ExplainData.rows())
         .withColumnRenamed(CandidatePipeline.featuresCol("dt"), "v"));
     assertThatThrownBy(() -> FeatureSlots.of(model, ExplainData.rows().schema(),
         ExplainData.SCHEMA.features()))
-        .hasMessageContaining("Cannot map the model input of pipeline")
-        .hasMessageContaining("it has no VectorAssembler");
+        .hasMessageContaining("Cannot read candidate pipeline " + model.uid())
+        .hasMessageContaining("has no candidate description")
+        .hasMessageContaining("train the run again");
   }
 }

@@ -89,9 +89,8 @@ class ImportanceTest extends SparkTestBase {
     assertThat(json).containsEntry("model", "dt").containsEntry("method", "tree-impurity");
     assertThat((List<?>) json.get("features")).hasSize(5);
 
-    Ensemble e = Ensemble.of(List.of(new Ensemble.Voter("dt", 1, 0),
-        new Ensemble.Voter("lr", 1, 0)), List.of(ExplainData.model("dt"),
-        ExplainData.model("lr")));
+    Ensemble e = Ensemble.of(List.of(new EnsembleModel.Voter("dt", 1, ExplainData.model("dt")),
+        new EnsembleModel.Voter("lr", 1, ExplainData.model("lr"))));
     Importance.Result r = Importance.saveForEnsemble(run, e, ExplainData.SCHEMA,
         ExplainData.rows(), false);
     assertThat(r.method()).isEqualTo("mean-abs-shap");

@@ -27,12 +27,13 @@ class ReasonCodesTest extends SparkTestBase {
       "aggregate(contributions, 0D, (acc, c) -> acc + c.contribution)");
 
   private static Ensemble ensemble(String... names) {
-    List<Ensemble.Voter> voters = new java.util.ArrayList<>();
+    List<EnsembleModel.Voter> voters = new java.util.ArrayList<>();
     for (int i = 0; i < names.length; i++) {
       // unequal weights: the vote is a weighted mean
-      voters.add(new Ensemble.Voter(names[i], i == 2 ? 2.0 : 1.0, 0.0));
+      voters.add(new EnsembleModel.Voter(names[i], i == 2 ? 2.0 : 1.0,
+          ExplainData.model(names[i])));
     }
-    return Ensemble.of(voters, java.util.Arrays.stream(names).map(ExplainData::model).toList());
+    return Ensemble.of(voters);
   }
 
   private static Dataset<Row> scored(Ensemble e) {

@@ -61,11 +61,10 @@ public final class ShapBenchmark {
         col("label").cast("double"));
 
     long t0 = System.nanoTime();
-    PipelineModel model = CandidatePipeline.build("gbt", schema, new GBTClassifier()
+    PipelineModel model = CandidatePipeline.build("gbt", "gbt", schema, new GBTClassifier()
         .setMaxIter(trees).setMaxDepth(depth).setSeed(1), false).fit(train);
     double fitSeconds = (System.nanoTime() - t0) / 1e9;
-    GBTClassificationModel gbt = (GBTClassificationModel) model.stages()[model.stages().length
-        - 1];
+    GBTClassificationModel gbt = (GBTClassificationModel) FeatureSlots.model(model);
     MllibTrees.Explainable e = MllibTrees.of(gbt);
     System.out.printf("model: %d trees, max depth %d, %d slots, fitted on %d rows in %.1f s%n",
         e.ensemble().size(), e.ensemble().maxDepth(), gbt.numFeatures(), trainRows, fitSeconds);
@@ -132,7 +131,7 @@ public final class ShapBenchmark {
   /** TreeSHAP alone on one thread, no Spark: microseconds per row. */
   private static void kernel(PipelineModel model, Dataset<Row> data, TreeEnsemble ensemble) {
     Dataset<Row> t = data.limit(2000);
-    for (int i = 0; i < model.stages().length - 1; i++) {
+    for (int i = 0; i < FeatureSlots.modelIndex(model); i++) {
       t = model.stages()[i].transform(t);
     }
     List<double[]> xs = t.select(CandidatePipeline.featuresCol("gbt")).collectAsList().stream()

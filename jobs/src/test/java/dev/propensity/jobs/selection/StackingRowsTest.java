@@ -42,8 +42,8 @@ class StackingRowsTest extends SparkTestBase {
         RowFactory.create("y", 1, 0.0, 0.2), RowFactory.create("z", 2, 0.0, 0.5)));
     write(run, "b", List.of(RowFactory.create("x", 0, 1.0, 0.6),
         RowFactory.create("y", 1, 0.0, 0.3), RowFactory.create("z", 2, 0.0, 0.1)));
-    List<Ensemble.Voter> voters = List.of(new Ensemble.Voter("a", 1, 0.8),
-        new Ensemble.Voter("b", 1, 0.7));
+    List<EnsembleModel.Voter> voters = List.of(new EnsembleModel.Voter("a", 1, 0.8, null),
+        new EnsembleModel.Voter("b", 1, 0.7, null));
     List<Row> rows = SelectJob.stackingRows(spark(), run, voters, "cid")
         .orderBy("cid").select("cid", "label", EnsembleModel.META_FEATURES).collectAsList();
     assertThat(rows).extracting(r -> r.getString(0)).containsExactly("x", "y", "z");
@@ -63,8 +63,8 @@ class StackingRowsTest extends SparkTestBase {
     ModelRun run = new ModelRuns("file:" + tempWarehouse("stacking-missing"),
         spark().sparkContext().hadoopConfiguration()).create("r2");
     write(run, "a", List.of(RowFactory.create("x", 0, 1.0, 0.9)));
-    List<Ensemble.Voter> voters = List.of(new Ensemble.Voter("a", 1, 0.8),
-        new Ensemble.Voter("gone", 1, 0.7));
+    List<EnsembleModel.Voter> voters = List.of(new EnsembleModel.Voter("a", 1, 0.8, null),
+        new EnsembleModel.Voter("gone", 1, 0.7, null));
     assertThatThrownBy(() -> SelectJob.stackingRows(spark(), run, voters, "cid"))
         .isInstanceOf(PropensityException.class)
         .hasMessageContaining("Run r2 has no out-of-fold predictions for voter gone")

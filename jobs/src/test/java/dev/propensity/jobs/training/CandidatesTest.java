@@ -2,6 +2,7 @@ package dev.propensity.jobs.training;
 
 import dev.propensity.jobs.model.Modes;
 
+import dev.propensity.jobs.model.CandidateDescription;
 import dev.propensity.jobs.model.CandidatePipeline;
 import dev.propensity.jobs.model.Splits;
 import dev.propensity.jobs.model.Metrics;
@@ -120,6 +121,24 @@ class CandidatesTest extends SparkTestBase {
       String path = dir.resolve(c.name()).toString();
       r.model().write().overwrite().save(path);
       PipelineModel loaded = PipelineModel.load(path);
+      // the description is saved with the pipeline by Spark ML's params persistence
+      CandidateDescription saved = CandidateDescription.of(r.model());
+      CandidateDescription read = CandidateDescription.of(loaded);
+      assertThat(read.family()).isEqualTo(c.name());
+      assertThat(List.of(read.leadingStages(), read.indexerStage(), read.encoderStage(),
+          read.assemblerStage(), read.selectorStage(), read.scalerStage(), read.predictorStage(),
+          read.probabilityStage())).isEqualTo(List.of(saved.leadingStages(),
+          saved.indexerStage(), saved.encoderStage(), saved.assemblerStage(),
+          saved.selectorStage(), saved.scalerStage(), saved.predictorStage(),
+          saved.probabilityStage()));
+      assertThat(List.of(read.featuresCol(), read.probabilityCol(), read.scaling(),
+          read.probability(), read.output(), read.selection(), String.valueOf(read.link())))
+          .isEqualTo(List.of(saved.featuresCol(), saved.probabilityCol(), saved.scaling(),
+              saved.probability(), saved.output(), saved.selection(),
+              String.valueOf(saved.link())));
+      assertThat(read.assemblerSources()).containsExactly(saved.assemblerSources());
+      assertThat(loaded.stages()[read.predictorStage()].getClass())
+          .isEqualTo(r.model().stages()[saved.predictorStage()].getClass());
       Dataset<Row> before = score(r.model(), c.name(), test);
       Dataset<Row> after = score(loaded, c.name(), test);
       assertThat(after.count()).isEqualTo(test.count());

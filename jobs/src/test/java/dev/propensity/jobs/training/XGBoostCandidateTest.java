@@ -70,9 +70,7 @@ class XGBoostCandidateTest extends SparkTestBase {
     PipelineModel prep = CandidatePipeline.preprocessing(NAME, schema, c.scaling(),
         FeatureSelection.none()).fit(train);
     PipelineModel head = c.head().fit(prep.transform(train), c.grid()[0]);
-    List<PipelineStage> stages = new ArrayList<>(Arrays.asList(prep.stages()));
-    stages.addAll(Arrays.asList(head.stages()));
-    model = new Pipeline().setStages(stages.toArray(new PipelineStage[0])).fit(train);
+    model = CandidatePipeline.whole(c, prep, head);
     xgb = (XGBoostTreesModel) FeatureSlots.model(model);
   }
 
