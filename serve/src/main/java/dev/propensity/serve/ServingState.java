@@ -52,6 +52,7 @@ final class ServingState implements AutoCloseable {
   private final ServeSettings settings;
   private final Configuration hadoop;
   private final KernelTable lookupTable;
+  private final KernelTable segmentsTable;
   private final KernelTable registry;
   private final ObjectMapper json;
   private final Metrics metrics;
@@ -68,6 +69,7 @@ final class ServingState implements AutoCloseable {
     this.hadoop = ChampionModel.hadoop();
     Engine engine = DefaultEngine.create(hadoop);
     this.lookupTable = new KernelTable(engine, settings.table(LookupTable.TABLE));
+    this.segmentsTable = new KernelTable(engine, settings.table(Segments.TABLE));
     this.registry = new KernelTable(engine, settings.table(ChampionModel.REGISTRY));
     this.json = json;
     this.metrics = metrics;
@@ -107,7 +109,9 @@ final class ServingState implements AutoCloseable {
     try {
       Optional<Long> version = lookupTable.latestVersion();
       Optional<String> champion = ChampionModel.championId(registry);
-      boolean lookupChanged = force || !version.equals(old.lookup().map(LookupTable::version));
+      Optional<Long> segments = segmentsTable.latestVersion();
+      boolean lookupChanged = force || !version.equals(old.lookup().map(LookupTable::version))
+          || old.lookup().isPresent() && !segments.equals(old.lookup().get().segmentsVersion());
       boolean modelChanged = force || !Objects.equals(champion, old.model().runId());
       if (!lookupChanged && !modelChanged) {
         return new Reload(false, seconds(start), old);
@@ -116,7 +120,8 @@ final class ServingState implements AutoCloseable {
       if (lookupChanged) {
         try {
           lookup = version.isEmpty() ? Optional.empty()
-              : Optional.of(LookupTable.load(lookupTable, json));
+              : Optional.of(LookupTable.load(lookupTable, segmentsTable,
+                  settings.loadThreads()));
         } catch (TableNotFoundException e) {
           lookup = Optional.empty();
         }
@@ -126,9 +131,12 @@ final class ServingState implements AutoCloseable {
       Loaded next = new Loaded(lookup, model, Instant.now());
       current.set(next);
       metrics.reloads.increment();
-      LOG.info("serve: loaded {} (version {}, {} customers, {} s) and champion {} ({})",
+      LOG.info("serve: loaded {} (version {}, {} customers, {} with a segment of {} version {},"
+          + " {} s) and champion {} ({})",
           settings.table(LookupTable.TABLE), lookup.map(l -> (Object) l.version()).orElse("none"),
-          lookup.map(LookupTable::size).orElse(0),
+          lookup.map(LookupTable::size).orElse(0), lookup.map(LookupTable::segmented).orElse(0),
+          Segments.TABLE, lookup.flatMap(LookupTable::segmentsVersion).map(v -> (Object) v)
+              .orElse("none"),
           lookup.map(l -> String.format("%.2f", l.loadSeconds())).orElse("-"),
           model.runId().orElse("none"), model.scorer().isPresent() ? "live scoring on"
               : "live scoring off: " + model.unavailable().orElse(""));
