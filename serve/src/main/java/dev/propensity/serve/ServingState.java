@@ -1,6 +1,5 @@
 package dev.propensity.serve;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.delta.kernel.defaults.engine.DefaultEngine;
 import io.delta.kernel.engine.Engine;
 import io.delta.kernel.exceptions.TableNotFoundException;
@@ -54,7 +53,6 @@ final class ServingState implements AutoCloseable {
   private final KernelTable lookupTable;
   private final KernelTable segmentsTable;
   private final KernelTable registry;
-  private final ObjectMapper json;
   private final Metrics metrics;
   private final AtomicReference<Loaded> current = new AtomicReference<>();
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
@@ -64,14 +62,13 @@ final class ServingState implements AutoCloseable {
         return t;
       });
 
-  ServingState(ServeSettings settings, ObjectMapper json, Metrics metrics) {
+  ServingState(ServeSettings settings, Metrics metrics) {
     this.settings = settings;
     this.hadoop = ChampionModel.hadoop();
     Engine engine = DefaultEngine.create(hadoop);
     this.lookupTable = new KernelTable(engine, settings.table(LookupTable.TABLE));
     this.segmentsTable = new KernelTable(engine, settings.table(Segments.TABLE));
     this.registry = new KernelTable(engine, settings.table(ChampionModel.REGISTRY));
-    this.json = json;
     this.metrics = metrics;
     current.set(new Loaded(Optional.empty(), ChampionModel.load(settings, hadoop,
         Optional.empty()), Instant.now()));
