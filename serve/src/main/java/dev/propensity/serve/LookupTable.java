@@ -112,6 +112,14 @@ final class LookupTable {
    */
   private static List<Part> readAndRender(KernelTable table, KernelTable.Files files,
       Segments seg, int threads) {
+    if (threads <= 1) {
+      // one thread (a reload beside live traffic): read and render on the caller's thread
+      Part part = new Part();
+      for (Row file : files.files()) {
+        table.read(files, file, (data, selection) -> part.add(data, selection, seg));
+      }
+      return List.of(part);
+    }
     int renderers = Math.max(1, threads);
     BlockingQueue<Batch> queue = new ArrayBlockingQueue<>(4 * renderers);
     AtomicReference<Throwable> failure = new AtomicReference<>();

@@ -26,12 +26,14 @@ import java.util.Optional;
  * @param reasonCodes how many reason codes a live score carries ({@code
  *     propensity.explain.top-k}, as the batch scorer; 0: none)
  * @param skipUnsupportedVoters {@code propensity.explain.unsupported-voters = skip}
- * @param loadThreads how many data files of the lookup table are read at once
+ * @param loadThreads how many threads load the lookup table at start-up (and while nothing is
+ *     served)
+ * @param reloadThreads how many threads reload it beside live traffic
  * @param token the bearer token for {@code /score} and {@code /admin}, if auth is on
  */
 public record ServeSettings(String warehouse, String host, int port, Duration reloadInterval,
     int batchLimit, long maxBodyBytes, int threads, Duration stopTimeout, boolean accessLog,
-    int reasonCodes, boolean skipUnsupportedVoters, int loadThreads, Optional<String> token) {
+    int reasonCodes, boolean skipUnsupportedVoters, int loadThreads, int reloadThreads, Optional<String> token) {
 
   /** The config section. */
   public static final String PREFIX = "propensity.serve.";
@@ -41,8 +43,9 @@ public record ServeSettings(String warehouse, String host, int port, Duration re
   public String toString() {
     return String.format("ServeSettings[warehouse=%s, host=%s, port=%d, reload-interval=%s,"
         + " batch-limit=%d, max-body-bytes=%d, threads=%d, stop-timeout=%s, access-log=%s,"
-        + " load-threads=%d, auth=%s]", warehouse, host, port, reloadInterval, batchLimit,
-        maxBodyBytes, threads, stopTimeout, accessLog, loadThreads, token.isPresent() ? "on" : "off");
+        + " load-threads=%d, reload-threads=%d, auth=%s]", warehouse, host, port, reloadInterval,
+        batchLimit, maxBodyBytes, threads, stopTimeout, accessLog, loadThreads, reloadThreads,
+        token.isPresent() ? "on" : "off");
   }
 
   /**
@@ -87,6 +90,10 @@ public record ServeSettings(String warehouse, String host, int port, Duration re
       throw Errors.invalidConfig(PREFIX + "load-threads", loadThreads,
           "0 (one per core) or more");
     }
+    int reloadThreads = config.integer(PREFIX + "reload-threads");
+    if (reloadThreads < 1) {
+      throw Errors.invalidConfig(PREFIX + "reload-threads", reloadThreads, "at least 1");
+    }
     String tokenEnv = config.string(PREFIX + "auth-token-env");
     Optional<String> token = tokenEnv.isEmpty() ? Optional.empty()
         : Optional.ofNullable(env.get(tokenEnv)).filter(t -> !t.isBlank());
@@ -94,7 +101,8 @@ public record ServeSettings(String warehouse, String host, int port, Duration re
         config.string(PREFIX + "host"), port, interval, batch, body, threads,
         config.raw().getDuration(PREFIX + "stop-timeout"), config.bool(PREFIX + "access-log"),
         topK, unsupported.equalsIgnoreCase("skip"),
-        loadThreads == 0 ? Runtime.getRuntime().availableProcessors() : loadThreads, token);
+        loadThreads == 0 ? Runtime.getRuntime().availableProcessors() : loadThreads,
+        reloadThreads, token);
   }
 
   /** The warehouse root as a URI without a trailing slash, as {@code Warehouse} has it. */

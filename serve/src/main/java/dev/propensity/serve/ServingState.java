@@ -118,7 +118,7 @@ final class ServingState implements AutoCloseable {
         try {
           lookup = version.isEmpty() ? Optional.empty()
               : Optional.of(LookupTable.load(lookupTable, segmentsTable,
-                  settings.loadThreads()));
+                  old.lookup().isPresent() ? settings.reloadThreads() : settings.loadThreads()));
         } catch (TableNotFoundException e) {
           lookup = Optional.empty();
         }
