@@ -26,6 +26,9 @@ if [[ -f "$SRC/ids.txt" && -d "$SRC/warehouse" ]]; then
 else
   cp -r "$SRC" "$W"
   sql() { "$HERE/submit.sh" sql "$1" --csv ${2:-} "warehouse=$W" 2>/dev/null; }
+  # the lookups carry segment and action: the segments job's table, when the source has none
+  [[ -d "$W/customer_segments" ]] || "$HERE/submit.sh" segments "warehouse=$W" >/dev/null 2>&1 \
+    || echo "== (segments job failed: lookups without segment and action)"
   if [[ "$REPLICATE" -gt 1 ]]; then
     echo "== replicating customer_propensity ${REPLICATE}x (Spark, once)"
     sql "CREATE OR REPLACE TABLE customer_propensity_big USING delta LOCATION '$W/customer_propensity_big'
@@ -33,6 +36,15 @@ else
            voter_probabilities, reason_codes, run_id, snapshot_date, scored_at, is_stale
          FROM customer_propensity p CROSS JOIN range($REPLICATE) k" --allow-writes >/dev/null
     rm -rf "$W/customer_propensity" && mv "$W/customer_propensity_big" "$W/customer_propensity"
+    if [[ -d "$W/customer_segments" ]]; then
+      sql "CREATE OR REPLACE TABLE customer_segments_big USING delta PARTITIONED BY (snapshot_date)
+           LOCATION '$W/customer_segments_big'
+           AS SELECT concat(customer_id, '-', CAST(k.id AS STRING)) AS customer_id, snapshot_date,
+             run_id, propensity, bin, group_label, propensity_group, profit, profit_tier, segment, action,
+             created_at
+           FROM customer_segments CROSS JOIN range($REPLICATE) k" --allow-writes >/dev/null
+      rm -rf "$W/customer_segments" && mv "$W/customer_segments_big" "$W/customer_segments"
+    fi
   fi
   sql "SELECT customer_id FROM customer_propensity LIMIT 200000" | tail -n +2 > "$OUT/ids.txt"
   sql "SELECT to_json(struct(*), map('ignoreNullFields', 'false')) AS j FROM features WHERE snapshot_date = (SELECT max(snapshot_date) FROM features) LIMIT 100" \

@@ -69,12 +69,12 @@ final class Api extends Handler.Abstract {
     String path = Request.getPathInContext(request);
     String route = route(path);
     int status;
-    byte[] body;
+    ByteBuffer body;
     String type = JSON_TYPE;
     try {
       if (route.equals("/metrics") && method.equals("GET")) {
         status = 200;
-        body = metrics.render().getBytes(StandardCharsets.UTF_8);
+        body = ByteBuffer.wrap(metrics.render().getBytes(StandardCharsets.UTF_8));
         type = "text/plain; version=0.0.4; charset=utf-8";
       } else {
         Answer a = answer(method, path, route, request);
@@ -97,19 +97,20 @@ final class Api extends Handler.Abstract {
     }
     response.setStatus(status);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
-    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
+    int length = body.remaining();
+    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, length);
     long nanos = System.nanoTime() - start;
     metrics.request(route, status, nanos);
     if (settings.accessLog() && ACCESS.isInfoEnabled()) {
       ACCESS.info("{\"method\":\"{}\",\"path\":\"{}\",\"route\":\"{}\",\"status\":{},"
           + "\"micros\":{},\"bytes\":{},\"remote\":\"{}\"}", method, Metrics.escape(path), route,
-          status, nanos / 1000, body.length, Request.getRemoteAddr(request));
+          status, nanos / 1000, length, Request.getRemoteAddr(request));
     }
-    response.write(true, ByteBuffer.wrap(body), callback);
+    response.write(true, body, callback);
     return true;
   }
 
-  private record Answer(int status, byte[] body, String tableVersion) {}
+  private record Answer(int status, ByteBuffer body, String tableVersion) {}
 
   /** @return the route template, the endpoint label of the metrics */
   static String route(String path) {
@@ -180,17 +181,22 @@ final class Api extends Handler.Abstract {
     body.put("customers", s.lookup().map(LookupTable::size).orElse(0));
     body.put("run_id", s.model().runId().orElse(null));
     body.put("live_scoring", s.model().scorer().isPresent());
+    s.model().scorer().map(LiveScorer::reasonCodesUnavailable)
+        .ifPresent(why -> body.put("reason_codes_unavailable", why));
     s.model().unavailable().ifPresent(u -> body.put("live_scoring_unavailable", u));
     body.put("loaded_at", s.loadedAt().toString());
-    return new Answer(s.ready() ? 200 : 503, write(body), null);
+    return new Answer(s.ready() ? 200 : 503, ByteBuffer.wrap(write(body)), null);
   }
 
   private Answer lookup(ServingState.Loaded s, String id) {
     LookupTable t = s.lookup().orElseThrow(() -> new HttpError(503, null, "Not ready: no"
         + " lookup table loaded yet from " + settings.table(LookupTable.TABLE)
         + " (run the score job; see GET /ready)"));
-    byte[] row = t.get(id).orElseThrow(() -> new HttpError(404, "customer_id", "Unknown"
-        + " customer_id '" + id + "' in " + LookupTable.TABLE + " version " + t.version()));
+    ByteBuffer row = t.get(id);
+    if (row == null) {
+      throw new HttpError(404, "customer_id", "Unknown customer_id '" + id + "' in "
+          + LookupTable.TABLE + " version " + t.version());
+    }
     return new Answer(200, row, Long.toString(t.version()));
   }
 
@@ -240,6 +246,9 @@ final class Api extends Handler.Abstract {
     out.put("group_label", r.group());
     out.put("voter_probabilities", r.voterProbabilities());
     out.put("unseen_categories", r.unseen());
+    if (r.reasonCodes() != null) {
+      out.put("reason_codes", r.reasonCodes());
+    }
     out.put("run_id", scorer.runId());
     return out;
   }
@@ -302,7 +311,7 @@ final class Api extends Handler.Abstract {
   }
 
   private Answer ok(Object body) {
-    return new Answer(200, write(body), null);
+    return new Answer(200, ByteBuffer.wrap(write(body)), null);
   }
 
   private byte[] write(Object body) {
@@ -313,13 +322,13 @@ final class Api extends Handler.Abstract {
     }
   }
 
-  private byte[] error(int status, String field, String message) {
+  private ByteBuffer error(int status, String field, String message) {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("status", status);
     body.put("error", message);
     if (field != null) {
       body.put("field", field);
     }
-    return write(body);
+    return ByteBuffer.wrap(write(body));
   }
 }

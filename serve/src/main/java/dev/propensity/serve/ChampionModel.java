@@ -80,7 +80,8 @@ record ChampionModel(Optional<String> runId, Optional<LiveScorer> scorer,
       return new ChampionModel(runId, Optional.empty(), Optional.of("champion run "
           + runId.get() + " cannot be scored live: " + model.reason()));
     }
-    return new ChampionModel(runId, Optional.of(new LiveScorer(model)), Optional.empty());
+    return new ChampionModel(runId, Optional.of(new LiveScorer(model, settings.reasonCodes(),
+        settings.skipUnsupportedVoters())), Optional.empty());
   }
 
   /** @return a Hadoop configuration for local and cluster file systems */

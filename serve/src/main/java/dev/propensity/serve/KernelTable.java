@@ -1,6 +1,7 @@
 package dev.propensity.serve;
 
 import io.delta.kernel.Scan;
+import io.delta.kernel.ScanBuilder;
 import io.delta.kernel.Snapshot;
 import io.delta.kernel.Table;
 import io.delta.kernel.data.ArrayValue;
@@ -42,10 +43,11 @@ import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * Reads a Delta table at its latest version with Delta Kernel (no Spark): every row as a map of
- * column to a plain Java value ({@code String}, {@code Double}, {@code Integer}, {@code
- * Boolean}, dates and timestamps as ISO strings, maps, lists, structs as maps), which Jackson
- * writes as JSON directly.
+ * Reads a Delta table at its latest version with Delta Kernel (no Spark): its data files one by
+ * one in Kernel's columnar batches ({@link #files}, {@link #read}; files can be read by several
+ * threads at once), or, for small tables, every row as a map of column to a plain Java value
+ * ({@link #scan}: strings, numbers, booleans, dates and timestamps as ISO strings, structs as
+ * maps).
  */
 final class KernelTable {
 
@@ -67,108 +69,118 @@ final class KernelTable {
   }
 
   /**
-   * Calls {@code rows} for every row of the latest version.
+   * The latest version's data files, to read one by one (in parallel) with {@link #read}.
+   *
+   * @param version the snapshot's version
+   * @param schema the columns read
+   * @param state Kernel's scan state
+   * @param files one scan-file row per data file
+   */
+  record Files(long version, StructType schema, Row state, List<Row> files) {
+
+    /** @return the partition values of a file, column to value as a string */
+    static Map<String, String> partition(Row scanFile) {
+      return InternalScanFileUtils.getPartitionValues(scanFile);
+    }
+  }
+
+  /** Receives one batch of a data file: the rows whose selection is unset or true. */
+  interface Batches {
+    void accept(ColumnarBatch data, Optional<ColumnVector> selection);
+  }
+
+  /**
+   * @param columns the columns to read, or empty for all
+   * @return the latest version's data files
+   * @throws TableNotFoundException if there is no table at the path
+   */
+  Files files(Optional<List<String>> columns) throws TableNotFoundException {
+    Snapshot snapshot = Table.forPath(engine, path).getLatestSnapshot(engine);
+    ScanBuilder builder = snapshot.getScanBuilder();
+    StructType schema = snapshot.getSchema();
+    if (columns.isPresent()) {
+      StructType read = new StructType();
+      for (String c : columns.get()) {
+        if (schema.indexOf(c) < 0) {
+          throw new IllegalStateException("Delta table " + path + " has no column " + c
+              + "; columns: " + schema.fieldNames());
+        }
+        read = read.add(schema.get(c));
+      }
+      builder = builder.withReadSchema(read);
+      schema = read;
+    }
+    Scan scan = builder.build();
+    Row state = scan.getScanState(engine);
+    List<Row> files = new ArrayList<>();
+    try (CloseableIterator<FilteredColumnarBatch> batches = scan.getScanFiles(engine)) {
+      while (batches.hasNext()) {
+        try (CloseableIterator<Row> rows = batches.next().getRows()) {
+          rows.forEachRemaining(files::add);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot list the files of Delta table " + path, e);
+    }
+    return new Files(snapshot.getVersion(), schema, state, files);
+  }
+
+  /** Reads one data file of {@code files} in Kernel's columnar batches. */
+  void read(Files files, Row scanFile, Batches out) {
+    StructType physical = ScanStateRow.getPhysicalDataReadSchema(files.state());
+    FileStatus file = InternalScanFileUtils.getAddFileStatus(scanFile);
+    try {
+      CloseableIterator<ColumnarBatch> data = engine.getParquetHandler()
+          .readParquetFiles(singleton(file), physical, Optional.empty())
+          .map(FileReadResult::getData);
+      try (CloseableIterator<FilteredColumnarBatch> logical =
+          Scan.transformPhysicalData(engine, files.state(), scanFile, data)) {
+        while (logical.hasNext()) {
+          FilteredColumnarBatch batch = logical.next();
+          out.accept(batch.getData(), batch.getSelectionVector());
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read " + file.getPath() + " of Delta table " + path,
+          e);
+    }
+  }
+
+  /** @return whether row {@code r} of a batch is selected (no deletion vector drops it) */
+  static boolean selected(Optional<ColumnVector> selection, int r) {
+    return selection.isEmpty() || (!selection.get().isNullAt(r) && selection.get().getBoolean(r));
+  }
+
+  /**
+   * Calls {@code rows} for every row of the latest version, as a map of column to value (for
+   * small tables such as the registry).
    *
    * @return the version read
    * @throws TableNotFoundException if there is no table at the path
    */
   long scan(Consumer<Map<String, Object>> rows) throws TableNotFoundException {
-    Snapshot snapshot = Table.forPath(engine, path).getLatestSnapshot(engine);
-    Scan scan = snapshot.getScanBuilder().build();
-    Row state = scan.getScanState(engine);
-    StructType physical = ScanStateRow.getPhysicalDataReadSchema(state);
-    try (CloseableIterator<FilteredColumnarBatch> files = scan.getScanFiles(engine)) {
-      while (files.hasNext()) {
-        try (CloseableIterator<Row> fileRows = files.next().getRows()) {
-          while (fileRows.hasNext()) {
-            readFile(state, fileRows.next(), physical, rows);
+    Files files = files(Optional.empty());
+    for (Row file : files.files()) {
+      read(files, file, (batch, selection) -> {
+        StructType schema = batch.getSchema();
+        for (int r = 0; r < batch.getSize(); r++) {
+          if (!selected(selection, r)) {
+            continue;
           }
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read Delta table " + path, e);
-    }
-    return snapshot.getVersion();
-  }
-
-  private void readFile(Row state, Row scanFile, StructType physical,
-      Consumer<Map<String, Object>> rows) throws IOException {
-    FileStatus file = InternalScanFileUtils.getAddFileStatus(scanFile);
-    CloseableIterator<ColumnarBatch> data = engine.getParquetHandler()
-        .readParquetFiles(singleton(file), physical, Optional.empty())
-        .map(FileReadResult::getData);
-    try (CloseableIterator<FilteredColumnarBatch> logical =
-        Scan.transformPhysicalData(engine, state, scanFile, data)) {
-      while (logical.hasNext()) {
-        FilteredColumnarBatch batch = logical.next();
-        StructType schema = batch.getData().getSchema();
-        try (CloseableIterator<Row> it = batch.getRows()) {
-          while (it.hasNext()) {
-            Row r = it.next();
-            Map<String, Object> m = new LinkedHashMap<>();
-            for (int i = 0; i < schema.length(); i++) {
-              StructField f = schema.at(i);
-              m.put(f.getName(), r.isNullAt(i) ? null : value(r, i, f.getDataType()));
-            }
-            rows.accept(m);
+          Map<String, Object> m = new LinkedHashMap<>();
+          for (int i = 0; i < schema.length(); i++) {
+            StructField f = schema.at(i);
+            m.put(f.getName(), vectorValue(batch.getColumnVector(i), r, f.getDataType()));
           }
+          rows.accept(m);
         }
-      }
+      });
     }
+    return files.version();
   }
 
   private static CloseableIterator<FileStatus> singleton(FileStatus file) {
     return io.delta.kernel.internal.util.Utils.singletonCloseableIterator(file);
-  }
-
-  private static Object value(Row r, int i, DataType t) {
-    if (t instanceof StringType) {
-      return r.getString(i);
-    } else if (t instanceof DoubleType) {
-      return r.getDouble(i);
-    } else if (t instanceof FloatType) {
-      return (double) r.getFloat(i);
-    } else if (t instanceof IntegerType) {
-      return r.getInt(i);
-    } else if (t instanceof LongType) {
-      return r.getLong(i);
-    } else if (t instanceof ShortType) {
-      return (int) r.getShort(i);
-    } else if (t instanceof BooleanType) {
-      return r.getBoolean(i);
-    } else if (t instanceof DateType) {
-      return LocalDate.ofEpochDay(r.getInt(i)).toString();
-    } else if (t instanceof TimestampType) {
-      long micros = r.getLong(i);
-      return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L),
-          Math.floorMod(micros, 1_000_000L) * 1000).toString();
-    } else if (t instanceof MapType mt) {
-      MapValue mv = r.getMap(i);
-      Map<Object, Object> out = new LinkedHashMap<>();
-      for (int k = 0; k < mv.getSize(); k++) {
-        out.put(vectorValue(mv.getKeys(), k, mt.getKeyType()),
-            vectorValue(mv.getValues(), k, mt.getValueType()));
-      }
-      return out;
-    } else if (t instanceof ArrayType at) {
-      ArrayValue av = r.getArray(i);
-      List<Object> out = new ArrayList<>();
-      for (int k = 0; k < av.getSize(); k++) {
-        out.add(vectorValue(av.getElements(), k, at.getElementType()));
-      }
-      return out;
-    } else if (t instanceof StructType st) {
-      return struct(r.getStruct(i), st);
-    }
-    return String.valueOf((Object) t) + " (unsupported type)";
-  }
-
-  private static Map<String, Object> struct(Row r, StructType st) {
-    Map<String, Object> out = new LinkedHashMap<>();
-    for (int k = 0; k < st.length(); k++) {
-      out.put(st.at(k).getName(), r.isNullAt(k) ? null : value(r, k, st.at(k).getDataType()));
-    }
-    return out;
   }
 
   private static Object vectorValue(ColumnVector v, int k, DataType t) {
@@ -185,6 +197,12 @@ final class KernelTable {
       return v.getLong(k);
     } else if (t instanceof BooleanType) {
       return v.getBoolean(k);
+    } else if (t instanceof DateType) {
+      return LocalDate.ofEpochDay(v.getInt(k)).toString();
+    } else if (t instanceof TimestampType) {
+      long micros = v.getLong(k);
+      return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L),
+          Math.floorMod(micros, 1_000_000L) * 1000).toString();
     } else if (t instanceof StructType st) {
       Map<String, Object> out = new LinkedHashMap<>();
       for (int c = 0; c < st.length(); c++) {

@@ -1,54 +1,322 @@
 package dev.propensity.serve;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.delta.kernel.data.ColumnVector;
+import io.delta.kernel.data.ColumnarBatch;
+import io.delta.kernel.data.Row;
 import io.delta.kernel.exceptions.TableNotFoundException;
-import java.io.UncheckedIOException;
-import java.util.HashMap;
-import java.util.Map;
+import io.delta.kernel.types.DataType;
+import io.delta.kernel.types.DateType;
+import io.delta.kernel.types.IntegerType;
+import io.delta.kernel.types.LongType;
+import io.delta.kernel.types.StringType;
+import io.delta.kernel.types.StructType;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 
 /**
- * One version of {@code customer_propensity} in memory: each customer's row as ready JSON, so a
- * lookup is one hash probe and one write. Immutable once loaded.
+ * One version of {@code customer_propensity} in memory, compact: each customer's row as ready
+ * JSON bytes packed into large shared chunks (no object per row but its id), found through an
+ * open-addressing index of ids; a lookup is one hash probe and a zero-copy write of a slice.
+ * Loading reads the table's data files in parallel in Kernel's columnar batches, and other
+ * threads write the JSON straight from the batches' column vectors. The segments job's {@code segment} and
+ * {@code action} are added to a row when {@link Segments} has them for its snapshot and run.
+ * Immutable once loaded.
  */
 final class LookupTable {
 
   /** The lookup table's name under the warehouse. */
   static final String TABLE = "customer_propensity";
   private static final String ID = "customer_id";
+  private static final int CHUNK = 8 << 20;
 
   private final long version;
-  private final Map<String, byte[]> rows;
+  private final Segments segments;
+  private final String[] ids;
+  private final byte[][] chunks;
+  private final int[] chunkOf;
+  private final int[] offset;
+  private final int[] length;
+  private final int[] index;
   private final double loadSeconds;
 
-  private LookupTable(long version, Map<String, byte[]> rows, double loadSeconds) {
+  private LookupTable(long version, Segments segments, List<Part> parts, double start) {
     this.version = version;
-    this.rows = rows;
-    this.loadSeconds = loadSeconds;
+    this.segments = segments;
+    int n = parts.stream().mapToInt(p -> p.size).sum();
+    ids = new String[n];
+    chunkOf = new int[n];
+    offset = new int[n];
+    length = new int[n];
+    List<byte[]> all = new ArrayList<>();
+    int row = 0;
+    for (Part p : parts) {
+      for (int i = 0; i < p.size; i++, row++) {
+        ids[row] = p.ids.get(i);
+        chunkOf[row] = p.chunkOf[i] + all.size();
+        offset[row] = p.offset[i];
+        length[row] = p.length[i];
+      }
+      all.addAll(p.chunks);
+    }
+    chunks = all.toArray(new byte[0][]);
+    index = new int[Math.max(16, Integer.highestOneBit(Math.max(1, n)) << 2)];
+    for (int r = 0; r < n; r++) {
+      int slot = find(ids[r]);
+      index[slot] = r + 1; // a repeated id (not in a table MERGEd by id): one of its rows
+    }
+    this.loadSeconds = (System.nanoTime() - start) / 1e9;
   }
 
   /**
    * @param table the lookup table
-   * @param json the mapper that writes each row
+   * @param segments {@code customer_segments}
+   * @param threads how many data files to read at once
    * @return the table's latest version, loaded
    * @throws TableNotFoundException if there is no lookup table yet
    */
-  static LookupTable load(KernelTable table, ObjectMapper json) throws TableNotFoundException {
-    long start = System.nanoTime();
-    Map<String, byte[]> rows = new HashMap<>();
-    long version = table.scan(row -> {
-      Object id = row.get(ID);
-      if (id == null) {
-        return;
+  static LookupTable load(KernelTable table, KernelTable segments, int threads)
+      throws TableNotFoundException {
+    double start = System.nanoTime();
+    KernelTable.Files files = table.files(Optional.empty());
+    StructType schema = files.schema();
+    if (schema.indexOf(ID) < 0) {
+      throw new IllegalStateException("The lookup table " + TABLE + " has no column " + ID
+          + "; columns: " + schema.fieldNames());
+    }
+    // a table that carries segment and action itself needs no join
+    Segments seg = schema.indexOf("segment") >= 0 ? Segments.NONE
+        : Segments.load(segments, threads);
+    List<Part> parts = readAndRender(table, files, seg, threads);
+    return new LookupTable(files.version(), seg, parts, start);
+  }
+
+  /** A batch read, waiting for a renderer; {@code data == null} tells a renderer to stop. */
+  private record Batch(ColumnarBatch data, Optional<ColumnVector> selection) {}
+
+  /**
+   * Reads the files (as many at once as there are threads) and renders their batches on {@code
+   * threads} other threads: decoding a Parquet file is one thread's work, so rendering the JSON
+   * beside it keeps a single large file from holding the load to one core. At most {@code 4 x
+   * threads} batches wait in between.
+   */
+  private static List<Part> readAndRender(KernelTable table, KernelTable.Files files,
+      Segments seg, int threads) {
+    if (threads <= 1) {
+      // one thread (a reload beside live traffic): read and render on the caller's thread
+      Part part = new Part();
+      for (Row file : files.files()) {
+        table.read(files, file, (data, selection) -> part.add(data, selection, seg));
       }
-      try {
-        rows.put(id.toString(), json.writeValueAsBytes(row));
-      } catch (JsonProcessingException e) {
-        throw new UncheckedIOException("Cannot write the lookup row of customer " + id, e);
+      return List.of(part);
+    }
+    int renderers = Math.max(1, threads);
+    BlockingQueue<Batch> queue = new ArrayBlockingQueue<>(4 * renderers);
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    List<Part> parts = new ArrayList<>();
+    List<Thread> workers = new ArrayList<>();
+    for (int i = 0; i < renderers; i++) {
+      Part part = new Part();
+      parts.add(part);
+      Thread t = new Thread(() -> {
+        while (true) {
+          Batch b;
+          try {
+            b = queue.take();
+          } catch (InterruptedException e) {
+            failure.compareAndSet(null, e);
+            return;
+          }
+          if (b.data() == null) {
+            return;
+          }
+          if (failure.get() == null) {
+            try {
+              part.add(b.data(), b.selection(), seg);
+            } catch (RuntimeException | Error e) {
+              failure.compareAndSet(null, e);
+            }
+          }
+        }
+      }, "serve-render-" + i);
+      t.setDaemon(true);
+      t.start();
+      workers.add(t);
+    }
+    try {
+      parallel(files.files(), threads, file -> {
+        table.read(files, file, (data, selection) -> {
+          if (failure.get() != null) {
+            return;
+          }
+          try {
+            queue.put(new Batch(data, selection));
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while loading " + TABLE, e);
+          }
+        });
+        return file;
+      });
+    } finally {
+      for (int i = 0; i < renderers; i++) {
+        try {
+          queue.put(new Batch(null, Optional.empty()));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
       }
+      for (Thread t : workers) {
+        try {
+          t.join();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+    Throwable f = failure.get();
+    if (f instanceof RuntimeException re) {
+      throw re;
+    } else if (f instanceof Error err) {
+      throw err;
+    } else if (f != null) {
+      throw new IllegalStateException("Cannot load " + TABLE, f);
+    }
+    return parts;
+  }
+
+  /** Runs {@code task} on every file, {@code threads} at a time; the results in file order. */
+  static <T> List<T> parallel(List<Row> files, int threads, Function<Row, T> task) {
+    if (files.size() <= 1 || threads <= 1) {
+      return files.stream().map(task).toList();
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(Math.min(threads, files.size()), r -> {
+      Thread t = new Thread(r, "serve-load");
+      t.setDaemon(true);
+      return t;
     });
-    return new LookupTable(version, rows, (System.nanoTime() - start) / 1e9);
+    try {
+      List<Future<T>> futures = new ArrayList<>();
+      for (Row f : files) {
+        futures.add(pool.submit(() -> task.apply(f)));
+      }
+      List<T> out = new ArrayList<>();
+      for (Future<T> f : futures) {
+        out.add(f.get());
+      }
+      return out;
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof RuntimeException re ? re
+          : new IllegalStateException("Cannot load a table", e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while loading a table", e);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** The rows of one data file as JSON packed into chunks. */
+  private static final class Part {
+    final List<String> ids = new ArrayList<>();
+    final List<byte[]> chunks = new ArrayList<>();
+    int[] chunkOf = new int[1024];
+    int[] offset = new int[1024];
+    int[] length = new int[1024];
+    int size;
+    private byte[] current;
+    private int used;
+    private final JsonBytes json = new JsonBytes();
+
+    void add(ColumnarBatch batch, Optional<ColumnVector> selection,
+        Segments segments) {
+      StructType schema = batch.getSchema();
+      int idCol = schema.indexOf(ID);
+      int dayCol = schema.indexOf("snapshot_date");
+      int runCol = schema.indexOf("run_id");
+      boolean join = dayCol >= 0 && runCol >= 0
+          && schema.at(dayCol).getDataType() instanceof DateType;
+      ColumnVector[] columns = new ColumnVector[schema.length()];
+      byte[][] names = new byte[schema.length()][];
+      for (int c = 0; c < columns.length; c++) {
+        columns[c] = batch.getColumnVector(c);
+        JsonBytes name = new JsonBytes().raw(c == 0 ? '{' : ',').name(schema.at(c).getName());
+        names[c] = Arrays.copyOf(name.buffer(), name.length());
+      }
+      for (int r = 0; r < batch.getSize(); r++) {
+        if (!KernelTable.selected(selection, r) || columns[idCol].isNullAt(r)) {
+          continue;
+        }
+        String id = text(columns[idCol], r, schema.at(idCol).getDataType());
+        json.reset();
+        for (int c = 0; c < columns.length; c++) {
+          json.raw(names[c]).value(columns[c], r, schema.at(c).getDataType());
+        }
+        if (join && !columns[dayCol].isNullAt(r)) {
+          byte[] extra = segments.fields(id, columns[dayCol].getInt(r),
+              columns[runCol].isNullAt(r) ? null : columns[runCol].getString(r));
+          if (extra != null) {
+            json.raw(extra);
+          }
+        }
+        json.raw('}');
+        append(id);
+      }
+    }
+
+    private void append(String id) {
+      int n = json.length();
+      if (current == null || used + n > current.length) {
+        current = new byte[Math.max(CHUNK, n)];
+        chunks.add(current);
+        used = 0;
+      }
+      System.arraycopy(json.buffer(), 0, current, used, n);
+      if (size == chunkOf.length) {
+        chunkOf = Arrays.copyOf(chunkOf, size * 2);
+        offset = Arrays.copyOf(offset, size * 2);
+        length = Arrays.copyOf(length, size * 2);
+      }
+      ids.add(id);
+      chunkOf[size] = chunks.size() - 1;
+      offset[size] = used;
+      length[size] = n;
+      size++;
+      used += n;
+    }
+  }
+
+  private static String text(ColumnVector v, int r, DataType t) {
+    if (t instanceof StringType) {
+      return v.getString(r);
+    } else if (t instanceof LongType) {
+      return Long.toString(v.getLong(r));
+    } else if (t instanceof IntegerType) {
+      return Integer.toString(v.getInt(r));
+    }
+    throw new IllegalStateException("The lookup table's " + ID + " has type " + t
+        + "; expected a string or an integer");
+  }
+
+  /** @return the index slot of an id: where it is, or the empty slot where it would go */
+  private int find(String id) {
+    int mask = index.length - 1;
+    int h = id.hashCode();
+    int slot = (h ^ (h >>> 16)) & mask;
+    while (index[slot] != 0 && !ids[index[slot] - 1].equals(id)) {
+      slot = (slot + 1) & mask;
+    }
+    return slot;
   }
 
   /** @return the Delta version loaded */
@@ -56,9 +324,19 @@ final class LookupTable {
     return version;
   }
 
+  /** @return the {@code customer_segments} version joined, if there was one */
+  Optional<Long> segmentsVersion() {
+    return segments.version();
+  }
+
   /** @return how many customers it holds */
   int size() {
-    return rows.size();
+    return ids.length;
+  }
+
+  /** @return how many customers have a segment */
+  int segmented() {
+    return segments.size();
   }
 
   /** @return how long loading took */
@@ -66,8 +344,10 @@ final class LookupTable {
     return loadSeconds;
   }
 
-  /** @return the customer's row as JSON */
-  Optional<byte[]> get(String customerId) {
-    return Optional.ofNullable(rows.get(customerId));
+  /** @return the customer's row as JSON (a read-only slice), or null for an unknown id */
+  ByteBuffer get(String customerId) {
+    int r = index[find(customerId)] - 1;
+    return r < 0 ? null
+        : ByteBuffer.wrap(chunks[chunkOf[r]], offset[r], length[r]).slice().asReadOnlyBuffer();
   }
 }

@@ -28,7 +28,7 @@ public final class ServeServer implements AutoCloseable {
   public ServeServer(ServeSettings settings) {
     this.settings = settings;
     ObjectMapper json = new ObjectMapper();
-    this.state = new ServingState(settings, json, metrics);
+    this.state = new ServingState(settings, metrics);
     QueuedThreadPool pool = new QueuedThreadPool(settings.threads(), Math.min(4,
         settings.threads()));
     pool.setName("serve");

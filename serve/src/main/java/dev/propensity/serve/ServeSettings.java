@@ -23,11 +23,17 @@ import java.util.Optional;
  * @param stopTimeout how long a shutdown waits for requests in flight
  * @param accessLog whether each request is logged (one JSON line, logger {@code
  *     dev.propensity.serve.access})
+ * @param reasonCodes how many reason codes a live score carries ({@code
+ *     propensity.explain.top-k}, as the batch scorer; 0: none)
+ * @param skipUnsupportedVoters {@code propensity.explain.unsupported-voters = skip}
+ * @param loadThreads how many threads load the lookup table at start-up (and while nothing is
+ *     served)
+ * @param reloadThreads how many threads reload it beside live traffic
  * @param token the bearer token for {@code /score} and {@code /admin}, if auth is on
  */
 public record ServeSettings(String warehouse, String host, int port, Duration reloadInterval,
     int batchLimit, long maxBodyBytes, int threads, Duration stopTimeout, boolean accessLog,
-    Optional<String> token) {
+    int reasonCodes, boolean skipUnsupportedVoters, int loadThreads, int reloadThreads, Optional<String> token) {
 
   /** The config section. */
   public static final String PREFIX = "propensity.serve.";
@@ -37,8 +43,9 @@ public record ServeSettings(String warehouse, String host, int port, Duration re
   public String toString() {
     return String.format("ServeSettings[warehouse=%s, host=%s, port=%d, reload-interval=%s,"
         + " batch-limit=%d, max-body-bytes=%d, threads=%d, stop-timeout=%s, access-log=%s,"
-        + " auth=%s]", warehouse, host, port, reloadInterval, batchLimit, maxBodyBytes, threads,
-        stopTimeout, accessLog, token.isPresent() ? "on" : "off");
+        + " load-threads=%d, reload-threads=%d, auth=%s]", warehouse, host, port, reloadInterval,
+        batchLimit, maxBodyBytes, threads, stopTimeout, accessLog, loadThreads, reloadThreads,
+        token.isPresent() ? "on" : "off");
   }
 
   /**
@@ -68,13 +75,34 @@ public record ServeSettings(String warehouse, String host, int port, Duration re
     if (interval.isNegative()) {
       throw Errors.invalidConfig(PREFIX + "reload-interval", interval, "0 (off) or more");
     }
+    int topK = config.integer("propensity.explain.top-k");
+    if (topK < 0) {
+      throw Errors.invalidConfig("propensity.explain.top-k", topK,
+          "an integer of at least 0 (0: no reason codes)");
+    }
+    String unsupported = config.string("propensity.explain.unsupported-voters");
+    if (!unsupported.equalsIgnoreCase("skip") && !unsupported.equalsIgnoreCase("fail")) {
+      throw Errors.invalidConfig("propensity.explain.unsupported-voters", unsupported,
+          "skip or fail");
+    }
+    int loadThreads = config.integer(PREFIX + "load-threads");
+    if (loadThreads < 0) {
+      throw Errors.invalidConfig(PREFIX + "load-threads", loadThreads,
+          "0 (one per core) or more");
+    }
+    int reloadThreads = config.integer(PREFIX + "reload-threads");
+    if (reloadThreads < 1) {
+      throw Errors.invalidConfig(PREFIX + "reload-threads", reloadThreads, "at least 1");
+    }
     String tokenEnv = config.string(PREFIX + "auth-token-env");
     Optional<String> token = tokenEnv.isEmpty() ? Optional.empty()
         : Optional.ofNullable(env.get(tokenEnv)).filter(t -> !t.isBlank());
     return new ServeSettings(root(config.string("propensity.warehouse")),
         config.string(PREFIX + "host"), port, interval, batch, body, threads,
         config.raw().getDuration(PREFIX + "stop-timeout"), config.bool(PREFIX + "access-log"),
-        token);
+        topK, unsupported.equalsIgnoreCase("skip"),
+        loadThreads == 0 ? Runtime.getRuntime().availableProcessors() : loadThreads,
+        reloadThreads, token);
   }
 
   /** The warehouse root as a URI without a trailing slash, as {@code Warehouse} has it. */

@@ -1,6 +1,5 @@
 package dev.propensity.serve;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.delta.kernel.defaults.engine.DefaultEngine;
 import io.delta.kernel.engine.Engine;
 import io.delta.kernel.exceptions.TableNotFoundException;
@@ -52,8 +51,8 @@ final class ServingState implements AutoCloseable {
   private final ServeSettings settings;
   private final Configuration hadoop;
   private final KernelTable lookupTable;
+  private final KernelTable segmentsTable;
   private final KernelTable registry;
-  private final ObjectMapper json;
   private final Metrics metrics;
   private final AtomicReference<Loaded> current = new AtomicReference<>();
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
@@ -63,13 +62,13 @@ final class ServingState implements AutoCloseable {
         return t;
       });
 
-  ServingState(ServeSettings settings, ObjectMapper json, Metrics metrics) {
+  ServingState(ServeSettings settings, Metrics metrics) {
     this.settings = settings;
     this.hadoop = ChampionModel.hadoop();
     Engine engine = DefaultEngine.create(hadoop);
     this.lookupTable = new KernelTable(engine, settings.table(LookupTable.TABLE));
+    this.segmentsTable = new KernelTable(engine, settings.table(Segments.TABLE));
     this.registry = new KernelTable(engine, settings.table(ChampionModel.REGISTRY));
-    this.json = json;
     this.metrics = metrics;
     current.set(new Loaded(Optional.empty(), ChampionModel.load(settings, hadoop,
         Optional.empty()), Instant.now()));
@@ -107,7 +106,9 @@ final class ServingState implements AutoCloseable {
     try {
       Optional<Long> version = lookupTable.latestVersion();
       Optional<String> champion = ChampionModel.championId(registry);
-      boolean lookupChanged = force || !version.equals(old.lookup().map(LookupTable::version));
+      Optional<Long> segments = segmentsTable.latestVersion();
+      boolean lookupChanged = force || !version.equals(old.lookup().map(LookupTable::version))
+          || old.lookup().isPresent() && !segments.equals(old.lookup().get().segmentsVersion());
       boolean modelChanged = force || !Objects.equals(champion, old.model().runId());
       if (!lookupChanged && !modelChanged) {
         return new Reload(false, seconds(start), old);
@@ -116,7 +117,8 @@ final class ServingState implements AutoCloseable {
       if (lookupChanged) {
         try {
           lookup = version.isEmpty() ? Optional.empty()
-              : Optional.of(LookupTable.load(lookupTable, json));
+              : Optional.of(LookupTable.load(lookupTable, segmentsTable,
+                  old.lookup().isPresent() ? settings.reloadThreads() : settings.loadThreads()));
         } catch (TableNotFoundException e) {
           lookup = Optional.empty();
         }
@@ -126,9 +128,12 @@ final class ServingState implements AutoCloseable {
       Loaded next = new Loaded(lookup, model, Instant.now());
       current.set(next);
       metrics.reloads.increment();
-      LOG.info("serve: loaded {} (version {}, {} customers, {} s) and champion {} ({})",
+      LOG.info("serve: loaded {} (version {}, {} customers, {} with a segment of {} version {},"
+          + " {} s) and champion {} ({})",
           settings.table(LookupTable.TABLE), lookup.map(l -> (Object) l.version()).orElse("none"),
-          lookup.map(LookupTable::size).orElse(0),
+          lookup.map(LookupTable::size).orElse(0), lookup.map(LookupTable::segmented).orElse(0),
+          Segments.TABLE, lookup.flatMap(LookupTable::segmentsVersion).map(v -> (Object) v)
+              .orElse("none"),
           lookup.map(l -> String.format("%.2f", l.loadSeconds())).orElse("-"),
           model.runId().orElse("none"), model.scorer().isPresent() ? "live scoring on"
               : "live scoring off: " + model.unavailable().orElse(""));

@@ -95,6 +95,7 @@ class LiveScoringTest {
             .isEqualTo(expected.getString(expected.fieldIndex("group_label")));
         assertThat(live.get("run_id").asText())
             .isEqualTo(expected.getString(expected.fieldIndex("run_id")));
+        assertSameReasonCodes(live, expected);
         compared++;
       }
     }
@@ -105,6 +106,25 @@ class LiveScoringTest {
     Row expected = batch.get((String) first.get("customer_id"));
     assertThat(single.get("propensity").asDouble())
         .isCloseTo(expected.getDouble(expected.fieldIndex("propensity")), within(1e-9));
+    assertSameReasonCodes(single, expected);
+  }
+
+  /** The live reason codes are the batch scorer's: same features, order and values. */
+  private static void assertSameReasonCodes(JsonNode live, Row expected) {
+    List<Row> codes = expected.getList(expected.fieldIndex("reason_codes"));
+    JsonNode got = live.get("reason_codes");
+    assertThat(got).as(live.toString()).isNotNull();
+    assertThat(got.size()).as(live.toString()).isEqualTo(codes.size()).isPositive();
+    for (int i = 0; i < codes.size(); i++) {
+      Row code = codes.get(i);
+      JsonNode g = got.get(i);
+      String where = live.get("customer_id").asText() + " code " + i + ": " + got;
+      assertThat(g.get("feature").asText()).as(where).isEqualTo(code.getString(0));
+      assertThat(g.get("value").isNull() ? null : g.get("value").asText()).as(where)
+          .isEqualTo(code.getString(1));
+      assertThat(g.get("contribution").asDouble()).as(where)
+          .isCloseTo(code.getDouble(2), within(1e-9));
+    }
   }
 
   private static Map<String, Object> row() {

@@ -68,6 +68,66 @@ class LookupServiceTest {
   }
 
   @Test
+  void lookupsCarryTheSegmentsJobsSegmentAndActionOfTheSameSnapshotAndRun() throws Exception {
+    Warehouse warehouse = Warehouse.of(ServeFixture.spark(), fixture.config);
+    List<Row> segments = warehouse.read(Segments.TABLE).join(
+        warehouse.read(LookupTable.TABLE).select("customer_id", "snapshot_date", "run_id"),
+        new String[] {"customer_id", "snapshot_date", "run_id"})
+        .orderBy(col("customer_id")).limit(50).collectAsList();
+    assertThat(segments).hasSize(50);
+    for (Row r : segments) {
+      String id = r.getString(r.fieldIndex("customer_id"));
+      JsonNode body = JSON.readTree(client.get("/customers/" + id).body());
+      assertThat(body.get("segment").asText()).as(id)
+          .isEqualTo(r.getString(r.fieldIndex("segment")));
+      assertThat(body.get("action").asText()).as(id)
+          .isEqualTo(r.getString(r.fieldIndex("action")));
+    }
+    // a customer without a segment row of its snapshot and run has none
+    Row other = warehouse.read(LookupTable.TABLE).join(warehouse.read(Segments.TABLE),
+        new String[] {"customer_id"}, "left_anti").limit(1).collectAsList().stream().findFirst().orElse(null);
+    if (other != null) {
+      JsonNode body = JSON.readTree(client.get("/customers/"
+          + other.getString(other.fieldIndex("customer_id"))).body());
+      assertThat(body.has("segment")).isFalse();
+    }
+  }
+
+  @Test
+  void aChampionThatCannotBeExportedAnswers501WhileLookupsWork() throws Exception {
+    // a warehouse with the fixture's registry and lookup table whose champion was exported as
+    // not exportable, as ServingExport writes a run with a naive Bayes voter
+    java.nio.file.Path w = ServeFixture.tempWarehouse("serve-501");
+    for (String table : List.of(ChampionModel.REGISTRY, LookupTable.TABLE)) {
+      org.apache.commons.io.FileUtils.copyDirectory(fixture.warehouse.resolve(table).toFile(),
+          w.resolve(table).toFile());
+    }
+    Warehouse warehouse = Warehouse.of(ServeFixture.spark(), fixture.config);
+    String champion = new ModelRegistry(warehouse).championId().orElseThrow();
+    java.nio.file.Path file = w.resolve("runs/" + champion + "/" + ChampionModel.FILE);
+    java.nio.file.Files.createDirectories(file.getParent());
+    java.nio.file.Files.write(file, dev.propensity.common.serving.ServingModel.notExportable(
+        champion, "voter nb's classifier NaiveBayesModel has no plain form for live scoring",
+        new double[] {0.5}, List.of("high", "low")).toJson());
+    try (ServeServer s = fixture.start(Map.of(), "warehouse=" + w)) {
+      ServeFixture.Client c = new ServeFixture.Client(s, null);
+      ServeFixture.Reply score = c.post("/score", "{\"customer_id\": \"x\"}");
+      assertThat(score.status()).as(score.body()).isEqualTo(501);
+      assertThat(JSON.readTree(score.body()).get("error").asText()).isEqualTo("champion run "
+          + champion + " cannot be scored live: voter nb's classifier NaiveBayesModel has no"
+          + " plain form for live scoring");
+      assertThat(c.post("/score/batch", "{\"rows\": []}").status()).isEqualTo(501);
+      JsonNode ready = JSON.readTree(c.get("/ready").body());
+      assertThat(ready.get("ready").asBoolean()).isTrue();
+      assertThat(ready.get("live_scoring").asBoolean()).isFalse();
+      assertThat(ready.get("live_scoring_unavailable").asText()).contains("NaiveBayesModel");
+      Row first = warehouse.read(LookupTable.TABLE).first();
+      String id = first.getString(first.fieldIndex("customer_id"));
+      assertThat(c.get("/customers/" + id).status()).isEqualTo(200);
+    }
+  }
+
+  @Test
   void unknownCustomerIs404WithAJsonError() throws Exception {
     ServeFixture.Reply reply = client.get("/customers/no-such-customer");
     assertThat(reply.status()).isEqualTo(404);

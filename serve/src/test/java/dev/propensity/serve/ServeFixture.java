@@ -17,8 +17,9 @@ import java.util.Map;
 
 /**
  * One small real warehouse for all serve tests in the JVM: the pipeline's steps up to the lookup
- * table (generate, features, train logistic + GBT, select, bins with the serving export, promote,
- * score) on 2,000 customers in local[2]; then services started on loopback against it.
+ * table and its segments (generate, features, train logistic + GBT, select, bins with the serving
+ * export, promote, score, segments) on 2,000 customers in local[2], built once per JVM (the
+ * log says how long it took); then services started on loopback against it.
  */
 final class ServeFixture extends SparkTestBase {
 
@@ -41,11 +42,14 @@ final class ServeFixture extends SparkTestBase {
           "train.logistic.reg-param=[0.01]", "train.logistic.elastic-net-param=[0.0]",
           "train.logistic.max-iter=25", "train.gbt.max-depth=[3]", "train.gbt.max-iter=8",
           "report.on-complete=false");
-      // the pipeline's steps up to the lookup table (no segments, drift or report: not served)
+      // the pipeline's steps up to the lookup table and its segments (no drift or report)
+      long start = System.nanoTime();
       for (String step : List.of("generate", "features", "train", "select", "bins", "promote",
-          "score")) {
+          "score", "segments")) {
         Jobs.byName(step).run(spark(), config);
       }
+      org.slf4j.LoggerFactory.getLogger(ServeFixture.class).info(
+          "serve fixture: warehouse built in {} s", (System.nanoTime() - start) / 1_000_000_000L);
       instance = new ServeFixture(w, config);
     }
     return instance;

@@ -33,9 +33,10 @@ public final class LiveScorer {
    * @param group the bin's label
    * @param unseen the category features whose value the run never saw (scored with the
    *     encoders' unseen slot), feature to value
+   * @param reasonCodes the top reasons as the batch scorer gives them, or null when off
    */
   public record Result(double propensity, double raw, Map<String, Double> voterProbabilities,
-      int bin, String group, Map<String, String> unseen) {}
+      int bin, String group, Map<String, String> unseen, List<ReasonCode> reasonCodes) {}
 
   private record CompiledVoter(ServingModel.Voter spec, TreeEnsemble trees, Link link) {}
 
@@ -44,12 +45,26 @@ public final class LiveScorer {
   private final Set<String> features;
   private final Map<String, String> kinds;
   private final double[] weights;
+  private final LiveExplainer explainer;
+  private final String noReasonCodes;
 
   /**
+   * A scorer without reason codes.
+   *
    * @param model an exportable serving model
    * @throws IllegalArgumentException if it is not exportable or names an unknown kind
    */
   public LiveScorer(ServingModel model) {
+    this(model, 0, true);
+  }
+
+  /**
+   * @param model an exportable serving model
+   * @param topK how many reason codes per score ({@code propensity.explain.top-k}; 0: none)
+   * @param skipUnsupported {@code propensity.explain.unsupported-voters = skip}
+   * @throws IllegalArgumentException if it is not exportable or names an unknown kind
+   */
+  public LiveScorer(ServingModel model, int topK, boolean skipUnsupported) {
     if (!model.exportable()) {
       throw new IllegalArgumentException("Cannot score live with run " + model.runId() + ": "
           + model.reason());
@@ -71,6 +86,24 @@ public final class LiveScorer {
       weights[i] = "mean".equals(model.combine()) ? 1.0 / voters.size()
           : model.voters().get(i).weight() / total;
     }
+    LiveExplainer e = null;
+    String why = topK == 0 ? "propensity.explain.top-k = 0" : null;
+    if (topK > 0) {
+      try {
+        e = LiveExplainer.of(model, voters.stream().map(CompiledVoter::trees).toList(),
+            voters.stream().map(v -> v.trees() == null ? Link.LOGISTIC : v.link()).toList(),
+            topK, skipUnsupported);
+      } catch (IllegalArgumentException ex) {
+        why = ex.getMessage();
+      }
+    }
+    this.explainer = e;
+    this.noReasonCodes = why;
+  }
+
+  /** @return why live scores carry no reason codes, or null when they do */
+  public String reasonCodesUnavailable() {
+    return noReasonCodes;
   }
 
   /** @return the run the model belongs to */
@@ -135,9 +168,11 @@ public final class LiveScorer {
     Map<String, String> unseen = new LinkedHashMap<>();
     double raw = 0.0;
     double[] logits = new double[voters.size()];
+    double[][] inputs = new double[voters.size()][];
     for (int i = 0; i < voters.size(); i++) {
       CompiledVoter v = voters.get(i);
-      double p = probability(v, prepare(v.spec(), row, unseen));
+      inputs[i] = v.spec().encoder().encode(prepare(v.spec(), row, unseen));
+      double p = probability(v, inputs[i]);
       probabilities.put(v.spec().name(), p);
       raw = raw + p * weights[i];
       logits[i] = logit(p);
@@ -159,7 +194,7 @@ public final class LiveScorer {
     }
     int bin = bin(propensity, model.binEdges());
     return new Result(propensity, raw, probabilities, bin, model.binLabels().get(bin - 1),
-        unseen);
+        unseen, explainer == null ? null : explainer.explain(inputs, row));
   }
 
   /** The voter's row after imputation and casts, in its encoder's field order. */
@@ -247,8 +282,7 @@ public final class LiveScorer {
     return value.getClass().getSimpleName();
   }
 
-  private static double probability(CompiledVoter v, Object[] values) {
-    double[] x = v.spec().encoder().encode(values);
+  private static double probability(CompiledVoter v, double[] x) {
     ServingModel.Predictor p = v.spec().predictor();
     if (v.trees() == null) {
       return sigmoid(dot(p.linear().coefficients(), x) + p.linear().intercept());

@@ -31,12 +31,14 @@ import java.util.List;
  * @param isotonicPredictions its predictions at the boundaries, or null
  * @param binEdges the run's sorted interior bin edges (bin 1 holds the highest scores)
  * @param binLabels one group label per bin, bin 1 first
+ * @param features the features reason codes are reported for, in the batch scorer's order
+ *     ({@code FeatureSchema.features()}); null in a file written before live reason codes
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ServingModel(int format, String runId, boolean exportable, String reason,
     List<Voter> voters, String combine, Linear meta, String calibration, double plattSlope,
     double plattIntercept, double[] isotonicBoundaries, double[] isotonicPredictions,
-    double[] binEdges, List<String> binLabels) {
+    double[] binEdges, List<String> binLabels, List<String> features) {
 
   /** The current file format. */
   public static final int FORMAT = 1;
@@ -81,10 +83,17 @@ public record ServingModel(int format, String runId, boolean exportable, String 
    * @param linear the logistic model, or null
    * @param trees the trees, each as its nodes in pre-order, or null
    * @param treeWeights one weight per tree, or null
+   * @param means a logistic model's training mean of each input slot after scaling: the
+   *     reference of its linear SHAP values (null: no StandardScaler, no reason codes)
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Predictor(String kind, Linear linear, List<List<Node>> trees,
-      double[] treeWeights) {
+      double[] treeWeights, double[] means) {
+
+    /** A predictor without linear SHAP means (trees). */
+    public Predictor(String kind, Linear linear, List<List<Node>> trees, double[] treeWeights) {
+      this(kind, linear, trees, treeWeights, null);
+    }
 
     public static final String LOGISTIC = "logistic";
     public static final String TREE_PROBABILITY = "tree-probability";
@@ -118,7 +127,7 @@ public record ServingModel(int format, String runId, boolean exportable, String 
   public static ServingModel notExportable(String runId, String reason, double[] binEdges,
       List<String> binLabels) {
     return new ServingModel(FORMAT, runId, false, reason, null, null, null, null, 1.0, 0.0, null,
-        null, binEdges, binLabels);
+        null, binEdges, binLabels, null);
   }
 
   /** @return the model as JSON */

@@ -179,7 +179,8 @@ public final class BinsJob implements Job {
     run.writeJson(RunLayout.BIN_STATS, stats);
     // what the real-time service scores with (serve module); after the bins it carries
     ServingExport.write(run, ensemble.model(),
-        RunData.splitRows(warehouse, schema, run).schema(), bins.edges(), bins.labels());
+        RunData.splitRows(warehouse, schema, run).schema(), bins.edges(), bins.labels(),
+        schema.features());
     Timestamp now = Timestamp.from(Instant.now());
     List<Row> rows = stats.stream().map(s -> RowFactory.create(run.id(), s.bin(),
         bins.labels().get(s.bin() - 1), s.customers(), s.positives(), s.conversionRate(),

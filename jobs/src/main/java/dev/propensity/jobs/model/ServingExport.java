@@ -20,6 +20,7 @@ import org.apache.spark.ml.classification.LogisticRegressionModel;
 import org.apache.spark.ml.classification.RandomForestClassificationModel;
 import org.apache.spark.ml.feature.ImputerModel;
 import org.apache.spark.ml.feature.SQLTransformer;
+import org.apache.spark.ml.feature.StandardScalerModel;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.regression.RandomForestRegressionModel;
 import org.apache.spark.sql.Row;
@@ -62,11 +63,12 @@ public final class ServingExport {
    * @param raw the schema of the feature rows the run scores (its raw input columns)
    * @param edges the run's bin edges
    * @param labels the run's group labels
+   * @param features the features reason codes are reported for ({@code FeatureSchema.features()})
    * @return the written model
    */
   public static ServingModel write(ModelRun run, EnsembleModel model, StructType raw,
-      double[] edges, List<String> labels) {
-    ServingModel exported = of(run.id(), model, raw, edges, labels);
+      double[] edges, List<String> labels, List<String> features) {
+    ServingModel exported = of(run.id(), model, raw, edges, labels, features);
     run.writeJson(RunLayout.SERVING_MODEL, exported);
     if (exported.exportable()) {
       LOG.info("serving: run {} exported for live scoring to {}", run.id(),
@@ -80,7 +82,7 @@ public final class ServingExport {
 
   /** @return the run's serving model (not exportable, with the reason, where it cannot be) */
   public static ServingModel of(String runId, EnsembleModel model, StructType raw,
-      double[] edges, List<String> labels) {
+      double[] edges, List<String> labels, List<String> features) {
     List<ServingModel.Voter> voters = new ArrayList<>();
     try {
       for (EnsembleModel.Voter v : model.voters()) {
@@ -99,7 +101,7 @@ public final class ServingExport {
         : model.isotonic().predictions().toArray();
     return new ServingModel(ServingModel.FORMAT, runId, true, null, voters,
         Modes.name(model.combine()), meta, Modes.name(model.calibration()), platt[0], platt[1],
-        boundaries, predictions, edges, labels);
+        boundaries, predictions, edges, labels, features);
   }
 
   private static ServingModel.Voter voter(EnsembleModel.Voter v, StructType raw)
@@ -152,7 +154,7 @@ public final class ServingExport {
       inputs.add(input);
     }
     return new ServingModel.Voter(v.name(), v.weight(), inputs, f.encoder(),
-        predictor(v.name(), f));
+        predictor(v.name(), f, scaledMeans(pipeline)));
   }
 
   private static String typeOf(StructType raw, String column) {
@@ -160,7 +162,23 @@ public final class ServingExport {
         ? raw.apply(column).dataType().typeName() : null;
   }
 
-  private static ServingModel.Predictor predictor(String voter, FusedVoter f)
+  /** The training means after scaling, linear SHAP's reference, as {@code FeatureSlots} has them. */
+  private static double[] scaledMeans(PipelineModel pipeline) {
+    for (Transformer t : pipeline.stages()) {
+      if (t instanceof StandardScalerModel s) {
+        StandardScaling scaling = StandardScaling.of(s);
+        double[] mu = s.mean().toArray();
+        double[] means = new double[mu.length];
+        for (int j = 0; j < mu.length; j++) {
+          means[j] = scaling.scaledMean(mu, j);
+        }
+        return means;
+      }
+    }
+    return null;
+  }
+
+  private static ServingModel.Predictor predictor(String voter, FusedVoter f, double[] means)
       throws NotExportable {
     PredictionModel<Vector, ?> p = f.predictor();
     if (p instanceof LogisticRegressionModel lr) {
@@ -168,7 +186,8 @@ public final class ServingExport {
         throw new NotExportable("voter " + voter + " is a multinomial logistic regression");
       }
       return new ServingModel.Predictor(ServingModel.Predictor.LOGISTIC,
-          new ServingModel.Linear(lr.coefficients().toArray(), lr.intercept()), null, null);
+          new ServingModel.Linear(lr.coefficients().toArray(), lr.intercept()), null, null,
+          means);
     }
     if (!MllibTrees.supports(p)) {
       throw new NotExportable("voter " + voter + "'s classifier " + p.getClass().getSimpleName()
