@@ -8,19 +8,11 @@
 #   table limit (64 KiB) tables. The default ensemble end to end: benchmarks/scoring.sh
 #   (RESULTS-scoring.md).
 set -euo pipefail
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$HERE"
-mvn -B -q -o test-compile -pl jobs -am
-OPENS="$(sed -n 's:.*<spark.jvm.opens>\(.*\)</spark.jvm.opens>.*:\1:p' pom.xml)"
-CP="jobs/target/classes:jobs/target/test-classes:$(cat jobs/target/local-classpath.txt)"
+source "$(dirname "${BASH_SOURCE[0]}")/jvm.sh"
+machine
 if [ "${1:-}" = kernel ]; then
   shift
-  echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%F)"
   exec java -cp common/target/classes:common/target/test-classes \
     dev.propensity.common.explain.TreeShapKernelBenchmark "$@"
 fi
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%F)"
-# shellcheck disable=SC2086
-SPARK_LOCAL_IP=127.0.0.1 exec java -Xmx6g $OPENS \
-  -Dlog4j.configurationFile="$HERE/conf/log4j2.properties" \
-  -cp "$CP" dev.propensity.jobs.explain.ShapBenchmark "$@"
+bench_java 6g dev.propensity.jobs.explain.ShapBenchmark "$@"
