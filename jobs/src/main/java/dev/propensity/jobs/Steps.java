@@ -4,6 +4,7 @@ import dev.propensity.common.Failures;
 import dev.propensity.common.PropensityException;
 import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.metrics.JobMetrics;
+import dev.propensity.common.spark.JobDescriptions;
 import java.util.Optional;
 import java.util.function.Supplier;
 import org.apache.spark.SparkContext;
@@ -20,10 +21,6 @@ import org.slf4j.MDC;
  */
 public final class Steps {
 
-  /** Spark's local property keys of the job group and description (SparkContext's). */
-  private static final String GROUP = "spark.jobGroup.id";
-  private static final String DESCRIPTION = "spark.job.description";
-
   private Steps() {}
 
   /**
@@ -38,8 +35,8 @@ public final class Steps {
   public static String run(String name, SparkSession spark, JobConfig config,
       Supplier<String> step) {
     SparkContext sc = spark.sparkContext();
-    String group = sc.getLocalProperty(GROUP);
-    String description = sc.getLocalProperty(DESCRIPTION);
+    String group = sc.getLocalProperty(JobDescriptions.GROUP);
+    String description = sc.getLocalProperty(JobDescriptions.DESCRIPTION);
     String mdc = MDC.get("job");
     JobMetrics outcome = JobMetrics.start(name);
     sc.setJobGroup(name, name, false);
@@ -81,7 +78,7 @@ public final class Steps {
     if (group == null) {
       sc.clearJobGroup();
     } else {
-      sc.setLocalProperty(GROUP, group);
+      sc.setLocalProperty(JobDescriptions.GROUP, group);
     }
     sc.setJobDescription(description);
   }

@@ -2,6 +2,7 @@ package dev.propensity.common.table;
 
 import dev.propensity.common.Errors;
 import dev.propensity.common.Failures;
+import dev.propensity.common.spark.JobDescriptions;
 import dev.propensity.common.config.JobConfig;
 import io.delta.tables.DeltaTable;
 import java.io.IOException;
@@ -36,9 +37,6 @@ public final class Warehouse {
   /** Defaults of {@code propensity.write.conflict-retries} and {@code conflict-backoff}. */
   public static final int DEFAULT_CONFLICT_RETRIES = 3;
   public static final Duration DEFAULT_CONFLICT_BACKOFF = Duration.ofSeconds(2);
-  /** SparkContext's local properties of the current job group and description. */
-  private static final String JOB_GROUP = "spark.jobGroup.id";
-  private static final String JOB_DESCRIPTION = "spark.job.description";
 
   private final SparkSession spark;
   private final String root;
@@ -346,21 +344,15 @@ public final class Warehouse {
    *     the conflict outlives the retries or cannot be retried
    */
   void commit(String table, String what, Runnable write) {
-    org.apache.spark.SparkContext sc = spark == null ? null : spark.sparkContext();
-    String description = sc == null ? null : sc.getLocalProperty(JOB_DESCRIPTION);
-    if (sc != null) {
-      // the Spark UI names the write's jobs "<job>: write <table> (<how>)"
-      String group = sc.getLocalProperty(JOB_GROUP);
-      sc.setJobDescription((group == null ? "" : group + ": ") + "write " + table + " (" + what
-          + ")");
-    }
-    try {
+    if (spark == null) {
       commitWithRetries(table, what, write);
-    } finally {
-      if (sc != null) {
-        sc.setJobDescription(description);
-      }
+      return;
     }
+    // the Spark UI names the write's jobs "<job>: write <table> (<how>)"
+    JobDescriptions.within(spark.sparkContext(), "write " + table + " (" + what + ")", () -> {
+      commitWithRetries(table, what, write);
+      return null;
+    });
   }
 
   private void commitWithRetries(String table, String what, Runnable write) {
