@@ -202,6 +202,19 @@ public final class Tree implements java.io.Serializable {
     return Math.max(dl, dr);
   }
 
+  /** @return the tree as nodes again (what {@link #of} compiled), e.g. to write it out */
+  public Node root() {
+    return node(0);
+  }
+
+  private Node node(int n) {
+    if (feature[n] < 0) {
+      return leaf(value[n], cover[n]);
+    }
+    return new Split(feature[n], threshold[n], categories[n], inSetGoesLeft[n],
+        missingGoesLeft[n], cover[n], node(left[n]), node(right[n]));
+  }
+
   /** @return the number of nodes, internal and leaves */
   public int size() {
     return feature.length;

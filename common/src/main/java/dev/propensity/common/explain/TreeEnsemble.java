@@ -188,6 +188,16 @@ public final class TreeEnsemble implements java.io.Serializable {
     return trees[t];
   }
 
+  /** @return tree {@code t}'s weight */
+  public double weight(int t) {
+    return weights[t];
+  }
+
+  /** @return the constant added to the weighted sum of the trees */
+  public double offset() {
+    return offset;
+  }
+
   /** @return a workspace for this ensemble; one per thread */
   public TreeShap newWorkspace() {
     return new TreeShap(maxDepth);

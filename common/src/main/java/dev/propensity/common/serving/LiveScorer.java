@@ -1,7 +1,6 @@
 package dev.propensity.common.serving;
 
 import dev.propensity.common.explain.Link;
-import dev.propensity.common.explain.Tree;
 import dev.propensity.common.explain.TreeEnsemble;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -91,7 +90,7 @@ public final class LiveScorer {
     if (topK > 0) {
       try {
         e = LiveExplainer.of(model, voters.stream().map(CompiledVoter::trees).toList(),
-            voters.stream().map(v -> v.trees() == null ? Link.LOGISTIC : v.link()).toList(),
+            voters.stream().map(CompiledVoter::link).toList(),
             topK, skipUnsupported);
       } catch (IllegalArgumentException ex) {
         why = ex.getMessage();
@@ -118,36 +117,12 @@ public final class LiveScorer {
 
   private static CompiledVoter compile(ServingModel.Voter v) {
     ServingModel.Predictor p = v.predictor();
-    switch (p.kind()) {
-      case ServingModel.Predictor.LOGISTIC:
-        return new CompiledVoter(v, null, null);
-      case ServingModel.Predictor.TREE_PROBABILITY:
-      case ServingModel.Predictor.LEAF_MEAN:
-      case ServingModel.Predictor.TREE_MARGIN:
-        List<Tree> trees = new ArrayList<>();
-        for (List<ServingModel.Node> nodes : p.trees()) {
-          trees.add(Tree.of(node(nodes, new int[] {0})));
-        }
-        return new CompiledVoter(v, new TreeEnsemble(trees, p.treeWeights(), 0.0),
-            ServingModel.Predictor.TREE_MARGIN.equals(p.kind()) ? Link.LOGISTIC_2X
-                : Link.IDENTITY);
-      default:
-        throw new IllegalArgumentException("Unknown predictor kind '" + p.kind() + "' of voter "
-            + v.name() + "; known: logistic, tree-probability, tree-margin, leaf-mean");
+    if (!ServingModel.Predictor.LINEAR.equals(p.kind())
+        && !ServingModel.Predictor.TREES.equals(p.kind())) {
+      throw new IllegalArgumentException("Unknown predictor kind '" + p.kind() + "' of voter "
+          + v.name() + "; known: linear, trees. Re-run the bins job for the run.");
     }
-  }
-
-  /** Rebuilds a tree from its pre-order nodes. */
-  private static Tree.Node node(List<ServingModel.Node> nodes, int[] next) {
-    ServingModel.Node n = nodes.get(next[0]++);
-    if (n.feature() < 0) {
-      return Tree.leaf(n.value(), n.cover());
-    }
-    Tree.Node left = node(nodes, next);
-    Tree.Node right = node(nodes, next);
-    return n.categories() == null
-        ? Tree.continuous(n.feature(), n.threshold(), n.cover(), left, right)
-        : Tree.categorical(n.feature(), n.categories(), n.inSetGoesLeft(), n.cover(), left, right);
+    return new CompiledVoter(v, p.ensemble(), p.linkFunction());
   }
 
   /**
@@ -284,11 +259,10 @@ public final class LiveScorer {
 
   private static double probability(CompiledVoter v, double[] x) {
     ServingModel.Predictor p = v.spec().predictor();
-    if (v.trees() == null) {
-      return sigmoid(dot(p.linear().coefficients(), x) + p.linear().intercept());
-    }
-    double out = v.trees().predict(x);
-    if (ServingModel.Predictor.LEAF_MEAN.equals(p.kind())) {
+    double out = v.trees() == null
+        ? dot(p.linear().coefficients(), x) + p.linear().intercept()
+        : v.trees().predict(x);
+    if (p.clip()) {
       // least(greatest(p, 0), 1) in Spark's order: NaN counts as the largest value
       return Double.isNaN(out) ? 1.0 : Math.min(1.0, Math.max(0.0, out));
     }

@@ -5,7 +5,12 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import dev.propensity.common.explain.Link;
+import dev.propensity.common.explain.Tree;
+import dev.propensity.common.explain.TreeEnsemble;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * What the real-time service needs of a completed run, as one JSON file written next to the
@@ -41,7 +46,7 @@ public record ServingModel(int format, String runId, boolean exportable, String 
     double[] binEdges, List<String> binLabels, List<String> features) {
 
   /** The current file format. */
-  public static final int FORMAT = 1;
+  public static final int FORMAT = 2;
 
   private static final ObjectMapper JSON = new ObjectMapper()
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
@@ -74,31 +79,100 @@ public record ServingModel(int format, String runId, boolean exportable, String 
   }
 
   /**
-   * A classifier as plain numbers.
+   * A classifier as plain numbers: the exact form its family explains (a linear margin, or a
+   * weighted sum of trees plus an offset) and the link from that output to the probability.
    *
-   * @param kind {@code logistic} (sigmoid of {@code linear}), {@code tree-probability} (the
-   *     trees' weighted sum is the probability), {@code tree-margin} (gradient-boosted trees: the
-   *     probability is {@code 1 / (1 + exp(-2 m))} of the weighted sum m) or {@code leaf-mean}
-   *     (regression trees on the 0/1 label: the weighted sum clipped to [0, 1])
-   * @param linear the logistic model, or null
+   * @param kind {@code linear} ({@link #linear}) or {@code trees} ({@link #trees})
+   * @param linear the linear output, or null
    * @param trees the trees, each as its nodes in pre-order, or null
    * @param treeWeights one weight per tree, or null
-   * @param means a logistic model's training mean of each input slot after scaling: the
+   * @param offset the constant added to the trees' weighted sum (e.g. XGBoost's base margin)
+   * @param link {@code identity}, {@code logistic} ({@code 1 / (1 + exp(-m))}) or {@code
+   *     logistic-2x} (MLlib's gradient-boosted trees: {@code 1 / (1 + exp(-2 m))})
+   * @param clip whether the output is a regression tree's mean 0/1 label, clipped to [0, 1] as
+   *     the batch scorer clips it (NaN counts as the largest value)
+   * @param means a linear output's training mean of each input slot after scaling: the
    *     reference of its linear SHAP values (null: no StandardScaler, no reason codes)
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Predictor(String kind, Linear linear, List<List<Node>> trees,
-      double[] treeWeights, double[] means) {
+      double[] treeWeights, double offset, String link, boolean clip, double[] means) {
 
-    /** A predictor without linear SHAP means (trees). */
-    public Predictor(String kind, Linear linear, List<List<Node>> trees, double[] treeWeights) {
-      this(kind, linear, trees, treeWeights, null);
+    public static final String LINEAR = "linear";
+    public static final String TREES = "trees";
+
+    /** @return a linear output {@code coefficients . x + intercept} through {@code link} */
+    public static Predictor linear(double[] coefficients, double intercept, Link link,
+        double[] means) {
+      return new Predictor(LINEAR, new Linear(coefficients, intercept), null, null, 0.0,
+          name(link), false, means);
     }
 
-    public static final String LOGISTIC = "logistic";
-    public static final String TREE_PROBABILITY = "tree-probability";
-    public static final String TREE_MARGIN = "tree-margin";
-    public static final String LEAF_MEAN = "leaf-mean";
+    /** @return the trees of {@code ensemble} through {@code link}, clipped or not */
+    public static Predictor trees(TreeEnsemble ensemble, Link link, boolean clip) {
+      List<List<Node>> trees = new ArrayList<>();
+      double[] weights = new double[ensemble.size()];
+      for (int t = 0; t < weights.length; t++) {
+        List<Node> nodes = new ArrayList<>();
+        flatten(ensemble.tree(t).root(), nodes);
+        trees.add(nodes);
+        weights[t] = ensemble.weight(t);
+      }
+      return new Predictor(TREES, null, trees, weights, ensemble.offset(), name(link), clip,
+          null);
+    }
+
+    /** @return the link from the output to the probability */
+    public Link linkFunction() {
+      try {
+        return Link.valueOf(link.toUpperCase(Locale.ROOT).replace('-', '_'));
+      } catch (IllegalArgumentException | NullPointerException e) {
+        throw new IllegalArgumentException("Unknown link '" + link + "' in a serving model;"
+            + " known: identity, logistic, logistic-2x. Re-run the bins job for the run.");
+      }
+    }
+
+    /** @return the trees as an ensemble, or null for a linear output */
+    public TreeEnsemble ensemble() {
+      if (trees == null) {
+        return null;
+      }
+      List<Tree> compiled = new ArrayList<>();
+      for (List<Node> nodes : trees) {
+        compiled.add(Tree.of(node(nodes, new int[] {0})));
+      }
+      return new TreeEnsemble(compiled, treeWeights, offset);
+    }
+
+    private static String name(Link link) {
+      return link.name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    private static void flatten(Tree.Node node, List<Node> out) {
+      if (node instanceof Tree.Leaf leaf) {
+        out.add(new Node(-1, 0.0, null, false, false, leaf.value(), leaf.cover()));
+        return;
+      }
+      Tree.Split s = (Tree.Split) node;
+      out.add(new Node(s.feature(), s.categories() == null ? s.threshold() : 0.0,
+          s.categories(), s.inSetGoesLeft(), s.missingGoesLeft(), 0.0, s.cover()));
+      flatten(s.left(), out);
+      flatten(s.right(), out);
+    }
+
+    private static Tree.Node node(List<Node> nodes, int[] next) {
+      Node n = nodes.get(next[0]++);
+      if (n.feature() < 0) {
+        return Tree.leaf(n.value(), n.cover());
+      }
+      Tree.Node left = node(nodes, next);
+      Tree.Node right = node(nodes, next);
+      return n.categories() == null
+          ? Tree.continuous(n.feature(), n.threshold(), n.missingGoesLeft(), n.cover(), left,
+              right)
+          : Tree.categorical(n.feature(), n.categories(), n.inSetGoesLeft(), n.cover(), left,
+              right);
+    }
   }
 
   /**
@@ -116,12 +190,13 @@ public record ServingModel(int format, String runId, boolean exportable, String 
    * @param threshold a continuous split's threshold ({@code x <= threshold} goes left)
    * @param categories a categorical split's categories, or null
    * @param inSetGoesLeft whether a member of {@code categories} goes left
+   * @param missingGoesLeft whether a missing value (NaN) goes left at a continuous split
    * @param value a leaf's output
    * @param cover the training weight that reached the node
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Node(int feature, double threshold, double[] categories, boolean inSetGoesLeft,
-      double value, double cover) {}
+      boolean missingGoesLeft, double value, double cover) {}
 
   /** @return a file for a run whose voters cannot be exported, saying why */
   public static ServingModel notExportable(String runId, String reason, double[] binEdges,

@@ -106,13 +106,8 @@ public record FeatureSlots(String featuresCol, List<String> sources, List<String
       if (i == scaler) {
         StandardScalerModel s = (StandardScalerModel) model.stages()[i];
         StandardScaling scaling = StandardScaling.of(s);
-        double[] mu = s.mean().toArray();
-        means = new double[pos.length];
-        stds = new double[pos.length];
-        for (int j = 0; j < pos.length; j++) {
-          means[j] = scaling.scaledMean(mu, j);
-          stds[j] = scaling.scaledStd()[j];
-        }
+        means = scaling.scaledMeans();
+        stds = scaling.scaledStd().clone();
       } else if (i == selector) {
         int[] picked = selected(model.stages()[i], d.selection());
         pos = pick(pos, picked);

@@ -210,16 +210,6 @@ public final class FusedVoter implements Serializable {
     return encoder;
   }
 
-  /** @return the predictor after the encoder */
-  PredictionModel<Vector, ?> predictor() {
-    return predictor;
-  }
-
-  /** @return whether the predictor is a regression tree model giving the probability itself */
-  boolean leafMean() {
-    return leafMean;
-  }
-
   /** @return the classifier's input vector for a row of {@link #inputs} */
   Vector features(Row row) {
     Object[] values = new Object[row.size()];

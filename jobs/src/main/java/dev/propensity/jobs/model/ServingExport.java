@@ -1,6 +1,5 @@
 package dev.propensity.jobs.model;
 
-import dev.propensity.common.explain.Tree;
 import dev.propensity.common.run.ModelRun;
 import dev.propensity.common.serving.ServingModel;
 import java.util.ArrayList;
@@ -12,17 +11,10 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.spark.ml.PipelineModel;
-import org.apache.spark.ml.PredictionModel;
 import org.apache.spark.ml.Transformer;
-import org.apache.spark.ml.classification.DecisionTreeClassificationModel;
-import org.apache.spark.ml.classification.GBTClassificationModel;
-import org.apache.spark.ml.classification.LogisticRegressionModel;
-import org.apache.spark.ml.classification.RandomForestClassificationModel;
 import org.apache.spark.ml.feature.ImputerModel;
 import org.apache.spark.ml.feature.SQLTransformer;
 import org.apache.spark.ml.feature.StandardScalerModel;
-import org.apache.spark.ml.linalg.Vector;
-import org.apache.spark.ml.regression.RandomForestRegressionModel;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructType;
@@ -31,10 +23,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes a run's {@link ServingModel} ({@code serving/model.json}): each voter's {@link
- * FusedVoter} form with its imputer surrogates and casts, its classifier as plain numbers
- * (logistic regression; decision tree, random forest and gradient-boosted trees through {@link
- * MllibTrees}), the ensemble's combination and calibration, and the bins. A voter outside that
- * (feature selection, another family) makes the file say why the run cannot be scored live.
+ * FusedVoter} form with its imputer surrogates and casts, its predictor as plain numbers (the
+ * exact form its {@link Family} explains: a linear margin or a sum of trees, with the link its
+ * {@link CandidateDescription} records), the ensemble's combination and calibration, and the
+ * bins. A voter outside that (feature selection, a family without an exact form) makes the file
+ * say why the run cannot be scored live. A new family with an exact form is exported as it is.
  */
 public final class ServingExport {
 
@@ -154,7 +147,7 @@ public final class ServingExport {
       inputs.add(input);
     }
     return new ServingModel.Voter(v.name(), v.weight(), inputs, f.encoder(),
-        predictor(v.name(), f, scaledMeans(pipeline)));
+        predictor(v.name(), pipeline));
   }
 
   private static String typeOf(StructType raw, String column) {
@@ -162,74 +155,30 @@ public final class ServingExport {
         ? raw.apply(column).dataType().typeName() : null;
   }
 
-  /** The training means after scaling, linear SHAP's reference, as {@code FeatureSlots} has them. */
-  private static double[] scaledMeans(PipelineModel pipeline) {
-    for (Transformer t : pipeline.stages()) {
-      if (t instanceof StandardScalerModel s) {
-        StandardScaling scaling = StandardScaling.of(s);
-        double[] mu = s.mean().toArray();
-        double[] means = new double[mu.length];
-        for (int j = 0; j < mu.length; j++) {
-          means[j] = scaling.scaledMean(mu, j);
-        }
-        return means;
-      }
-    }
-    return null;
-  }
-
-  private static ServingModel.Predictor predictor(String voter, FusedVoter f, double[] means)
+  /**
+   * The voter's predictor in the exact form its family explains it ({@link Family#exact}) and
+   * the link its description records: what the live scorer evaluates and explains. A family
+   * without an exact form (naive Bayes, an MLP, ...) has no plain form.
+   */
+  private static ServingModel.Predictor predictor(String voter, PipelineModel pipeline)
       throws NotExportable {
-    PredictionModel<Vector, ?> p = f.predictor();
-    if (p instanceof LogisticRegressionModel lr) {
-      if (lr.numClasses() != 2) {
-        throw new NotExportable("voter " + voter + " is a multinomial logistic regression");
-      }
-      return new ServingModel.Predictor(ServingModel.Predictor.LOGISTIC,
-          new ServingModel.Linear(lr.coefficients().toArray(), lr.intercept()), null, null,
-          means);
+    CandidateDescription d = CandidateDescription.of(pipeline);
+    Optional<Family.Exact> exact = d.output() == CandidateDescription.Output.NONE
+        ? Optional.empty() : Candidates.family(d.family()).exact(d.predictor(pipeline));
+    if (exact.isEmpty()) {
+      throw new NotExportable("voter " + voter + " is of family " + d.family() + ", which has"
+          + " no exact plain form for live scoring (exported: the families with exact"
+          + " explanations, e.g. logistic, decision-tree, random-forest, gbt, xgboost)");
     }
-    if (!MllibTrees.supports(p)) {
-      throw new NotExportable("voter " + voter + "'s classifier " + p.getClass().getSimpleName()
-          + " has no plain form for live scoring (exported: logistic regression, decision tree,"
-          + " random forest, gradient-boosted trees)");
+    Family.Exact e = exact.get();
+    if (e.trees() != null) {
+      boolean clip = d.probability() == CandidateDescription.Probability.LEAF_MEAN;
+      return ServingModel.Predictor.trees(e.trees(), d.link(), clip);
     }
-    List<Tree.Node> roots = MllibTrees.roots(p);
-    List<List<ServingModel.Node>> trees = new ArrayList<>();
-    for (Tree.Node root : roots) {
-      List<ServingModel.Node> nodes = new ArrayList<>();
-      flatten(root, nodes);
-      trees.add(nodes);
-    }
-    double[] weights = new double[roots.size()];
-    String kind;
-    if (p instanceof GBTClassificationModel gbt) {
-      weights = gbt.treeWeights().clone();
-      kind = ServingModel.Predictor.TREE_MARGIN;
-    } else {
-      boolean forest = p instanceof RandomForestClassificationModel
-          || p instanceof RandomForestRegressionModel;
-      Arrays.fill(weights, forest ? 1.0 / roots.size() : 1.0);
-      kind = f.leafMean() ? ServingModel.Predictor.LEAF_MEAN
-          : ServingModel.Predictor.TREE_PROBABILITY;
-      if (!f.leafMean() && !(p instanceof DecisionTreeClassificationModel) && !forest) {
-        throw new NotExportable("voter " + voter + "'s trees " + p.getClass().getSimpleName()
-            + " are not a probability classifier");
-      }
-    }
-    return new ServingModel.Predictor(kind, null, trees, weights);
-  }
-
-  /** The tree's nodes in pre-order, as {@code LiveScorer} rebuilds them. */
-  private static void flatten(Tree.Node node, List<ServingModel.Node> out) {
-    if (node instanceof Tree.Leaf leaf) {
-      out.add(new ServingModel.Node(-1, 0.0, null, false, leaf.value(), leaf.cover()));
-      return;
-    }
-    Tree.Split s = (Tree.Split) node;
-    out.add(new ServingModel.Node(s.feature(), s.categories() == null ? s.threshold() : 0.0,
-        s.categories(), s.inSetGoesLeft(), 0.0, s.cover()));
-    flatten(s.left(), out);
-    flatten(s.right(), out);
+    double[] means = d.scaling() == CandidatePipeline.Scaling.STANDARD
+        ? StandardScaling.of((StandardScalerModel) pipeline.stages()[d.scalerStage()])
+            .scaledMeans()
+        : null;
+    return ServingModel.Predictor.linear(e.coefficients(), e.intercept(), d.link(), means);
   }
 }

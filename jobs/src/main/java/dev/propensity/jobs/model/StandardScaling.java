@@ -12,8 +12,9 @@ import org.apache.spark.ml.feature.StandardScalerModel;
  * @param scale then multiplied into each slot
  * @param scaledStd the standard deviation of each slot after scaling (1, or 0 for a constant
  *     slot, with {@code withStd}; the training std without it)
+ * @param mean the training mean of each slot before scaling
  */
-record StandardScaling(double[] shift, double[] scale, double[] scaledStd) {
+record StandardScaling(double[] shift, double[] scale, double[] scaledStd, double[] mean) {
 
   static StandardScaling of(StandardScalerModel model) {
     double[] mean = model.mean().toArray();
@@ -26,11 +27,15 @@ record StandardScaling(double[] shift, double[] scale, double[] scaledStd) {
       scale[i] = !model.getWithStd() ? 1.0 : std[i] == 0 ? 0.0 : 1.0 / std[i];
       scaledStd[i] = !model.getWithStd() ? std[i] : std[i] == 0 ? 0.0 : 1.0;
     }
-    return new StandardScaling(shift, scale, scaledStd);
+    return new StandardScaling(shift, scale, scaledStd, mean);
   }
 
-  /** @return the training mean of slot {@code i} after scaling */
-  double scaledMean(double[] trainingMean, int i) {
-    return (trainingMean[i] - shift[i]) * scale[i];
+  /** @return the training mean of each slot after scaling: linear SHAP's reference */
+  double[] scaledMeans() {
+    double[] out = new double[mean.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = (mean[i] - shift[i]) * scale[i];
+    }
+    return out;
   }
 }
