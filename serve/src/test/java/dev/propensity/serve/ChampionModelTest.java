@@ -57,6 +57,7 @@ class ChampionModelTest {
     Files.writeString(file, "{\"format\": 99, \"runId\": \"r3\", \"exportable\": false}");
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> ChampionModel.load(settings(),
         ChampionModel.hadoop(), Optional.of("r3")))
-        .hasMessageContaining("format 99, this version reads format 1. Re-run the bins job");
+        .hasMessageContaining("format 99, this version reads format "
+            + dev.propensity.common.serving.ServingModel.FORMAT + ". Re-run the bins job");
   }
 }

@@ -105,64 +105,71 @@ public final class BinsJob implements Job {
     return new BinColumns(edges, labels);
   }
 
-  /** {@code propensity.bins.reference} for the voters' out-of-fold predictions. */
-  public static final String OUT_OF_FOLD = "out-of-fold";
-
-  /** The ensemble's scores of the training rows (see {@link RunData#ensembleOutOfFold}). */
-  static Dataset<Row> outOfFold(SparkSession spark, ModelRun run, Ensemble ensemble,
-      String idColumn) {
-    return RunData.ensembleOutOfFold(spark, run, ensemble.model(), idColumn,
-        "Set propensity.bins.reference to validation or test, or retrain the run.");
+  /** {@code propensity.bins.method}. */
+  enum Method {
+    /** Equal-frequency bins from the reference scores' quantiles. */
+    QUANTILE,
+    /** The cut points of {@code propensity.bins.fixed}. */
+    FIXED
   }
 
-  /** {@code propensity.bins.reference} resolved for a run: auto follows its refit. */
-  static String reference(String configured, ModelRun run) {
-    if (!AUTO.equals(configured)) {
-      return configured;
+  /** {@code propensity.bins.reference}: the rows whose scores are cut. */
+  enum Reference {
+    /** Validation, or out-of-fold after a refit on the validation rows. */
+    AUTO,
+    VALIDATION,
+    TEST,
+    /** The ensemble of the voters' out-of-fold predictions on the training rows. */
+    OUT_OF_FOLD;
+
+    /** @return the reference for a run: auto follows its refit */
+    Reference resolve(ModelRun run) {
+      if (this != AUTO) {
+        return this;
+      }
+      return RunData.refit(run).includesValidation() ? OUT_OF_FOLD : VALIDATION;
     }
-    return RunData.refit(run).includesValidation() ? OUT_OF_FOLD : Splits.VALIDATION;
   }
 
-  /** {@code propensity.bins.reference}: validation, or out-of-fold after a refit on it. */
-  public static final String AUTO = "auto";
-
-  @Override
-  public String run(SparkSession spark, JobConfig config) {
-    int count = config.integer("propensity.bins.count");
-    if (count < 2) {
-      throw Errors.invalidConfig("propensity.bins.count", count, "at least 2");
+  /**
+   * {@code propensity.bins.*}, read and checked before any Spark work.
+   *
+   * @param runId the run ("" or "latest": the newest)
+   * @param count how many quantile bins
+   * @param method quantile or fixed
+   * @param reference the rows whose scores are cut
+   */
+  record Settings(String runId, int count, Method method, Reference reference) {
+    static Settings fromConfig(JobConfig config) {
+      int count = config.integer("propensity.bins.count");
+      if (count < 2) {
+        throw Errors.invalidConfig("propensity.bins.count", count, "at least 2");
+      }
+      return new Settings(config.string("propensity.bins.run-id"), count,
+          Modes.fromConfig(config, "propensity.bins.method", Method.class),
+          Modes.fromConfig(config, "propensity.bins.reference", Reference.class));
     }
-    String method = config.oneOf("propensity.bins.method", List.of("quantile", "fixed"));
-    String configured = config.oneOf("propensity.bins.reference",
-        List.of(AUTO, Splits.VALIDATION, Splits.TEST, OUT_OF_FOLD));
-    Warehouse warehouse = Warehouse.of(spark, config);
-    ModelRuns runs = new ModelRuns(warehouse.root(), spark.sparkContext().hadoopConfiguration());
-    ModelRun run = runs.openOrNewest(config.string("propensity.bins.run-id"));
-    RunData.requireStatus(run, "bins", List.of("selected", ModelRun.COMPLETED));
-    Ensemble ensemble = Ensemble.load(run);
-    FeatureSchema schema = FeatureSchema.fromConfig(config);
-    String split = reference(configured, run);
-    if (!OUT_OF_FOLD.equals(split) && RunData.refit(run).splits().contains(split)) {
+  }
+
+  /** The reference rows' ensemble scores and labels. */
+  private static Dataset<Row> referenceScores(SparkSession spark, Warehouse warehouse,
+      FeatureSchema schema, ModelRun run, Ensemble ensemble, Reference reference) {
+    if (reference == Reference.OUT_OF_FOLD) {
+      return RunData.ensembleOutOfFold(spark, run, ensemble.model(), schema.idColumn(),
+          "Set propensity.bins.reference to validation or test, or retrain the run.");
+    }
+    String split = Modes.name(reference);
+    if (RunData.refit(run).splits().contains(split)) {
       LOG.warn("bins: run {} was refitted on its {} rows (train.refit = {}): bins cut on them"
           + " are in-sample; propensity.bins.reference = out-of-fold avoids that", run.id(),
           split, Modes.name(RunData.refit(run)));
     }
-    LOG.info("bins: reference rows: {}", split);
-    Dataset<Row> scored = OUT_OF_FOLD.equals(split)
-        ? outOfFold(spark, run, ensemble, schema.idColumn())
-        : ensemble.score(RunData.splitRows(warehouse, schema, run)
-            .where(col("__split").equalTo(split)));
-    Dataset<Row> reference = scored
-        .select(col("propensity"), col(CandidatePipeline.LABEL))
-        .persist(StorageLevel.MEMORY_AND_DISK());
+    return ensemble.score(RunData.splitRows(warehouse, schema, run)
+        .where(col(Splits.COLUMN).equalTo(split)));
+  }
 
-    BinColumns bins = "fixed".equals(method) ? fixedBins(config) : quantileBins(reference, count);
-    double[] edges = bins.edges();
-    if ("quantile".equals(method) && edges.length + 1 < count) {
-      LOG.warn("bins: only {} distinct bins of {} asked for: the reference scores have ties",
-          edges.length + 1, count);
-    }
-
+  /** Customers, positives and score range per bin of the reference rows, then lift and gain. */
+  private static List<BinStatistics> statistics(Dataset<Row> reference, BinColumns bins) {
     List<BinStatistics.Counts> counts = new ArrayList<>();
     for (Row r : reference.withColumn("bin", bins.bin(col("propensity")))
         .groupBy("bin")
@@ -172,8 +179,36 @@ public final class BinsJob implements Job {
       counts.add(new BinStatistics.Counts(r.getInt(0), r.getLong(1),
           Math.round(r.getDouble(2)), r.getDouble(3), r.getDouble(4)));
     }
+    return BinStatistics.of(counts);
+  }
+
+  @Override
+  public String run(SparkSession spark, JobConfig config) {
+    Settings settings = Settings.fromConfig(config);
+    FeatureSchema schema = FeatureSchema.fromConfig(config);
+    Warehouse warehouse = Warehouse.of(spark, config);
+    ModelRuns runs = new ModelRuns(warehouse.root(), spark.sparkContext().hadoopConfiguration());
+    ModelRun run = runs.openOrNewest(settings.runId());
+    RunData.requireStatus(run, "bins", List.of("selected", ModelRun.COMPLETED));
+    Ensemble ensemble = Ensemble.load(run);
+    Reference referenceRows = settings.reference().resolve(run);
+    LOG.info("bins: reference rows: {}", Modes.name(referenceRows));
+    Dataset<Row> reference = referenceScores(spark, warehouse, schema, run, ensemble,
+            referenceRows)
+        .select(col("propensity"), col(CandidatePipeline.LABEL))
+        .persist(StorageLevel.MEMORY_AND_DISK());
+
+    int count = settings.count();
+    BinColumns bins = settings.method() == Method.FIXED ? fixedBins(config)
+        : quantileBins(reference, count);
+    double[] edges = bins.edges();
+    if (settings.method() == Method.QUANTILE && edges.length + 1 < count) {
+      LOG.warn("bins: only {} distinct bins of {} asked for: the reference scores have ties",
+          edges.length + 1, count);
+    }
+
+    List<BinStatistics> stats = statistics(reference, bins);
     reference.unpersist();
-    List<BinStatistics> stats = BinStatistics.of(counts);
 
     bins.save(run);
     run.writeJson(RunLayout.BIN_STATS, stats);
@@ -191,7 +226,7 @@ public final class BinsJob implements Job {
         Map.of("run_id", run.id()));
 
     // the training baseline drift checks compare scored snapshots against
-    DriftBaseline.writeBaseline(spark, warehouse, FeatureSchema.fromConfig(config), run);
+    DriftBaseline.writeBaseline(spark, warehouse, schema, run);
     if (config.bool("propensity.report.on-complete")) {
       ReportJob.write(spark, config, run);
     }

@@ -91,14 +91,55 @@ public final class ScoreJob implements Job {
     Map<String, UnseenCategories.Count> unseen = UnseenCategories.count(input.rows(), known, "");
     double validateSeconds = seconds(phase);
 
+    Dataset<Row> output = scored(ensemble, bins, predicted, input.rows(), schema, config,
+        run.id(), snapshot);
+
+    WhenMissing whenMissing = "delete".equals(missing) ? WhenMissing.delete()
+        : WhenMissing.set(Map.of("is_stale", "true"));
+    Published published = write(warehouse, output, snapshot, run.id(), whenMissing);
+    Dataset<Row> written = published.rows();
+    LOG.info("score: {} customers of snapshot {} scored with run {} (validate {} s, score and"
+        + " write customer_scores {} s, merge customer_propensity {} s)", rows, snapshot,
+        run.id(), Math.round(validateSeconds), Math.round(published.scoreSeconds()),
+        Math.round(published.mergeSeconds()));
+    metrics.gauge("propensity_rows_scored", "Customers scored", rows);
+    String unseenSummary = reportUnseen(metrics, unseen);
+    String summary = String.format("score: %d customers, snapshot %s, run %s -> %s, %s;"
+            + " unseen category values: %s", rows, snapshot, run.id(),
+        warehouse.path(Tables.CUSTOMER_SCORES), warehouse.path(Tables.CUSTOMER_PROPENSITY),
+        unseenSummary.isEmpty() ? "none" : unseenSummary);
+
+    if (drift.isPresent()) {
+      DriftCheck.Result result = DriftCheck.run(warehouse, drift.get(), schema, run, snapshot,
+          input.rows(), Optional.of(written.select(col("propensity"))));
+      result.addTo(metrics);
+      summary += "\n" + result.summary();
+      try {
+        DriftCheck.enforce(drift.get(), result);
+      } catch (PropensityException e) {
+        metrics.push(config, e.exitCode());
+        throw e;
+      }
+    }
+    metrics.push(config, 0);
+    return summary;
+  }
+
+  /**
+   * The snapshot's rows scored by the ensemble, with bins, groups, the threshold's decision and
+   * (with {@code explain.top-k > 0}) reason codes, in the columns of {@link #OUTPUT}.
+   */
+  private static Dataset<Row> scored(Ensemble ensemble, BinColumns bins, Column predicted,
+      Dataset<Row> features, FeatureSchema schema, JobConfig config, String runId,
+      String snapshot) {
     Column propensity = col("propensity");
     boolean reasons = ReasonCodes.topK(config) > 0;
     // with reason codes, the voters' vectors stay for the explanation pass to reuse
-    Dataset<Row> withFeatures = ensemble.score(input.rows().select(schema.inputColumns()
+    Dataset<Row> withFeatures = ensemble.score(features.select(schema.inputColumns()
         .stream().map(c -> col(c)).toArray(Column[]::new)), reasons);
     // reason codes explain propensity_raw, the voters' vote before calibration (README)
-    withFeatures = ReasonCodes.add(withFeatures, ensemble, config);
-    Dataset<Row> output = withFeatures
+    withFeatures = ReasonCodes.add(withFeatures, ensemble, bins.bin(propensity), config);
+    return withFeatures
         .select(
             col(schema.idColumn()).cast("string").as("customer_id"),
             propensity,
@@ -107,13 +148,28 @@ public final class ScoreJob implements Job {
             col(ReasonCodes.COLUMN))
         .withColumn("group_label", bins.label(col("bin")))
         .withColumn("predicted_positive", predicted)
-        .withColumn("run_id", lit(run.id()))
+        .withColumn("run_id", lit(runId))
         .withColumn("snapshot_date", to_date(lit(snapshot)))
         .withColumn("scored_at", current_timestamp())
         .select(OUTPUT.stream().map(c -> col(c)).toArray(Column[]::new));
+  }
 
-    WhenMissing whenMissing = "delete".equals(missing) ? WhenMissing.delete()
-        : WhenMissing.set(Map.of("is_stale", "true"));
+  /**
+   * What {@link #write} published.
+   *
+   * @param rows the published rows (the scores partition as committed)
+   * @param scoreSeconds the time to score and write customer_scores
+   * @param mergeSeconds the time to merge them into customer_propensity
+   */
+  private record Published(Dataset<Row> rows, double scoreSeconds, double mergeSeconds) {}
+
+  /**
+   * Replaces the snapshot's partition of customer_scores, then MERGEs it into
+   * customer_propensity: first republishing what an earlier, killed run left behind, and after,
+   * the newest scores commit if another scorer committed in between.
+   */
+  private static Published write(Warehouse warehouse, Dataset<Row> output, String snapshot,
+      String runId, WhenMissing whenMissing) {
     // a kill between an earlier run's two commits left the lookup behind: republish first
     Publication.State before = Publication.check(warehouse);
     LOG.info("score: publish state at start: {}", before.describe());
@@ -123,11 +179,11 @@ public final class ScoreJob implements Job {
     }
 
     FaultPoint.reach("score.before-scores");
-    phase = System.nanoTime();
-    Publication.Marker marker = Publication.start(snapshot, run.id());
+    long phase = System.nanoTime();
+    Publication.Marker marker = Publication.start(snapshot, runId);
     warehouse.overwritePartition(output, Tables.CUSTOMER_SCORES, "snapshot_date", snapshot,
         marker.scoresJson());
-    marker = new Publication.Marker(marker.id(), snapshot, run.id(),
+    marker = new Publication.Marker(marker.id(), snapshot, runId,
         Publication.versionOf(warehouse, marker.id()));
     double scoreSeconds = seconds(phase);
     FaultPoint.reach("score.between-commits");
@@ -143,12 +199,12 @@ public final class ScoreJob implements Job {
       publish(warehouse, after.scores().get(), whenMissing);
     }
     FaultPoint.reach("score.after-publish");
-    double mergeSeconds = seconds(phase);
-    LOG.info("score: {} customers of snapshot {} scored with run {} (validate {} s, score and"
-        + " write customer_scores {} s, merge customer_propensity {} s)", rows, snapshot,
-        run.id(), Math.round(validateSeconds), Math.round(scoreSeconds),
-        Math.round(mergeSeconds));
-    metrics.gauge("propensity_rows_scored", "Customers scored", rows);
+    return new Published(written, scoreSeconds, seconds(phase));
+  }
+
+  /** Gauges and warnings for category values the run never saw; @return their summary */
+  private static String reportUnseen(JobMetrics metrics,
+      Map<String, UnseenCategories.Count> unseen) {
     unseen.forEach((c, n) -> {
       metrics.gauge("propensity_unseen_category_rows",
           "Scored rows whose category value the run never saw in training", n.rows(),
@@ -162,25 +218,9 @@ public final class ScoreJob implements Job {
     String unseenSummary = unseen.entrySet().stream().filter(e -> e.getValue().rows() > 0)
         .map(e -> e.getKey() + "=" + e.getValue().rows() + " (e.g. '" + e.getValue().example()
             + "')").collect(Collectors.joining(", "));
-    String summary = String.format("score: %d customers, snapshot %s, run %s -> %s, %s;"
-            + " unseen category values: %s", rows, snapshot, run.id(),
-        warehouse.path(Tables.CUSTOMER_SCORES), warehouse.path(Tables.CUSTOMER_PROPENSITY),
-        unseenSummary.isEmpty() ? "none" : unseenSummary);
-
-    if (drift.isPresent()) {
-      DriftCheck.Result result = DriftCheck.run(warehouse, drift.get(), schema, run, snapshot,
-          input.rows(), Optional.of(written.select(propensity)));
-      result.addTo(metrics);
-      summary += "\n" + result.summary();
-      try {
-        DriftCheck.enforce(drift.get(), result);
-      } catch (PropensityException e) {
-        metrics.push(config, e.exitCode());
-        throw e;
-      }
-    }
-    metrics.push(config, 0);
-    return summary;
+    return unseen.entrySet().stream().filter(e -> e.getValue().rows() > 0)
+        .map(e -> e.getKey() + "=" + e.getValue().rows() + " (e.g. '" + e.getValue().example()
+            + "')").collect(Collectors.joining(", "));
   }
 
   /**

@@ -161,7 +161,7 @@ public final class Explainer {
    *     (every feature, largest magnitude first)
    */
   public Dataset<Row> contributions(Dataset<Row> df) {
-    return pass(df, features.size(), CONTRIBUTIONS, true);
+    return pass(df, features.size(), CONTRIBUTIONS, true, null);
   }
 
   /**
@@ -171,10 +171,19 @@ public final class Explainer {
    * @return {@code df} plus {@code column}: the top {@code k} features by absolute contribution
    */
   public Dataset<Row> topContributions(Dataset<Row> df, int k, String column) {
-    return pass(df, k, column, false);
+    return pass(df, k, column, false, null);
   }
 
-  private Dataset<Row> pass(Dataset<Row> df, int k, String column, boolean totals) {
+  /**
+   * As {@link #topContributions(Dataset, int, String)} for the rows {@code where} holds on only
+   * (a condition on {@code df}'s columns); the others get null, at no explanation cost.
+   */
+  public Dataset<Row> topContributions(Dataset<Row> df, int k, String column, Column where) {
+    return pass(df, k, column, false, where);
+  }
+
+  private Dataset<Row> pass(Dataset<Row> df, int k, String column, boolean totals,
+      Column where) {
     List<String> outCols = totals ? List.of(EXPECTED_VALUE, OUTPUT, column) : List.of(column);
     Dataset<Row> base = df.drop(outCols.toArray(new String[0]));
     List<String> original = Arrays.asList(base.columns());
@@ -221,6 +230,10 @@ public final class Explainer {
     String tmp = "__explained";
     Column explained = functions.udf(new Explain(shared), result)
         .apply(functions.struct(args.toArray(new Column[0])));
+    if (where != null) {
+      // CASE WHEN evaluates the UDF only for the rows in scope
+      explained = functions.when(where, explained);
+    }
     List<Column> out = new ArrayList<>(passed.stream().map(c -> col(c)).toList());
     if (totals) {
       out.add(col(tmp).getField(EXPECTED_VALUE).as(EXPECTED_VALUE));

@@ -3,6 +3,7 @@ package dev.propensity.jobs.model;
 import dev.propensity.common.Errors;
 import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.schema.FeatureSchema;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.functions;
@@ -19,7 +20,8 @@ import org.apache.spark.sql.types.DataTypes;
  *
  * <p>Config: {@code propensity.explain.top-k} (default 3; 0 leaves {@code reason_codes} null and
  * computes no contributions, for lookups that do not need them: tree voters' TreeSHAP costs far
- * more than scoring, see {@code benchmarks/RESULTS-shap.md}), {@code
+ * more than scoring, see {@code benchmarks/RESULTS-shap.md}), {@code propensity.explain.scope}
+ * ({@code all}, or {@code top-bins}: only bins 1 to {@code propensity.explain.top-bins}), {@code
  * propensity.explain.unsupported-voters} ({@code skip} or {@code fail}).
  */
 public final class ReasonCodes {
@@ -50,17 +52,45 @@ public final class ReasonCodes {
         Modes.UnsupportedVoters.class) == Modes.UnsupportedVoters.SKIP;
   }
 
+  /** {@code propensity.explain.scope}: which scored customers get reason codes. */
+  public enum Scope {
+    /** Every scored customer. */
+    ALL,
+    /** The customers in bins 1 to {@code propensity.explain.top-bins}. */
+    TOP_BINS
+  }
+
   /**
-   * Adds {@link #COLUMN} to scored rows, with k and the voter policy from config.
+   * @return the highest bin explained: {@code propensity.explain.top-bins} with scope {@code
+   *     top-bins}, or 0 (every bin) with scope {@code all}
+   */
+  public static int topBins(JobConfig config) {
+    Scope scope = Modes.fromConfig(config, "propensity.explain.scope", Scope.class);
+    if (scope == Scope.ALL) {
+      return 0;
+    }
+    int n = config.integer("propensity.explain.top-bins");
+    if (n < 1) {
+      throw Errors.invalidConfig("propensity.explain.top-bins", n, "at least 1 (bin 1 holds the"
+          + " highest propensities); or set propensity.explain.scope = all");
+    }
+    return n;
+  }
+
+  /**
+   * Adds {@link #COLUMN} to scored rows, with k, the scope and the voter policy from config.
    *
    * @param scored rows that still have the feature columns (e.g. {@code Ensemble.score}'s output)
    * @param ensemble the run's voters, as loaded for scoring
+   * @param bin the row's bin, for {@code propensity.explain.scope = top-bins}
    * @param config the job config ({@code propensity.schema.*}, {@code propensity.explain.*})
-   * @return {@code scored} plus {@code reason_codes}
+   * @return {@code scored} plus {@code reason_codes} (null outside the scope)
    */
-  public static Dataset<Row> add(Dataset<Row> scored, Ensemble ensemble, JobConfig config) {
+  public static Dataset<Row> add(Dataset<Row> scored, Ensemble ensemble, Column bin,
+      JobConfig config) {
+    int topBins = topBins(config);
     return add(scored, ensemble, FeatureSchema.fromConfig(config), topK(config),
-        skipUnsupported(config));
+        skipUnsupported(config), topBins == 0 ? null : bin.leq(topBins));
   }
 
   /**
@@ -74,11 +104,20 @@ public final class ReasonCodes {
    */
   public static Dataset<Row> add(Dataset<Row> scored, Ensemble ensemble, FeatureSchema schema,
       int k, boolean skipUnsupported) {
+    return add(scored, ensemble, schema, k, skipUnsupported, null);
+  }
+
+  /**
+   * @param where which rows are explained (the others' {@code reason_codes} null), or null for
+   *     every row
+   */
+  private static Dataset<Row> add(Dataset<Row> scored, Ensemble ensemble, FeatureSchema schema,
+      int k, boolean skipUnsupported, Column where) {
     if (k == 0) {
       // the column stays, typed, so the scored tables keep one schema whatever k is
       return scored.withColumn(COLUMN, functions.lit(null).cast(type()));
     }
     return Explainer.forEnsemble(ensemble, schema, skipUnsupported)
-        .topContributions(scored, k, COLUMN);
+        .topContributions(scored, k, COLUMN, where);
   }
 }

@@ -73,6 +73,39 @@ class ScoreJobTest extends SparkTestBase {
   }
 
   @Test
+  void theTopBinsScopeExplainsOnlyTheTopBinsWithTheSameCodesAsAllCustomers() {
+    Path dir = MonitoringFixture.freshWarehouse("score-scope");
+    JobConfig config = MonitoringFixture.base(dir);
+    Warehouse wh = Warehouse.of(spark(), config);
+    assertThatThrownBy(() -> new ScoreJob().run(spark(),
+        config.with("explain.scope=top-bins", "explain.top-bins=0")))
+        .hasMessageContaining("propensity.explain.top-bins").hasMessageContaining("0");
+    assertThat(wh.exists(Tables.CUSTOMER_SCORES)).isFalse();
+
+    new ScoreJob().run(spark(), config);
+    Map<String, Row> all = byId(wh.read(Tables.CUSTOMER_SCORES));
+    new ScoreJob().run(spark(), config.with("explain.scope=top-bins", "explain.top-bins=2"));
+    Map<String, Row> top = byId(wh.read(Tables.CUSTOMER_SCORES));
+
+    assertThat(top.keySet()).isEqualTo(all.keySet());
+    int explained = 0;
+    for (Map.Entry<String, Row> e : top.entrySet()) {
+      Row r = e.getValue();
+      Row reference = all.get(e.getKey());
+      assertThat((int) r.getAs("bin")).isEqualTo((int) reference.getAs("bin"));
+      List<Row> codes = r.getList(r.fieldIndex("reason_codes"));
+      if ((int) r.getAs("bin") <= 2) {
+        explained++;
+        assertThat(codes).as("customer " + e.getKey()).hasSize(3)
+            .isEqualTo(reference.getList(reference.fieldIndex("reason_codes")));
+      } else {
+        assertThat(codes).as("customer " + e.getKey() + " in bin " + r.getAs("bin")).isNull();
+      }
+    }
+    assertThat(explained).isGreaterThan(0).isLessThan(top.size());
+  }
+
+  @Test
   void mergeInsertsNewUpdatesChangedAndKeepsOrDeletesMissingCustomers() {
     Path dir = MonitoringFixture.freshWarehouse("score-merge");
     JobConfig config = MonitoringFixture.base(dir).with("schema.table=byo");

@@ -160,14 +160,15 @@ class ReasonCodesTest extends SparkTestBase {
     Ensemble e = ensemble("dt");
     JobConfig two = JobConfig.defaults().with("explain.top-k=2",
         "schema.numeric=[recency, spend, visits]", "schema.categorical=[region, segment]");
-    assertThat(ReasonCodes.add(scored(e), e, two)
+    assertThat(ReasonCodes.add(scored(e), e, org.apache.spark.sql.functions.lit(1), two)
         .where(expr("size(reason_codes) != 2")).count()).isZero();
     assertThatThrownBy(() -> ReasonCodes.topK(JobConfig.defaults().with("explain.top-k=-1")))
         .hasMessageContaining("Invalid config 'propensity.explain.top-k' = '-1'");
     // 0: no reason codes, the column kept with its type; unsupported voters do not matter then
     JobConfig none = two.with("explain.top-k=0", "explain.unsupported-voters=fail");
     Ensemble withNb = ensemble("dt", "nb");
-    Dataset<Row> off = ReasonCodes.add(scored(withNb), withNb, none);
+    Dataset<Row> off = ReasonCodes.add(scored(withNb), withNb,
+        org.apache.spark.sql.functions.lit(1), none);
     assertThat(off.schema().apply(ReasonCodes.COLUMN).dataType()).isEqualTo(ReasonCodes.type());
     assertThat(off.where(col(ReasonCodes.COLUMN).isNotNull()).count()).isZero();
     assertThat(off.count()).isPositive();
