@@ -106,7 +106,7 @@ public final class DriftBaseline {
       columns.stream().filter(c -> SCORE.equals(c.column())).forEach(ordered::add);
       long rows = ordered.get(0).counts().stream().mapToLong(Long::longValue).sum();
       Stored stored = new Stored(run.id(), Instant.now().toString(),
-          "train split of the run's pinned input (runs/" + run.id() + "/manifest.json)", rows,
+          "train split of the run's pinned input (runs/" + run.id() + "/" + RunLayout.MANIFEST + ")", rows,
           BUCKETS, ordered);
       run.writeJson(FILE, stored);
       LOG.info("drift: baseline of run {} from {} training rows, {} columns, in {} s", run.id(),

@@ -90,53 +90,8 @@ public final class TrainJob implements Job {
     FeatureSchema schema = configured.forTable(warehouse.path(configured.table()));
     schema.validate(input.rows(), FeatureSchema.Mode.TRAINING);
 
-    Dataset<Row> data = splits.assign(input.rows(), schema.idColumn(), schema.labelColumn())
-        .withColumn(CandidatePipeline.LABEL, col(schema.labelColumn()).cast("double"))
-        .persist(StorageLevel.MEMORY_AND_DISK());
-    Dataset<Row> train = null;
-    Dataset<Row> refitRows = null;
-    try {
-      Map<String, long[]> counts = classCounts(data);
-      FeatureChecks.classCounts(schema, counts, settings.folds());
-      Dataset<Row> trainRows = data.where(col(Splits.COLUMN).equalTo(Splits.TRAIN));
-      FeatureChecks.Result features =
-          FeatureChecks.degenerateFeatures(trainRows, schema, settings.dropDegenerate());
-      List<String> warnings = new ArrayList<>(features.warnings());
-      warnings.forEach(w -> LOG.warn("train: {}", w));
-      for (Candidate c : candidates) {
-        if (weights && !c.weighted()) {
-          warnings.add(c.name() + ": MLlib's classifier takes no instance weights; trained"
-              + " unweighted");
-          LOG.warn("train: {}", warnings.get(warnings.size() - 1));
-        }
-      }
-
-      long[] tc = counts.get(Splits.TRAIN);
-      double wNeg = settings.balanced() ? (tc[0] + tc[1]) / (2.0 * tc[0]) : 1.0;
-      double wPos = settings.balanced() ? (tc[0] + tc[1]) / (2.0 * tc[1]) : 1.0;
-      Dataset<Row> t = Splits.assignFolds(trainRows, schema.idColumn(), CandidatePipeline.LABEL,
-              settings.folds(), settings.seed())
-          .withColumn(CandidatePipeline.GBT_VALIDATION, Splits.holdOut(schema.idColumn(),
-              settings.seed(), "gbt-validation", settings.gbtValidationFraction()));
-      Column w = when(col(CandidatePipeline.LABEL).equalTo(1.0), wPos).otherwise(wNeg);
-      if (schema.weightColumn().isPresent()) {
-        w = w.multiply(col(schema.weightColumn().get()).cast("double"));
-      }
-      if (weights) {
-        t = t.withColumn(CandidatePipeline.WEIGHT, w);
-      }
-      train = t.persist(StorageLevel.MEMORY_AND_DISK());
-      if (settings.refit() != Modes.Refit.TRAIN) {
-        // the final models' rows: more splits, the same weights and early-stopping hold-out
-        Dataset<Row> r = data.where(col(Splits.COLUMN).isin(settings.refit().splits().toArray()))
-            .withColumn(CandidatePipeline.GBT_VALIDATION, Splits.holdOut(schema.idColumn(),
-                settings.seed(), "gbt-validation", settings.gbtValidationFraction()));
-        refitRows = (weights ? r.withColumn(CandidatePipeline.WEIGHT, w) : r)
-            .persist(StorageLevel.MEMORY_AND_DISK());
-        LOG.info("train: final models refitted on the {} rows ({}; propensity.train.refit = {})",
-            settings.refit().splits(), refitRows.count(), Modes.name(settings.refit()));
-      }
-
+    try (TrainingRows rows = TrainingRows.prepare(input.rows(), schema, splits, settings,
+        candidates, weights)) {
       ModelRuns runs = new ModelRuns(warehouse.root(), spark.sparkContext().hadoopConfiguration());
       ModelRun run = runs.create(config.string("propensity.train.run-id"));
       LOG.info("train: run {} on {} snapshot {} (version {}), {} candidate(s), {}-fold"
@@ -145,20 +100,22 @@ public final class TrainJob implements Job {
       run.writeText(RunLayout.SETTINGS, config.renderRedacted());
       RunManifest manifest = new RunManifest(spark, config, run, input, splits, settings);
       holdout.ifPresent(manifest::holdoutSnapshot);
-      manifest.describeData(counts, foldCounts(train), features, selection, wNeg, wPos, weights);
+      manifest.describeData(rows.classCounts(), rows.foldCounts(), rows.features(), selection,
+          rows.negativeWeight(), rows.positiveWeight(), weights);
       manifest.refit(settings.refit());
-      manifest.warnings(warnings);
+      manifest.warnings(rows.warnings());
       manifest.write("running");
-      try (FoldData folds = new FoldData(train, features.schema(), selection,
+      Dataset<Row> train = rows.train();
+      try (FoldData folds = new FoldData(train, rows.features().schema(), selection,
           settings.folds())) {
         List<Row> leaderboard = new ArrayList<>();
         List<String> summary = new ArrayList<>();
         for (int i = 0; i < candidates.size(); i++) {
           Candidate c = candidates.get(i);
           CandidateRun cr = new CandidateRun(c, run, schema, settings);
-          Row row = cr.fit(folds, CandidatePipeline.preprocessing(c.name(), features.schema(),
-                  c.scaling(), selection), train, refitRows == null ? train : refitRows, data,
-              i + 1, candidates.size(), runStart);
+          Row row = cr.fit(folds, CandidatePipeline.preprocessing(c.name(),
+                  rows.features().schema(), c.scaling(), selection), train, rows.finalFit(),
+              rows.all(), i + 1, candidates.size(), runStart);
           leaderboard.add(row);
           manifest.candidate(c.name(), cr.summary());
           summary.add(cr.summaryLine());
@@ -178,41 +135,7 @@ public final class TrainJob implements Job {
         manifest.failed(e);
         throw e;
       }
-    } finally {
-      if (train != null) {
-        train.unpersist();
-      }
-      if (refitRows != null) {
-        refitRows.unpersist();
-      }
-      data.unpersist();
     }
-  }
-
-  /** @return split -> {negatives, positives} */
-  private static Map<String, long[]> classCounts(Dataset<Row> data) {
-    Map<String, long[]> out = new LinkedHashMap<>();
-    for (Row r : data.groupBy(col(Splits.COLUMN), col(CandidatePipeline.LABEL)).count()
-        .collectAsList()) {
-      long[] c = out.computeIfAbsent(r.getString(0), k -> new long[2]);
-      c[r.getDouble(1) == 1.0 ? 1 : 0] = r.getLong(2);
-    }
-    return out;
-  }
-
-  private static List<Map<String, Object>> foldCounts(Dataset<Row> train) {
-    List<Map<String, Object>> out = new ArrayList<>();
-    for (Row r : train.groupBy(CandidatePipeline.FOLD)
-        .agg(count(lit(1)), sum(col(CandidatePipeline.LABEL)))
-        .orderBy(CandidatePipeline.FOLD).collectAsList()) {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("fold", r.getInt(0));
-      m.put("rows", r.getLong(1));
-      m.put("positives", Math.round(r.getDouble(2)));
-      m.put("positive_rate", r.getDouble(2) / r.getLong(1));
-      out.add(m);
-    }
-    return out;
   }
 
   /** The settings of {@code propensity.train.*} the job itself reads, validated up front. */
