@@ -150,7 +150,7 @@ public final class TrainJob implements Job {
       manifest.warnings(warnings);
       manifest.write("running");
       try (FoldData folds = new FoldData(train, features.schema(), selection,
-          settings.folds())) {
+          settings.folds(), settings.localCheckpoint())) {
         List<Row> leaderboard = new ArrayList<>();
         List<String> summary = new ArrayList<>();
         for (int i = 0; i < candidates.size(); i++) {
@@ -216,8 +216,8 @@ public final class TrainJob implements Job {
   }
 
   /** The settings of {@code propensity.train.*} the job itself reads, validated up front. */
-  record TrainSettings(int folds, int parallelism, String metric, boolean balanced,
-      Double threshold, double budgetSeconds, boolean dropDegenerate, long seed,
+  record TrainSettings(int folds, int parallelism, boolean localCheckpoint, String metric,
+      boolean balanced, Double threshold, double budgetSeconds, boolean dropDegenerate, long seed,
       double gbtValidationFraction, boolean permutationImportance, Modes.Refit refit) {
 
     static final List<String> METRICS = List.of("auc_roc", "auc_pr");
@@ -253,7 +253,8 @@ public final class TrainJob implements Job {
       }
       boolean drop = "drop".equals(config.oneOf(k + "degenerate-features",
           List.of("drop", "fail")));
-      return new TrainSettings(folds, parallelism, config.oneOf(k + "cv.metric", METRICS),
+      return new TrainSettings(folds, parallelism, config.bool(k + "cv.local-checkpoint"),
+          config.oneOf(k + "cv.metric", METRICS),
           "balanced".equals(weights), threshold, budget, drop, config.longValue(k + "seed"),
           config.number(k + "gbt.validation-fraction"),
           config.bool(k + "permutation-importance"),
@@ -285,8 +286,8 @@ public final class TrainJob implements Job {
       LOG.info("train: candidate {} of {}: {} ({} grid points x {} folds)", index, total, name,
           candidate.grid().length, settings.folds());
       CrossValidation.Settings cvs = new CrossValidation.Settings(settings.folds(),
-          settings.parallelism(), settings.budgetSeconds(), settings.metric(), schema.idColumn(),
-          index, total, runStart);
+          settings.parallelism(), settings.localCheckpoint(), settings.budgetSeconds(),
+          settings.metric(), schema.idColumn(), index, total, runStart);
       RunLayout layout = RunLayout.of(run);
       CrossValidation.Result cv = CrossValidation.run(candidate, folds, preprocessing, train,
           refitRows, cvs, oof -> oof.write().format("delta").mode("overwrite").save(layout.outOfFold(name)));
