@@ -68,6 +68,8 @@ public final class SelectJob implements Job {
       "validation_top_decile_lift");
 
   private static final String KEY = "propensity.select.";
+  /** The metrics {@link Metrics#ranking} computes. */
+  private static final List<String> RANKING = List.of("auc_roc", "auc_pr");
 
   @Override
   public String name() {
@@ -349,9 +351,14 @@ public final class SelectJob implements Job {
       String metric, String idColumn) {
     Dataset<Row> oof = RunData.outOfFold(spark, run, List.of(candidate), List.of("__p"),
         idColumn, "Set propensity.select.rank-by = validation, or retrain the run.");
-    Object value = Metrics.evaluate(oof, col("__p"), "label", OptionalDouble.empty())
-        .get(metric.substring(metric.indexOf('_') + 1));
-    return value == null ? Double.NEGATIVE_INFINITY : ((Number) value).doubleValue();
+    String name = metric.substring(metric.indexOf('_') + 1);
+    // the ranking metrics alone when they are asked for: three jobs, not every metric's
+    Map<String, ?> metrics = RANKING.contains(name) ? Metrics.ranking(oof, col("__p"), "label")
+        : Metrics.evaluate(oof, col("__p"), "label", OptionalDouble.empty());
+    Object value = metrics.get(name);
+    // without both classes: null from evaluate, NaN from ranking
+    return value == null || Double.isNaN(((Number) value).doubleValue())
+        ? Double.NEGATIVE_INFINITY : ((Number) value).doubleValue();
   }
 
   private static double metricOf(ModelRun run, String candidate, String metric) {
