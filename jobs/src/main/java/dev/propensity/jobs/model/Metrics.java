@@ -86,8 +86,12 @@ public final class Metrics {
       String metric) {
     Dataset<Row> curve = curve(scored.select(probability.cast("double").as("p"),
         col(labelCol).cast("double").as("y")));
-    Row totals = totals(curve);
-    return "auc_pr".equals(metric) ? aucPr(curve, totals) : aucRoc(curve, totals);
+    if ("auc_pr".equals(metric)) {
+      return aucPr(curve, totals(curve));
+    }
+    // the totals and the AUC-ROC sum in one job: the scored rows are computed once, not twice
+    Row r = curve.agg(sum("pos"), sum("neg"), aucRocPairs()).first();
+    return aucRoc(r.getLong(2), r);
   }
 
   /**
@@ -193,10 +197,18 @@ public final class Metrics {
     return curve.agg(sum("pos"), sum("neg")).first();
   }
 
-  /** Each negative scores 1 per positive above it and 1/2 per positive tied: integer sum. */
   private static double aucRoc(Dataset<Row> curve, Row totals) {
-    Row r = curve.agg(sum(col("neg").multiply(col("tp").multiply(2).minus(col("pos"))))).first();
-    return r.getLong(0) / (2.0 * totals.getLong(0) * totals.getLong(1));
+    return aucRoc(curve.agg(aucRocPairs()).first().getLong(0), totals);
+  }
+
+  /** Each negative scores 1 per positive above it and 1/2 per positive tied: integer sum. */
+  private static Column aucRocPairs() {
+    return sum(col("neg").multiply(col("tp").multiply(2).minus(col("pos"))));
+  }
+
+  /** @param pairs twice the (positive, negative) pairs ranked right, ties counted half */
+  private static double aucRoc(long pairs, Row totals) {
+    return pairs / (2.0 * totals.getLong(0) * totals.getLong(1));
   }
 
   private static double aucPr(Dataset<Row> curve, Row totals) {

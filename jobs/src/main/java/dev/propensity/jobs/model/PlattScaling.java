@@ -5,6 +5,7 @@ import static org.apache.spark.ml.functions.vector_to_array;
 import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.col;
 
+import dev.propensity.common.spark.Materialized;
 import org.apache.spark.ml.Estimator;
 import org.apache.spark.ml.classification.LogisticRegression;
 import org.apache.spark.ml.classification.LogisticRegressionModel;
@@ -16,6 +17,7 @@ import org.apache.spark.ml.util.Identifiable;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -93,11 +95,17 @@ public final class PlattScaling extends Estimator<PlattScalingModel>
    * @return {slope, intercept}
    */
   public static double[] fitLine(Dataset<?> rows, Column score, Column label) {
-    Dataset<?> in = rows.select(array_to_vector(array(score)).as("score"),
-        label.cast("double").as("label"));
-    LogisticRegressionModel lr = new LogisticRegression().setFeaturesCol("score")
-        .setLabelCol("label").setRegParam(0.0).setMaxIter(100).setFamily("binomial").fit(in);
-    return new double[] {lr.coefficients().apply(0), lr.intercept()};
+    // computed once and cut from the plan that scored it (often a whole ensemble): each L-BFGS
+    // iteration's tasks then carry two columns' lineage, not the scoring pipelines
+    Dataset<Row> in = Materialized.of(rows.select(array_to_vector(array(score)).as("score"),
+        label.cast("double").as("label")), true);
+    try {
+      LogisticRegressionModel lr = new LogisticRegression().setFeaturesCol("score")
+          .setLabelCol("label").setRegParam(0.0).setMaxIter(100).setFamily("binomial").fit(in);
+      return new double[] {lr.coefficients().apply(0), lr.intercept()};
+    } finally {
+      Materialized.release(in);
+    }
   }
 
   @Override

@@ -41,6 +41,9 @@ record Ranking(List<Voter> voters, String rankedOn) {
 
   static final String OUT_OF_FOLD = "out-of-fold";
 
+  /** The metrics {@link Metrics#ranking} computes. */
+  private static final List<String> RANKING = List.of("auc_roc", "auc_pr");
+
   /**
    * @param validation the run's validation rows (persisted by the caller)
    * @return the run's trained candidates, best first
@@ -138,9 +141,14 @@ record Ranking(List<Voter> voters, String rankedOn) {
       String metric, String idColumn) {
     Dataset<Row> oof = RunData.outOfFold(spark, run, List.of(candidate), List.of("__p"),
         idColumn, "Set propensity.select.rank-by = validation, or retrain the run.");
-    Object value = Metrics.evaluate(oof, col("__p"), "label", OptionalDouble.empty())
-        .get(metric.substring(metric.indexOf('_') + 1));
-    return value == null ? Double.NEGATIVE_INFINITY : ((Number) value).doubleValue();
+    String name = metric.substring(metric.indexOf('_') + 1);
+    // the ranking metrics alone when they are asked for: three jobs, not every metric's
+    Map<String, ?> metrics = RANKING.contains(name) ? Metrics.ranking(oof, col("__p"), "label")
+        : Metrics.evaluate(oof, col("__p"), "label", OptionalDouble.empty());
+    Object value = metrics.get(name);
+    // without both classes: null from evaluate, NaN from ranking
+    return value == null || Double.isNaN(((Number) value).doubleValue())
+        ? Double.NEGATIVE_INFINITY : ((Number) value).doubleValue();
   }
 
   private static double metricOf(ModelRun run, String candidate, String metric) {

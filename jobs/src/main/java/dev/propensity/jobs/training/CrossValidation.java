@@ -6,6 +6,7 @@ import dev.propensity.jobs.model.Candidates;
 
 import static org.apache.spark.sql.functions.col;
 
+import dev.propensity.common.spark.Materialized;
 import dev.propensity.jobs.model.Candidates.Candidate;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,7 +26,6 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.functions;
-import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,9 +45,14 @@ final class CrossValidation {
 
   private static final Logger LOG = LoggerFactory.getLogger(CrossValidation.class);
 
-  /** How to search, and where this candidate stands in the run (for the progress log). */
-  record Settings(int folds, int parallelism, double budgetSeconds, String metric,
-      String idColumn, int candidateIndex, int candidates, long runStartNanos) {}
+  /**
+   * How to search, and where this candidate stands in the run (for the progress log).
+   *
+   * @param localCheckpoint keep the final model's preprocessed rows as a local checkpoint rather
+   *     than cached ({@code propensity.train.cv.local-checkpoint}, see {@link Materialized})
+   */
+  record Settings(int folds, int parallelism, boolean localCheckpoint, double budgetSeconds,
+      String metric, String idColumn, int candidateIndex, int candidates, long runStartNanos) {}
 
   /** One evaluated grid point. */
   record GridResult(int index, Map<String, Object> params, double[] foldMetrics, double mean,
@@ -152,11 +157,11 @@ final class CrossValidation {
       long refitStart = System.nanoTime();
       String features = CandidatePipeline.featuresCol(name);
       PipelineModel prep = preprocessing.fit(refitRows);
-      Dataset<Row> all = prep.transform(refitRows).persist(StorageLevel.MEMORY_AND_DISK());
+      Dataset<Row> all = Materialized.of(prep.transform(refitRows), s.localCheckpoint());
       int size = all.select(features).first().<Vector>getAs(0).size();
       ParamMap point = candidate.resolve(evaluated.get(best).index(), size);
       PipelineModel head = candidate.head().fit(all, point);
-      all.unpersist();
+      Materialized.release(all);
       // one flat saved model, described (CandidateDescription) as its last stage
       PipelineModel whole = CandidatePipeline.whole(candidate, prep, head);
       return new Result(evaluated, m, best, exhausted, whole, Candidates.describe(point),

@@ -5,6 +5,7 @@ import dev.propensity.jobs.model.CandidatePipeline;
 import static org.apache.spark.sql.functions.col;
 
 import dev.propensity.common.schema.FeatureSchema;
+import dev.propensity.common.spark.Materialized;
 import dev.propensity.jobs.model.CandidatePipeline.FeatureSelection;
 import dev.propensity.jobs.model.CandidatePipeline.Scaling;
 import java.util.ArrayList;
@@ -18,13 +19,13 @@ import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.storage.StorageLevel;
 
 /**
  * The preprocessed cross-validation folds, shared by the candidates that need the same scaling:
  * for fold f the preprocessing (imputation, encoding, selection, scaling) is fitted on the other
- * folds only, applied to all training rows and cached. Fitted once per scaling kind rather than
- * once per candidate; the caller releases a kind after its last candidate.
+ * folds only, applied to all training rows and kept (locally checkpointed, or cached: {@link
+ * Materialized}). Fitted once per scaling kind rather than once per candidate; the caller releases
+ * a kind after its last candidate.
  */
 final class FoldData implements AutoCloseable {
 
@@ -46,18 +47,23 @@ final class FoldData implements AutoCloseable {
   private final FeatureSchema schema;
   private final FeatureSelection selection;
   private final int folds;
+  private final boolean checkpoint;
   private final Column[] kept;
   private final Map<Scaling, Folds> cached = new EnumMap<>(Scaling.class);
 
   /**
    * @param train training rows with {@link CandidatePipeline#LABEL}, {@link CandidatePipeline#FOLD}
    *     and {@link CandidatePipeline#GBT_VALIDATION}, and {@link CandidatePipeline#WEIGHT} if used
+   * @param checkpoint keep the preprocessed folds as local checkpoints rather than cached
+   *     ({@code propensity.train.cv.local-checkpoint})
    */
-  FoldData(Dataset<Row> train, FeatureSchema schema, FeatureSelection selection, int folds) {
+  FoldData(Dataset<Row> train, FeatureSchema schema, FeatureSelection selection, int folds,
+      boolean checkpoint) {
     this.train = train;
     this.schema = schema;
     this.selection = selection;
     this.folds = folds;
+    this.checkpoint = checkpoint;
     List<String> keep = new ArrayList<>(List.of(schema.idColumn(), CandidatePipeline.LABEL,
         CandidatePipeline.FOLD, CandidatePipeline.GBT_VALIDATION));
     if (Arrays.asList(train.columns()).contains(CandidatePipeline.WEIGHT)) {
@@ -79,7 +85,7 @@ final class FoldData implements AutoCloseable {
   synchronized void release(Scaling scaling) {
     Folds f = cached.remove(scaling);
     if (f != null) {
-      f.data().forEach(Dataset::unpersist);
+      f.data().forEach(Materialized::release);
     }
   }
 
@@ -98,8 +104,7 @@ final class FoldData implements AutoCloseable {
           .fit(train.where(col(CandidatePipeline.FOLD).notEqual(f)));
       Column[] columns = Arrays.copyOf(kept, kept.length + 1);
       columns[kept.length] = col(features);
-      Dataset<Row> d = prep.transform(train).select(columns)
-          .persist(StorageLevel.MEMORY_AND_DISK());
+      Dataset<Row> d = Materialized.of(prep.transform(train).select(columns), checkpoint);
       data.add(d);
       sizes[f] = d.select(features).first().<Vector>getAs(0).size();
     }

@@ -107,7 +107,7 @@ public final class TrainJob implements Job {
       manifest.write("running");
       Dataset<Row> train = rows.train();
       try (FoldData folds = new FoldData(train, rows.features().schema(), selection,
-          settings.folds())) {
+          settings.folds(), settings.localCheckpoint())) {
         List<Row> leaderboard = new ArrayList<>();
         List<String> summary = new ArrayList<>();
         for (int i = 0; i < candidates.size(); i++) {
@@ -139,8 +139,8 @@ public final class TrainJob implements Job {
   }
 
   /** The settings of {@code propensity.train.*} the job itself reads, validated up front. */
-  record TrainSettings(int folds, int parallelism, String metric, boolean balanced,
-      Double threshold, double budgetSeconds, boolean dropDegenerate, long seed,
+  record TrainSettings(int folds, int parallelism, boolean localCheckpoint, String metric,
+      boolean balanced, Double threshold, double budgetSeconds, boolean dropDegenerate, long seed,
       double gbtValidationFraction, boolean permutationImportance, Modes.Refit refit) {
 
     static final List<String> METRICS = List.of("auc_roc", "auc_pr");
@@ -176,7 +176,8 @@ public final class TrainJob implements Job {
       }
       boolean drop = "drop".equals(config.oneOf(k + "degenerate-features",
           List.of("drop", "fail")));
-      return new TrainSettings(folds, parallelism, config.oneOf(k + "cv.metric", METRICS),
+      return new TrainSettings(folds, parallelism, config.bool(k + "cv.local-checkpoint"),
+          config.oneOf(k + "cv.metric", METRICS),
           "balanced".equals(weights), threshold, budget, drop, config.longValue(k + "seed"),
           config.number(k + "gbt.validation-fraction"),
           config.bool(k + "permutation-importance"),
@@ -208,8 +209,8 @@ public final class TrainJob implements Job {
       LOG.info("train: candidate {} of {}: {} ({} grid points x {} folds)", index, total, name,
           candidate.grid().length, settings.folds());
       CrossValidation.Settings cvs = new CrossValidation.Settings(settings.folds(),
-          settings.parallelism(), settings.budgetSeconds(), settings.metric(), schema.idColumn(),
-          index, total, runStart);
+          settings.parallelism(), settings.localCheckpoint(), settings.budgetSeconds(),
+          settings.metric(), schema.idColumn(), index, total, runStart);
       RunLayout layout = RunLayout.of(run);
       CrossValidation.Result cv = CrossValidation.run(candidate, folds, preprocessing, train,
           refitRows, cvs, oof -> oof.write().format("delta").mode("overwrite").save(layout.outOfFold(name)));

@@ -108,12 +108,13 @@ class CandidatesTest extends SparkTestBase {
     Dataset<Row> test = all.where(col("customer_id").mod(4).equalTo(0))
         .unionByName(oddRows(), true).cache();
     Path dir = tempWarehouse("models");
-    FoldData folds = new FoldData(train, schema, FeatureSelection.fromConfig(config), 2);
+    FoldData folds = new FoldData(train, schema, FeatureSelection.fromConfig(config), 2,
+        true);
     for (Candidate c : Candidates.fromConfig(config, false)) {
       AtomicLong oofRows = new AtomicLong();
       CrossValidation.Result r = CrossValidation.run(c, folds, CandidatePipeline.preprocessing(
               c.name(), schema, c.scaling(), FeatureSelection.fromConfig(config)), train,
-          new CrossValidation.Settings(2, 2, 0, "auc_roc", "customer_id", 1, 1, System.nanoTime()),
+          new CrossValidation.Settings(2, 2, true, 0, "auc_roc", "customer_id", 1, 1, System.nanoTime()),
           oof -> oofRows.set(oof.count()));
       assertThat(oofRows.get()).as(c.name()).isEqualTo(train.count());
       assertThat(r.bestResult().foldMetrics()).as(c.name()).hasSize(2);
