@@ -45,13 +45,14 @@ record Ranking(List<Voter> voters, String rankedOn) {
   private static final List<String> RANKING = List.of("auc_roc", "auc_pr");
 
   /**
+   * @param refit the rows the run's final models were fitted on
    * @param validation the run's validation rows (persisted by the caller)
    * @return the run's trained candidates, best first
    */
   static Ranking of(SparkSession spark, ModelRun run, SelectSettings settings,
-      Dataset<Row> validation, String idColumn) {
+      Modes.Refit refit, Dataset<Row> validation, String idColumn) {
     List<String> names = candidates(run);
-    boolean outOfFold = rankByOutOfFold(settings, run, names, RunData.refit(run), validation);
+    boolean outOfFold = rankByOutOfFold(settings, run, names, refit, validation);
     List<Voter> ranked = new ArrayList<>();
     for (String name : names) {
       ranked.add(new Voter(name, 1.0, outOfFold

@@ -44,9 +44,6 @@ public final class SelectJob implements Job {
 
   private static final Logger LOG = LoggerFactory.getLogger(SelectJob.class);
 
-  /** Metrics a run can be ranked by: split_metric of the candidates' metrics.json. */
-  public static final List<String> METRICS = SelectSettings.METRICS;
-
   @Override
   public String name() {
     return "select";
@@ -65,18 +62,18 @@ public final class SelectJob implements Job {
         .persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> test = rows.where(col(Splits.COLUMN).equalTo(Splits.TEST));
 
-    Ranking ranking = Ranking.of(spark, run, settings, validation, schema.idColumn());
+    Modes.Refit refit = RunData.refit(run);
+    Ranking ranking = Ranking.of(spark, run, settings, refit, validation, schema.idColumn());
     List<Voter> voters = Ranking.chooseVoters(ranking.voters(), validation, settings.topN(),
             settings.maxCorrelation()).stream()
         .map(v -> v.withWeight(settings.combine() == Combine.WEIGHTED ? v.metric() : 1.0))
         .toList();
-    SelectedEnsemble selected = SelectedEnsemble.fit(spark, run, settings, voters, validation,
-        test, schema.idColumn());
-    validation.unpersist();
+    SelectedEnsemble selected = SelectedEnsemble.fit(spark, run, settings, refit, voters,
+        validation, test, schema.idColumn());
 
-    writeFiles(run, settings, ranking, selected);
-    saveImportance(settings, run, Ensemble.of(selected.model()), schema,
-        rows.where(col(Splits.COLUMN).equalTo(Splits.VALIDATION)));
+    writeFiles(run, settings, refit, ranking, selected);
+    saveImportance(settings, run, Ensemble.of(selected.model()), schema, validation);
+    validation.unpersist();
     writeLeaderboardRow(spark, warehouse, run, settings, selected, voters);
     if (!ModelRun.COMPLETED.equals(run.status())) {
       run.setStatus("selected");
@@ -85,9 +82,8 @@ public final class SelectJob implements Job {
   }
 
   /** The ensemble and its description, calibration, threshold and metrics in the run folder. */
-  private static void writeFiles(ModelRun run, SelectSettings settings, Ranking ranking,
-      SelectedEnsemble selected) {
-    Modes.Refit refit = RunData.refit(run);
+  private static void writeFiles(ModelRun run, SelectSettings settings, Modes.Refit refit,
+      Ranking ranking, SelectedEnsemble selected) {
     Map<String, Object> description = new LinkedHashMap<>();
     description.put("combine", Modes.name(settings.combine()));
     description.put("metric", settings.metric());
@@ -160,14 +156,6 @@ public final class SelectJob implements Job {
       }
       LOG.warn("select: no ensemble importance for run {}: {}", run.id(), e.getMessage());
     }
-  }
-
-  /**
-   * The stacking meta-learner's training rows (see {@link SelectedEnsemble#stackingRows}).
-   */
-  public static Dataset<Row> stackingRows(SparkSession spark, ModelRun run,
-      List<Voter> voters, String idColumn) {
-    return SelectedEnsemble.stackingRows(spark, run, voters, idColumn);
   }
 
   private static String params(SelectSettings settings, List<Voter> voters) {

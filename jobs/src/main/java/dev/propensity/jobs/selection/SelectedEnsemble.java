@@ -46,17 +46,19 @@ record SelectedEnsemble(EnsembleModel model, Thresholds.Choice threshold,
       + " (propensity.train.refit) calibrate on out-of-fold predictions: retrain the run.";
 
   /**
+   * @param refit the rows the run's final models were fitted on
    * @param voters the chosen voters, weighted
    * @param validation the run's validation rows (persisted by the caller)
    * @param test the run's test rows
    */
   static SelectedEnsemble fit(SparkSession spark, ModelRun run, SelectSettings settings,
-      List<Voter> voters, Dataset<Row> validation, Dataset<Row> test, String idColumn) {
+      Modes.Refit refit, List<Voter> voters, Dataset<Row> validation, Dataset<Row> test,
+      String idColumn) {
     EnsembleModel model = settings.combine() == Combine.STACKING
         ? EnsembleModel.stacked(voters, fitMeta(spark, run, voters, idColumn,
             settings.stackingRegParam()))
         : EnsembleModel.softVote(voters, settings.combine());
-    boolean oofReference = RunData.refit(run).includesValidation();
+    boolean oofReference = refit.includesValidation();
     String fittedOn = oofReference ? Ranking.OUT_OF_FOLD : Splits.VALIDATION;
     // the voters' out-of-fold probabilities, read once for calibration and threshold
     Dataset<Row> oof = oofReference

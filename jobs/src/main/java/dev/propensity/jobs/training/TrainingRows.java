@@ -28,32 +28,22 @@ import org.slf4j.LoggerFactory;
  * (with class weights or a weight column) instance weights; and, with {@code train.refit} beyond
  * {@code train}, the final models' rows. Persisted while the run trains; {@link #close} releases
  * them.
+ *
+ * @param all every labelled row, with its split ({@link Splits#COLUMN}) and label
+ * @param train the training split with folds, hold-out and weights
+ * @param refit the final models' rows beyond the training split, or null ({@code train.refit =
+ *     train})
+ * @param classCounts split -> {negatives, positives}
+ * @param features the degenerate-feature check, with the schema the candidates train on
+ * @param warnings the warnings for the run's manifest
+ * @param negativeWeight the class weight of negatives (1 without balancing)
+ * @param positiveWeight the class weight of positives (1 without balancing)
  */
-final class TrainingRows implements AutoCloseable {
+record TrainingRows(Dataset<Row> all, Dataset<Row> train, Dataset<Row> refit,
+    Map<String, long[]> classCounts, FeatureChecks.Result features, List<String> warnings,
+    double negativeWeight, double positiveWeight) implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(TrainingRows.class);
-
-  private final Dataset<Row> all;
-  private final Dataset<Row> train;
-  private final Dataset<Row> refit;
-  private final Map<String, long[]> counts;
-  private final FeatureChecks.Result features;
-  private final List<String> warnings;
-  private final double negativeWeight;
-  private final double positiveWeight;
-
-  private TrainingRows(Dataset<Row> all, Dataset<Row> train, Dataset<Row> refit,
-      Map<String, long[]> counts, FeatureChecks.Result features, List<String> warnings,
-      double negativeWeight, double positiveWeight) {
-    this.all = all;
-    this.train = train;
-    this.refit = refit;
-    this.counts = counts;
-    this.features = features;
-    this.warnings = warnings;
-    this.negativeWeight = negativeWeight;
-    this.positiveWeight = positiveWeight;
-  }
 
   /**
    * Splits, checks (class counts per split and fold, degenerate features) and lays out the rows.
@@ -115,42 +105,9 @@ final class TrainingRows implements AutoCloseable {
     }
   }
 
-  /** @return every labelled row, with its split ({@link Splits#COLUMN}) and label */
-  Dataset<Row> all() {
-    return all;
-  }
-
-  /** @return the training split with folds, hold-out and weights */
-  Dataset<Row> train() {
-    return train;
-  }
-
   /** @return the rows the final models are fitted on: the training split, or more on refit */
   Dataset<Row> finalFit() {
     return refit == null ? train : refit;
-  }
-
-  /** @return split -> {negatives, positives} */
-  Map<String, long[]> classCounts() {
-    return counts;
-  }
-
-  /** @return the degenerate-feature check, with the schema the candidates train on */
-  FeatureChecks.Result features() {
-    return features;
-  }
-
-  /** @return the warnings for the run's manifest */
-  List<String> warnings() {
-    return warnings;
-  }
-
-  double negativeWeight() {
-    return negativeWeight;
-  }
-
-  double positiveWeight() {
-    return positiveWeight;
   }
 
   /** @return rows, positives and positive rate per fold of the training split */

@@ -44,7 +44,7 @@ class StackingRowsTest extends SparkTestBase {
         RowFactory.create("y", 1, 0.0, 0.3), RowFactory.create("z", 2, 0.0, 0.1)));
     List<EnsembleModel.Voter> voters = List.of(new EnsembleModel.Voter("a", 1, 0.8, null),
         new EnsembleModel.Voter("b", 1, 0.7, null));
-    List<Row> rows = SelectJob.stackingRows(spark(), run, voters, "cid")
+    List<Row> rows = SelectedEnsemble.stackingRows(spark(), run, voters, "cid")
         .orderBy("cid").select("cid", "label", EnsembleModel.META_FEATURES).collectAsList();
     assertThat(rows).extracting(r -> r.getString(0)).containsExactly("x", "y", "z");
     assertThat(rows).extracting(r -> r.getDouble(1)).containsExactly(1.0, 0.0, 0.0);
@@ -65,7 +65,7 @@ class StackingRowsTest extends SparkTestBase {
     write(run, "a", List.of(RowFactory.create("x", 0, 1.0, 0.9)));
     List<EnsembleModel.Voter> voters = List.of(new EnsembleModel.Voter("a", 1, 0.8, null),
         new EnsembleModel.Voter("gone", 1, 0.7, null));
-    assertThatThrownBy(() -> SelectJob.stackingRows(spark(), run, voters, "cid"))
+    assertThatThrownBy(() -> SelectedEnsemble.stackingRows(spark(), run, voters, "cid"))
         .isInstanceOf(PropensityException.class)
         .hasMessageContaining("Run r2 has no out-of-fold predictions for voter gone")
         .hasMessageContaining(RunLayout.of(run).outOfFold("gone"))
