@@ -1,9 +1,11 @@
 package dev.propensity.serve;
 
+import com.fasterxml.jackson.core.io.NumberOutput;
 import io.delta.kernel.data.ArrayValue;
 import io.delta.kernel.data.ColumnVector;
 import io.delta.kernel.data.MapValue;
 import io.delta.kernel.types.ArrayType;
+import io.delta.kernel.types.BinaryType;
 import io.delta.kernel.types.BooleanType;
 import io.delta.kernel.types.ByteType;
 import io.delta.kernel.types.DataType;
@@ -108,11 +110,44 @@ final class JsonBytes {
     return this;
   }
 
+  /** Writes a JSON string from its UTF-8 bytes, escaped (multi-byte characters pass through). */
+  JsonBytes utf8(byte[] b) {
+    ensure(b.length + 2);
+    buf[len++] = '"';
+    for (byte x : b) {
+      if (x == '"' || x == '\\') {
+        ensure(2);
+        buf[len++] = '\\';
+        buf[len++] = x;
+      } else if (x >= 0 && x < 0x20) {
+        ensure(6);
+        String hex = String.format("\\u%04x", (int) x);
+        for (int k = 0; k < 6; k++) {
+          buf[len++] = (byte) hex.charAt(k);
+        }
+      } else {
+        ensure(1);
+        buf[len++] = x;
+      }
+    }
+    ensure(1);
+    buf[len++] = '"';
+    return this;
+  }
+
+  /** Writes the string at {@code row} of a string vector (read as UTF-8 bytes or not). */
+  private JsonBytes string(ColumnVector v, int row) {
+    return v.getDataType() instanceof BinaryType ? utf8(v.getBinary(row))
+        : string(v.getString(row));
+  }
+
   JsonBytes number(double d) {
     if (Double.isNaN(d) || Double.isInfinite(d)) {
       return string(Double.toString(d));
     }
-    return ascii(Double.toString(d));
+    // Schubfach (Jackson's fast writer): the shortest digits that read back as d, as Java 19+'s
+    // Double.toString; Java 17's is several times slower, the largest cost of loading a table
+    return ascii(NumberOutput.toString(d, true));
   }
 
   JsonBytes ascii(String s) {
@@ -129,7 +164,7 @@ final class JsonBytes {
       return ascii("null");
     }
     if (t instanceof StringType) {
-      return string(v.getString(row));
+      return string(v, row);
     } else if (t instanceof DoubleType) {
       return number(v.getDouble(row));
     } else if (t instanceof FloatType) {
@@ -184,7 +219,7 @@ final class JsonBytes {
           raw(',');
         }
         if (mt.getKeyType() instanceof StringType) {
-          string(keys.getString(k));
+          string(keys, k);
         } else {
           // object keys are strings: any other key as its JSON text
           JsonBytes key = new JsonBytes().value(keys, k, mt.getKeyType());

@@ -16,6 +16,7 @@ import io.delta.kernel.exceptions.TableNotFoundException;
 import io.delta.kernel.internal.InternalScanFileUtils;
 import io.delta.kernel.internal.data.ScanStateRow;
 import io.delta.kernel.types.ArrayType;
+import io.delta.kernel.types.BinaryType;
 import io.delta.kernel.types.BooleanType;
 import io.delta.kernel.types.DataType;
 import io.delta.kernel.types.DateType;
@@ -33,6 +34,7 @@ import io.delta.kernel.utils.CloseableIterator;
 import io.delta.kernel.utils.FileStatus;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -127,7 +129,25 @@ final class KernelTable {
 
   /** Reads one data file of {@code files} in Kernel's columnar batches. */
   void read(Files files, Row scanFile, Batches out) {
+    read(files, scanFile, out, false);
+  }
+
+  /**
+   * Reads one data file like {@link #read(Files, Row, Batches)}, but string columns (nested ones
+   * too) as their UTF-8 bytes: their vectors are of {@link BinaryType} under the batch's string
+   * type, read with {@link #string} or {@link ColumnVector#getBinary}. Kernel's {@code getString}
+   * decodes every value through a charset decoder; a loader that only copies the bytes on skips
+   * that.
+   */
+  void readUtf8(Files files, Row scanFile, Batches out) {
+    read(files, scanFile, out, true);
+  }
+
+  private void read(Files files, Row scanFile, Batches out, boolean utf8) {
     StructType physical = ScanStateRow.getPhysicalDataReadSchema(files.state());
+    if (utf8) {
+      physical = (StructType) utf8(physical);
+    }
     FileStatus file = InternalScanFileUtils.getAddFileStatus(scanFile);
     try {
       CloseableIterator<ColumnarBatch> data = engine.getParquetHandler()
@@ -144,6 +164,33 @@ final class KernelTable {
       throw new UncheckedIOException("Cannot read " + file.getPath() + " of Delta table " + path,
           e);
     }
+  }
+
+  /** @return {@code t} with every string type, nested ones too, replaced by binary */
+  private static DataType utf8(DataType t) {
+    if (t instanceof StringType) {
+      return BinaryType.BINARY;
+    } else if (t instanceof StructType st) {
+      return new StructType(st.fields().stream().map(KernelTable::utf8).toList());
+    } else if (t instanceof ArrayType at) {
+      return new ArrayType(utf8(at.getElementField()));
+    } else if (t instanceof MapType mt) {
+      return new MapType(utf8(mt.getKeyField()), utf8(mt.getValueField()));
+    }
+    return t;
+  }
+
+  private static StructField utf8(StructField f) {
+    DataType t = utf8(f.getDataType());
+    return t.equals(f.getDataType()) ? f : f.withDataType(t);
+  }
+
+  /**
+   * @return the string at row {@code r} of a string column, read by {@link #readUtf8} or not
+   */
+  static String string(ColumnVector v, int r) {
+    return v.getDataType() instanceof BinaryType
+        ? new String(v.getBinary(r), StandardCharsets.UTF_8) : v.getString(r);
   }
 
   /** @return whether row {@code r} of a batch is selected (no deletion vector drops it) */

@@ -13,10 +13,15 @@ import io.delta.kernel.types.StructType;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -29,9 +34,10 @@ import java.util.function.Function;
  * JSON bytes packed into large shared chunks (no object per row but its id), found through an
  * open-addressing index of ids; a lookup is one hash probe and a zero-copy write of a slice.
  * Loading reads the table's data files in parallel in Kernel's columnar batches, and other
- * threads write the JSON straight from the batches' column vectors. The segments job's {@code segment} and
- * {@code action} are added to a row when {@link Segments} has them for its snapshot and run.
- * Immutable once loaded.
+ * threads write the JSON straight from the batches' column vectors. The segments job's {@code
+ * segment} and {@code action} are added to a row when it is looked up, when {@link Segments} has
+ * them for the row's snapshot and run: so {@code customer_segments} loads beside the lookup table,
+ * not before it. Immutable once loaded.
  */
 final class LookupTable {
 
@@ -39,6 +45,7 @@ final class LookupTable {
   static final String TABLE = "customer_propensity";
   private static final String ID = "customer_id";
   private static final int CHUNK = 8 << 20;
+  private static final int NO_DAY = Integer.MIN_VALUE;
 
   private final long version;
   private final Segments segments;
@@ -47,6 +54,9 @@ final class LookupTable {
   private final int[] chunkOf;
   private final int[] offset;
   private final int[] length;
+  /** Each row's snapshot (epoch day, {@link Integer#MIN_VALUE} for none) and run: the join keys. */
+  private final int[] day;
+  private final String[] run;
   private final int[] index;
   private final double loadSeconds;
 
@@ -58,6 +68,8 @@ final class LookupTable {
     chunkOf = new int[n];
     offset = new int[n];
     length = new int[n];
+    day = new int[n];
+    run = new String[n];
     List<byte[]> all = new ArrayList<>();
     int row = 0;
     for (Part p : parts) {
@@ -66,6 +78,8 @@ final class LookupTable {
         chunkOf[row] = p.chunkOf[i] + all.size();
         offset[row] = p.offset[i];
         length[row] = p.length[i];
+        day[row] = p.day[i];
+        run[row] = p.run[i];
       }
       all.addAll(p.chunks);
     }
@@ -94,11 +108,28 @@ final class LookupTable {
       throw new IllegalStateException("The lookup table " + TABLE + " has no column " + ID
           + "; columns: " + schema.fieldNames());
     }
-    // a table that carries segment and action itself needs no join
-    Segments seg = schema.indexOf("segment") >= 0 ? Segments.NONE
-        : Segments.load(segments, threads);
-    List<Part> parts = readAndRender(table, files, seg, threads);
-    return new LookupTable(files.version(), seg, parts, start);
+    // a table that carries segment and action itself needs no join; the segments load on their
+    // own thread beside the lookup table's files (they are joined per lookup, not per load)
+    boolean join = schema.indexOf("segment") < 0;
+    CompletableFuture<Segments> seg = !join ? CompletableFuture.completedFuture(Segments.NONE)
+        : threads <= 1 ? CompletableFuture.completedFuture(Segments.load(segments, 1))
+        : CompletableFuture.supplyAsync(() -> Segments.load(segments, threads), daemon("serve-segments"));
+    List<Part> parts = readAndRender(table, files, threads);
+    try {
+      return new LookupTable(files.version(), seg.join(), parts, start);
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof RuntimeException re ? re
+          : new IllegalStateException("Cannot load " + Segments.TABLE, e.getCause());
+    }
+  }
+
+  /** @return an executor running each task on a new daemon thread named {@code name} */
+  private static Executor daemon(String name) {
+    return task -> {
+      Thread t = new Thread(task, name);
+      t.setDaemon(true);
+      t.start();
+    };
   }
 
   /** A batch read, waiting for a renderer; {@code data == null} tells a renderer to stop. */
@@ -111,12 +142,12 @@ final class LookupTable {
    * threads} batches wait in between.
    */
   private static List<Part> readAndRender(KernelTable table, KernelTable.Files files,
-      Segments seg, int threads) {
+      int threads) {
     if (threads <= 1) {
       // one thread (a reload beside live traffic): read and render on the caller's thread
-      Part part = new Part();
+      Part part = new Part(files.schema());
       for (Row file : files.files()) {
-        table.read(files, file, (data, selection) -> part.add(data, selection, seg));
+        table.readUtf8(files, file, (data, selection) -> part.add(data, selection));
       }
       return List.of(part);
     }
@@ -126,7 +157,7 @@ final class LookupTable {
     List<Part> parts = new ArrayList<>();
     List<Thread> workers = new ArrayList<>();
     for (int i = 0; i < renderers; i++) {
-      Part part = new Part();
+      Part part = new Part(files.schema());
       parts.add(part);
       Thread t = new Thread(() -> {
         while (true) {
@@ -142,7 +173,7 @@ final class LookupTable {
           }
           if (failure.get() == null) {
             try {
-              part.add(b.data(), b.selection(), seg);
+              part.add(b.data(), b.selection());
             } catch (RuntimeException | Error e) {
               failure.compareAndSet(null, e);
             }
@@ -155,7 +186,7 @@ final class LookupTable {
     }
     try {
       parallel(files.files(), threads, file -> {
-        table.read(files, file, (data, selection) -> {
+        table.readUtf8(files, file, (data, selection) -> {
           if (failure.get() != null) {
             return;
           }
@@ -233,14 +264,25 @@ final class LookupTable {
     int[] chunkOf = new int[1024];
     int[] offset = new int[1024];
     int[] length = new int[1024];
+    int[] day = new int[1024];
+    String[] run = new String[1024];
     int size;
     private byte[] current;
     private int used;
     private final JsonBytes json = new JsonBytes();
+    private final Map<String, String> runs = new HashMap<>();
+    private final StructType schema;
 
-    void add(ColumnarBatch batch, Optional<ColumnVector> selection,
-        Segments segments) {
-      StructType schema = batch.getSchema();
+    /** @param schema the table's (logical) columns: string columns arrive as UTF-8 bytes */
+    Part(StructType schema) {
+      this.schema = schema;
+    }
+
+    void add(ColumnarBatch batch, Optional<ColumnVector> selection) {
+      if (batch.getSchema().length() != schema.length()) {
+        throw new IllegalStateException("A batch of " + TABLE + " has the columns "
+            + batch.getSchema().fieldNames() + "; expected " + schema.fieldNames());
+      }
       int idCol = schema.indexOf(ID);
       int dayCol = schema.indexOf("snapshot_date");
       int runCol = schema.indexOf("run_id");
@@ -262,19 +304,18 @@ final class LookupTable {
         for (int c = 0; c < columns.length; c++) {
           json.raw(names[c]).value(columns[c], r, schema.at(c).getDataType());
         }
-        if (join && !columns[dayCol].isNullAt(r)) {
-          byte[] extra = segments.fields(id, columns[dayCol].getInt(r),
-              columns[runCol].isNullAt(r) ? null : columns[runCol].getString(r));
-          if (extra != null) {
-            json.raw(extra);
-          }
-        }
         json.raw('}');
-        append(id);
+        append(id, join && !columns[dayCol].isNullAt(r) ? columns[dayCol].getInt(r) : NO_DAY,
+            join && !columns[runCol].isNullAt(r) ? intern(KernelTable.string(columns[runCol], r)) : null);
       }
     }
 
-    private void append(String id) {
+    /** @return one String per distinct run id of this part (a table holds a few runs) */
+    private String intern(String runId) {
+      return runs.computeIfAbsent(runId, k -> k);
+    }
+
+    private void append(String id, int snapshotDay, String runId) {
       int n = json.length();
       if (current == null || used + n > current.length) {
         current = new byte[Math.max(CHUNK, n)];
@@ -286,11 +327,15 @@ final class LookupTable {
         chunkOf = Arrays.copyOf(chunkOf, size * 2);
         offset = Arrays.copyOf(offset, size * 2);
         length = Arrays.copyOf(length, size * 2);
+        day = Arrays.copyOf(day, size * 2);
+        run = Arrays.copyOf(run, size * 2);
       }
       ids.add(id);
       chunkOf[size] = chunks.size() - 1;
       offset[size] = used;
       length[size] = n;
+      day[size] = snapshotDay;
+      run[size] = runId;
       size++;
       used += n;
     }
@@ -298,7 +343,7 @@ final class LookupTable {
 
   private static String text(ColumnVector v, int r, DataType t) {
     if (t instanceof StringType) {
-      return v.getString(r);
+      return KernelTable.string(v, r);
     } else if (t instanceof LongType) {
       return Long.toString(v.getLong(r));
     } else if (t instanceof IntegerType) {
@@ -344,10 +389,24 @@ final class LookupTable {
     return loadSeconds;
   }
 
-  /** @return the customer's row as JSON (a read-only slice), or null for an unknown id */
+  /**
+   * @return the customer's row as JSON, with segment and action when the segments job placed the
+   *     customer for the row's snapshot and run, or null for an unknown id
+   */
   ByteBuffer get(String customerId) {
     int r = index[find(customerId)] - 1;
-    return r < 0 ? null
-        : ByteBuffer.wrap(chunks[chunkOf[r]], offset[r], length[r]).slice().asReadOnlyBuffer();
+    if (r < 0) {
+      return null;
+    }
+    byte[] extra = day[r] == NO_DAY ? null : segments.fields(customerId, day[r], run[r]);
+    if (extra == null) {
+      return ByteBuffer.wrap(chunks[chunkOf[r]], offset[r], length[r]).slice().asReadOnlyBuffer();
+    }
+    // the row without its closing brace, then the segment's fields and the brace
+    byte[] out = new byte[length[r] + extra.length];
+    System.arraycopy(chunks[chunkOf[r]], offset[r], out, 0, length[r] - 1);
+    System.arraycopy(extra, 0, out, length[r] - 1, extra.length);
+    out[out.length - 1] = '}';
+    return ByteBuffer.wrap(out).asReadOnlyBuffer();
   }
 }

@@ -3,6 +3,7 @@ package dev.propensity.serve;
 import io.delta.kernel.data.ColumnVector;
 import io.delta.kernel.data.Row;
 import io.delta.kernel.exceptions.TableNotFoundException;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -56,7 +57,10 @@ final class Segments {
     List<Map<String, Entry>> parts = LookupTable.parallel(read, threads, file -> {
       Map<String, Entry> m = new HashMap<>();
       JsonBytes json = new JsonBytes();
-      table.read(files, file, (batch, selection) -> {
+      // a table holds a few runs and a few (segment, action) pairs: one copy of each
+      Map<String, String> runs = new HashMap<>();
+      Map<ByteBuffer, byte[]> fields = new HashMap<>();
+      table.readUtf8(files, file, (batch, selection) -> {
         ColumnVector id = batch.getColumnVector(0);
         ColumnVector day = batch.getColumnVector(1);
         ColumnVector run = batch.getColumnVector(2);
@@ -69,9 +73,15 @@ final class Segments {
               files.schema().at(3).getDataType());
           json.raw(',').name("action").value(batch.getColumnVector(4), r,
               files.schema().at(4).getDataType());
-          Entry e = new Entry(day.getInt(r), run.isNullAt(r) ? null : run.getString(r),
-              Arrays.copyOf(json.buffer(), json.length()));
-          m.merge(id.getString(r), e, (a, b) -> b.day() >= a.day() ? b : a);
+          byte[] f = fields.get(ByteBuffer.wrap(json.buffer(), 0, json.length()));
+          if (f == null) {
+            f = Arrays.copyOf(json.buffer(), json.length());
+            fields.put(ByteBuffer.wrap(f), f);
+          }
+          String runId = run.isNullAt(r) ? null
+              : runs.computeIfAbsent(KernelTable.string(run, r), k -> k);
+          Entry e = new Entry(day.getInt(r), runId, f);
+          m.merge(KernelTable.string(id, r), e, (a, b) -> b.day() >= a.day() ? b : a);
         }
       });
       return m;

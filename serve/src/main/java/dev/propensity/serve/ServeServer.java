@@ -56,19 +56,20 @@ public final class ServeServer implements AutoCloseable {
   }
 
   /**
-   * Loads the table and the champion, then starts listening and the background reloads.
+   * Starts listening (alive, not ready: {@code GET /health} answers, lookups and scores are 503
+   * until loaded), loads the table and the champion, then starts the background reloads.
    *
-   * @return this server
+   * @return this server, loaded (or unready when the first load failed)
    */
   public ServeServer start() throws Exception {
     long t0 = System.nanoTime();
+    server.start();
     try {
       state.reload(true);
     } catch (RuntimeException e) {
       LOG.error("serve: initial load failed; starting unready, reloads will retry: {}",
           e.toString());
     }
-    server.start();
     state.startBackgroundReload();
     LOG.info("serve: listening on http://{}:{} ({}), ready={} after {} s", settings.host(),
         port(), settings, state.get().ready(), String.format("%.2f",

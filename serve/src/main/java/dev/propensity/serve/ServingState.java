@@ -6,6 +6,8 @@ import io.delta.kernel.exceptions.TableNotFoundException;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -113,19 +115,26 @@ final class ServingState implements AutoCloseable {
       if (!lookupChanged && !modelChanged) {
         return new Reload(false, seconds(start), old);
       }
+      // the first load (nothing served yet) uses every core: the champion loads beside the table
+      boolean first = old.lookup().isEmpty();
+      CompletableFuture<ChampionModel> model = !modelChanged
+          ? CompletableFuture.completedFuture(old.model())
+          : first ? CompletableFuture.supplyAsync(() -> ChampionModel.load(settings, hadoop,
+              champion), ServingState::daemon)
+          : null;
       Optional<LookupTable> lookup = old.lookup();
       if (lookupChanged) {
         try {
           lookup = version.isEmpty() ? Optional.empty()
               : Optional.of(LookupTable.load(lookupTable, segmentsTable,
-                  old.lookup().isPresent() ? settings.reloadThreads() : settings.loadThreads()));
+                  first ? settings.loadThreads() : settings.reloadThreads()));
         } catch (TableNotFoundException e) {
           lookup = Optional.empty();
         }
       }
-      ChampionModel model = modelChanged ? ChampionModel.load(settings, hadoop, champion)
-          : old.model();
-      Loaded next = new Loaded(lookup, model, Instant.now());
+      ChampionModel champ = model == null ? ChampionModel.load(settings, hadoop, champion)
+          : joined(model);
+      Loaded next = new Loaded(lookup, champ, Instant.now());
       current.set(next);
       metrics.reloads.increment();
       LOG.info("serve: loaded {} (version {}, {} customers, {} with a segment of {} version {},"
@@ -135,14 +144,29 @@ final class ServingState implements AutoCloseable {
           Segments.TABLE, lookup.flatMap(LookupTable::segmentsVersion).map(v -> (Object) v)
               .orElse("none"),
           lookup.map(l -> String.format("%.2f", l.loadSeconds())).orElse("-"),
-          model.runId().orElse("none"), model.scorer().isPresent() ? "live scoring on"
-              : "live scoring off: " + model.unavailable().orElse(""));
+          champ.runId().orElse("none"), champ.scorer().isPresent() ? "live scoring on"
+              : "live scoring off: " + champ.unavailable().orElse(""));
       return new Reload(true, seconds(start), next);
     } catch (RuntimeException e) {
       metrics.reloadFailures.increment();
       LOG.error("serve: reload failed, still serving the state loaded at {}: {}",
           old.loadedAt(), e.toString());
       throw e;
+    }
+  }
+
+  private static void daemon(Runnable task) {
+    Thread t = new Thread(task, "serve-champion");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  private static ChampionModel joined(CompletableFuture<ChampionModel> model) {
+    try {
+      return model.join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof RuntimeException re ? re
+          : new IllegalStateException("Cannot load the champion", e.getCause());
     }
   }
 

@@ -73,6 +73,9 @@ public final class SparkSessions {
     // open per value instead of sorting every row by the partition column first; more values
     // than this per task fall back to the sort (Spark and Delta's writers both honour it)
     conf.setIfMissing("spark.sql.maxConcurrentOutputFileWriters", "4");
+    // timestamps as Parquet's TIMESTAMP(MICROS) logical type rather than Spark's legacy INT96,
+    // which other readers (Delta Kernel in the serve module, Trino, pandas) convert value by value
+    conf.setIfMissing("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS");
     // the progress bar only on a terminal: under a scheduler it floods the log with \r lines
     conf.setIfMissing("spark.ui.showConsoleProgress", String.valueOf(System.console() != null));
     return conf;
