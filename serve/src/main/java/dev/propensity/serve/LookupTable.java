@@ -113,7 +113,8 @@ final class LookupTable {
     boolean join = schema.indexOf("segment") < 0;
     CompletableFuture<Segments> seg = !join ? CompletableFuture.completedFuture(Segments.NONE)
         : threads <= 1 ? CompletableFuture.completedFuture(Segments.load(segments, 1))
-        : CompletableFuture.supplyAsync(() -> Segments.load(segments, threads), daemon("serve-segments"));
+        : CompletableFuture.supplyAsync(() -> Segments.load(segments, threads),
+            daemon("serve-segments"));
     List<Part> parts = readAndRender(table, files, threads);
     try {
       return new LookupTable(files.version(), seg.join(), parts, start);
@@ -124,7 +125,7 @@ final class LookupTable {
   }
 
   /** @return an executor running each task on a new daemon thread named {@code name} */
-  private static Executor daemon(String name) {
+  static Executor daemon(String name) {
     return task -> {
       Thread t = new Thread(task, name);
       t.setDaemon(true);
@@ -305,8 +306,10 @@ final class LookupTable {
           json.raw(names[c]).value(columns[c], r, schema.at(c).getDataType());
         }
         json.raw('}');
-        append(id, join && !columns[dayCol].isNullAt(r) ? columns[dayCol].getInt(r) : NO_DAY,
-            join && !columns[runCol].isNullAt(r) ? intern(KernelTable.string(columns[runCol], r)) : null);
+        boolean keys = join && !columns[dayCol].isNullAt(r);
+        append(id, keys ? columns[dayCol].getInt(r) : NO_DAY,
+            keys && !columns[runCol].isNullAt(r)
+                ? intern(KernelTable.string(columns[runCol], r)) : null);
       }
     }
 

@@ -106,6 +106,9 @@ final class ServingState implements AutoCloseable {
     long start = System.nanoTime();
     Loaded old = current.get();
     try {
+      if (force && old.lookup().isEmpty()) {
+        return swap(start, firstLoad());
+      }
       Optional<Long> version = lookupTable.latestVersion();
       Optional<String> champion = ChampionModel.championId(registry);
       Optional<Long> segments = segmentsTable.latestVersion();
@@ -115,38 +118,19 @@ final class ServingState implements AutoCloseable {
       if (!lookupChanged && !modelChanged) {
         return new Reload(false, seconds(start), old);
       }
-      // the first load (nothing served yet) uses every core: the champion loads beside the table
-      boolean first = old.lookup().isEmpty();
-      CompletableFuture<ChampionModel> model = !modelChanged
-          ? CompletableFuture.completedFuture(old.model())
-          : first ? CompletableFuture.supplyAsync(() -> ChampionModel.load(settings, hadoop,
-              champion), ServingState::daemon)
-          : null;
       Optional<LookupTable> lookup = old.lookup();
       if (lookupChanged) {
         try {
           lookup = version.isEmpty() ? Optional.empty()
               : Optional.of(LookupTable.load(lookupTable, segmentsTable,
-                  first ? settings.loadThreads() : settings.reloadThreads()));
+                  old.lookup().isPresent() ? settings.reloadThreads() : settings.loadThreads()));
         } catch (TableNotFoundException e) {
           lookup = Optional.empty();
         }
       }
-      ChampionModel champ = model == null ? ChampionModel.load(settings, hadoop, champion)
-          : joined(model);
-      Loaded next = new Loaded(lookup, champ, Instant.now());
-      current.set(next);
-      metrics.reloads.increment();
-      LOG.info("serve: loaded {} (version {}, {} customers, {} with a segment of {} version {},"
-          + " {} s) and champion {} ({})",
-          settings.table(LookupTable.TABLE), lookup.map(l -> (Object) l.version()).orElse("none"),
-          lookup.map(LookupTable::size).orElse(0), lookup.map(LookupTable::segmented).orElse(0),
-          Segments.TABLE, lookup.flatMap(LookupTable::segmentsVersion).map(v -> (Object) v)
-              .orElse("none"),
-          lookup.map(l -> String.format("%.2f", l.loadSeconds())).orElse("-"),
-          champ.runId().orElse("none"), champ.scorer().isPresent() ? "live scoring on"
-              : "live scoring off: " + champ.unavailable().orElse(""));
-      return new Reload(true, seconds(start), next);
+      ChampionModel model = modelChanged ? ChampionModel.load(settings, hadoop, champion)
+          : old.model();
+      return swap(start, new Loaded(lookup, model, Instant.now()));
     } catch (RuntimeException e) {
       metrics.reloadFailures.increment();
       LOG.error("serve: reload failed, still serving the state loaded at {}: {}",
@@ -155,10 +139,40 @@ final class ServingState implements AutoCloseable {
     }
   }
 
-  private static void daemon(Runnable task) {
-    Thread t = new Thread(task, "serve-champion");
-    t.setDaemon(true);
-    t.start();
+  /**
+   * The start-up's load, nothing served yet: every core at once, no version checks first (the
+   * table's version is the one read); the champion (registry and model file) loads on a thread
+   * of its own beside the lookup table.
+   */
+  private Loaded firstLoad() {
+    CompletableFuture<ChampionModel> model = CompletableFuture.supplyAsync(
+        () -> ChampionModel.load(settings, hadoop, ChampionModel.championId(registry)),
+        LookupTable.daemon("serve-champion"));
+    Optional<LookupTable> lookup;
+    try {
+      lookup = Optional.of(LookupTable.load(lookupTable, segmentsTable, settings.loadThreads()));
+    } catch (TableNotFoundException e) {
+      lookup = Optional.empty();
+    }
+    return new Loaded(lookup, joined(model), Instant.now());
+  }
+
+  /** Serves {@code next} from now on. */
+  private Reload swap(long start, Loaded next) {
+    current.set(next);
+    metrics.reloads.increment();
+    Optional<LookupTable> lookup = next.lookup();
+    ChampionModel model = next.model();
+    LOG.info("serve: loaded {} (version {}, {} customers, {} with a segment of {} version {},"
+        + " {} s) and champion {} ({})",
+        settings.table(LookupTable.TABLE), lookup.map(l -> (Object) l.version()).orElse("none"),
+        lookup.map(LookupTable::size).orElse(0), lookup.map(LookupTable::segmented).orElse(0),
+        Segments.TABLE, lookup.flatMap(LookupTable::segmentsVersion).map(v -> (Object) v)
+            .orElse("none"),
+        lookup.map(l -> String.format("%.2f", l.loadSeconds())).orElse("-"),
+        model.runId().orElse("none"), model.scorer().isPresent() ? "live scoring on"
+            : "live scoring off: " + model.unavailable().orElse(""));
+    return new Reload(true, seconds(start), next);
   }
 
   private static ChampionModel joined(CompletableFuture<ChampionModel> model) {
