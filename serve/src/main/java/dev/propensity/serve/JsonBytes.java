@@ -90,11 +90,7 @@ final class JsonBytes {
         buf[len++] = '\\';
         buf[len++] = (byte) c;
       } else if (c < 0x20) {
-        ensure(6);
-        String hex = String.format("\\u%04x", (int) c);
-        for (int k = 0; k < 6; k++) {
-          buf[len++] = (byte) hex.charAt(k);
-        }
+        control(c);
       } else {
         // non-ASCII: encode the rest of the string through the JDK (surrogate pairs included)
         int end = i;
@@ -120,11 +116,7 @@ final class JsonBytes {
         buf[len++] = '\\';
         buf[len++] = x;
       } else if (x >= 0 && x < 0x20) {
-        ensure(6);
-        String hex = String.format("\\u%04x", (int) x);
-        for (int k = 0; k < 6; k++) {
-          buf[len++] = (byte) hex.charAt(k);
-        }
+        control(x);
       } else {
         ensure(1);
         buf[len++] = x;
@@ -139,6 +131,11 @@ final class JsonBytes {
   private JsonBytes string(ColumnVector v, int row) {
     return v.getDataType() instanceof BinaryType ? utf8(v.getBinary(row))
         : string(v.getString(row));
+  }
+
+  /** Writes a control character as its six-character unicode escape. */
+  private void control(int c) {
+    ascii(String.format("\\u%04x", c));
   }
 
   JsonBytes number(double d) {

@@ -115,7 +115,7 @@ final class LookupTable {
         : threads <= 1 ? CompletableFuture.completedFuture(Segments.load(segments, 1))
         : CompletableFuture.supplyAsync(() -> Segments.load(segments, threads),
             daemon("serve-segments"));
-    List<Part> parts = readAndRender(table, files, threads);
+    List<Part> parts = readAndRender(table, files, join, threads);
     try {
       return new LookupTable(files.version(), seg.join(), parts, start);
     } catch (CompletionException e) {
@@ -141,12 +141,14 @@ final class LookupTable {
    * threads} other threads: decoding a Parquet file is one thread's work, so rendering the JSON
    * beside it keeps a single large file from holding the load to one core. At most {@code 4 x
    * threads} batches wait in between.
+   *
+   * @param segments whether rows keep the keys segments are joined on
    */
   private static List<Part> readAndRender(KernelTable table, KernelTable.Files files,
-      int threads) {
+      boolean segments, int threads) {
     if (threads <= 1) {
       // one thread (a reload beside live traffic): read and render on the caller's thread
-      Part part = new Part(files.schema());
+      Part part = new Part(files.schema(), segments);
       for (Row file : files.files()) {
         table.readUtf8(files, file, (data, selection) -> part.add(data, selection));
       }
@@ -158,7 +160,7 @@ final class LookupTable {
     List<Part> parts = new ArrayList<>();
     List<Thread> workers = new ArrayList<>();
     for (int i = 0; i < renderers; i++) {
-      Part part = new Part(files.schema());
+      Part part = new Part(files.schema(), segments);
       parts.add(part);
       Thread t = new Thread(() -> {
         while (true) {
@@ -273,10 +275,30 @@ final class LookupTable {
     private final JsonBytes json = new JsonBytes();
     private final Map<String, String> runs = new HashMap<>();
     private final StructType schema;
+    /** Each column's {@code {"name":} or {@code ,"name":}. */
+    private final byte[][] names;
+    private final int idCol;
+    private final int dayCol;
+    private final int runCol;
+    /** Whether rows keep their snapshot and run, the keys segments are joined on. */
+    private final boolean join;
 
-    /** @param schema the table's (logical) columns: string columns arrive as UTF-8 bytes */
-    Part(StructType schema) {
+    /**
+     * @param schema the table's (logical) columns: string columns arrive as UTF-8 bytes
+     * @param segments whether segments are joined to the rows
+     */
+    Part(StructType schema, boolean segments) {
       this.schema = schema;
+      names = new byte[schema.length()][];
+      for (int c = 0; c < names.length; c++) {
+        JsonBytes name = new JsonBytes().raw(c == 0 ? '{' : ',').name(schema.at(c).getName());
+        names[c] = Arrays.copyOf(name.buffer(), name.length());
+      }
+      idCol = schema.indexOf(ID);
+      dayCol = schema.indexOf("snapshot_date");
+      runCol = schema.indexOf("run_id");
+      join = segments && dayCol >= 0 && runCol >= 0
+          && schema.at(dayCol).getDataType() instanceof DateType;
     }
 
     void add(ColumnarBatch batch, Optional<ColumnVector> selection) {
@@ -284,17 +306,9 @@ final class LookupTable {
         throw new IllegalStateException("A batch of " + TABLE + " has the columns "
             + batch.getSchema().fieldNames() + "; expected " + schema.fieldNames());
       }
-      int idCol = schema.indexOf(ID);
-      int dayCol = schema.indexOf("snapshot_date");
-      int runCol = schema.indexOf("run_id");
-      boolean join = dayCol >= 0 && runCol >= 0
-          && schema.at(dayCol).getDataType() instanceof DateType;
       ColumnVector[] columns = new ColumnVector[schema.length()];
-      byte[][] names = new byte[schema.length()][];
       for (int c = 0; c < columns.length; c++) {
         columns[c] = batch.getColumnVector(c);
-        JsonBytes name = new JsonBytes().raw(c == 0 ? '{' : ',').name(schema.at(c).getName());
-        names[c] = Arrays.copyOf(name.buffer(), name.length());
       }
       for (int r = 0; r < batch.getSize(); r++) {
         if (!KernelTable.selected(selection, r) || columns[idCol].isNullAt(r)) {
