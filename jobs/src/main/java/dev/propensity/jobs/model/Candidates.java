@@ -192,7 +192,9 @@ public final class Candidates {
     String k = KEY + name + ".";
     RandomForestRegressor rf = new RandomForestRegressor().setSeed(ctx.seed())
         .setMaxBins(ctx.config().integer(k + "max-bins"))
-        .setSubsamplingRate(ctx.config().number(k + "subsampling-rate"));
+        .setSubsamplingRate(ctx.config().number(k + "subsampling-rate"))
+        .setMaxMemoryInMB(ctx.config().integer(k + "max-memory-in-mb"))
+        .setCacheNodeIds(ctx.config().bool(k + "cache-node-ids"));
     regressionColumns(rf, name);
     if (ctx.weights()) {
       rf.setWeightCol(CandidatePipeline.WEIGHT);

@@ -23,7 +23,8 @@ import org.apache.spark.sql.expressions.WindowSpec;
  * run's pinned input version and seed without storing them.
  *
  * <p>The ranking is a window per label value, so each class is sorted in one task: fine up to
- * tens of millions of rows; beyond that hash-bucketed ranks would be needed.
+ * tens of millions of rows; beyond that hash-bucketed ranks would be needed. {@link #spread}
+ * lays the rows out evenly again for what follows.
  */
 public record Splits(double train, double validation, double test, long seed) {
 
@@ -73,6 +74,21 @@ public record Splits(double train, double validation, double test, long seed) {
         .orderBy(xxhash64(lit(seed), lit("fold"), col(idColumn).cast("string")), col(idColumn));
     return df.withColumn(CandidatePipeline.FOLD,
         row_number().over(ordered).minus(1).mod(folds).cast("int"));
+  }
+
+  /**
+   * Spreads rows over {@code spark.sql.shuffle.partitions} partitions by a hash of the id, in id
+   * order within each partition. The windows of {@link #assign} and {@link #assignFolds} are
+   * partitioned by the label, which leaves every row of a class in one partition: each fit's
+   * jobs would then run one busy task per class and many empty ones. The layout is fixed by the
+   * ids and the partition count, so a re-run sees the same rows in the same order.
+   */
+  public static Dataset<Row> spread(Dataset<Row> df, String idColumn) {
+    // the number given explicitly: adaptive execution would otherwise coalesce small data into
+    // one partition, one task, one core
+    int partitions = Integer.parseInt(df.sparkSession().conf().get("spark.sql.shuffle.partitions"));
+    return df.repartition(partitions, xxhash64(lit("spread"), col(idColumn).cast("string")))
+        .sortWithinPartitions(col(idColumn));
   }
 
   /** @return true for about {@code fraction} of the rows, fixed by seed and id */

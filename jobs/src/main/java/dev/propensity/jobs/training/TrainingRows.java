@@ -83,15 +83,17 @@ record TrainingRows(Dataset<Row> all, Dataset<Row> train, Dataset<Row> refit,
       }
       Column holdOut = Splits.holdOut(schema.idColumn(), settings.seed(), "gbt-validation",
           settings.gbtValidationFraction());
-      Dataset<Row> t = Splits.assignFolds(trainRows, schema.idColumn(), CandidatePipeline.LABEL,
-              settings.folds(), settings.seed())
+      Dataset<Row> t = Splits.spread(Splits.assignFolds(trainRows, schema.idColumn(),
+              CandidatePipeline.LABEL, settings.folds(), settings.seed()), schema.idColumn())
           .withColumn(CandidatePipeline.GBT_VALIDATION, holdOut);
       Dataset<Row> train = (weights ? t.withColumn(CandidatePipeline.WEIGHT, w) : t)
           .persist(StorageLevel.MEMORY_AND_DISK());
       Dataset<Row> refit = null;
       if (settings.refit() != Modes.Refit.TRAIN) {
         // the final models' rows: more splits, the same weights and early-stopping hold-out
-        Dataset<Row> r = data.where(col(Splits.COLUMN).isin(settings.refit().splits().toArray()))
+        Dataset<Row> r = Splits.spread(
+                data.where(col(Splits.COLUMN).isin(settings.refit().splits().toArray())),
+                schema.idColumn())
             .withColumn(CandidatePipeline.GBT_VALIDATION, holdOut);
         refit = (weights ? r.withColumn(CandidatePipeline.WEIGHT, w) : r)
             .persist(StorageLevel.MEMORY_AND_DISK());

@@ -50,7 +50,7 @@ import org.apache.spark.sql.SparkSession;
  * the bare read + write again, the score job again (partition replaced, lookup MERGEd), the
  * same without reason codes ({@code explain.top-k = 0}), and the PSI of all features against one
  * aggregate scan of the snapshot (best of two each). The run is trained with the default
- * candidates and grids (logistic regression, random forest, GBT: what users run), so the reason
+ * candidates and grids (logistic regression, random forest, XGBoost: what users run), so the reason
  * codes are TreeSHAP over the forest and the boosted trees plus linear SHAP.
  *
  * <p>{@code -Dbenchmark.reason-codes-only=true}: per size only the score job without reason codes

@@ -92,7 +92,7 @@ class CandidatesTest extends SparkTestBase {
     assertThat(all).extracting(Candidate::name).containsExactlyElementsOf(Candidates.known());
     assertThat(all).allSatisfy(c -> assertThat(c.grid()).isNotEmpty());
     assertThat(Candidates.fromConfig(JobConfig.defaults(), false)).extracting(Candidate::name)
-        .containsExactly("logistic", "random-forest", "gbt");
+        .containsExactly("logistic", "random-forest", "xgboost");
   }
 
   @Test

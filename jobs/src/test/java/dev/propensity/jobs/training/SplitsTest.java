@@ -65,6 +65,44 @@ class SplitsTest extends SparkTestBase {
   }
 
   @Test
+  void spreadPutsBothClassesInEveryPartitionInIdOrderWhateverTheInputLayout() {
+    String key = "spark.sql.shuffle.partitions";
+    String before = spark().conf().get(key);
+    spark().conf().set(key, "4");
+    try {
+      Dataset<Row> df = TrainingData.frame(spark(), 2000, 3);
+      // the fold window is partitioned by the label: every row of a class in one partition
+      List<List<Row>> windowed = layout(Splits.assignFolds(df, "customer_id", "label", 3, 42));
+      assertThat(windowed.stream().filter(p -> !p.isEmpty()).count()).isLessThanOrEqualTo(2);
+
+      List<List<Row>> spread = layout(Splits.spread(
+          Splits.assignFolds(df, "customer_id", "label", 3, 42), "customer_id"));
+      assertThat(spread).hasSize(4);
+      for (List<Row> p : spread) {
+        assertThat(p.size()).as("rows of a partition").isBetween(350, 650);
+        assertThat(classes(p)).as("classes in a partition").isEqualTo(2);
+        List<Long> ids = p.stream().map(r -> r.getLong(0)).toList();
+        assertThat(ids).isSorted();
+      }
+      List<List<Row>> again = layout(Splits.spread(
+          Splits.assignFolds(df.repartition(7), "customer_id", "label", 3, 42), "customer_id"));
+      assertThat(again).isEqualTo(spread);
+    } finally {
+      spark().conf().set(key, before);
+    }
+  }
+
+  /** @return per partition, in order: (id, label, fold) */
+  private static List<List<Row>> layout(Dataset<Row> df) {
+    return df.select(col("customer_id"), col("label"), col(CandidatePipeline.FOLD)).javaRDD()
+        .glom().collect();
+  }
+
+  private static long classes(List<Row> partition) {
+    return partition.stream().map(r -> r.get(1)).distinct().count();
+  }
+
+  @Test
   void tooFewPositivesForTheFoldsIsAClearError() {
     FeatureSchema schema = FeatureSchema.fromConfig(JobConfig.defaults());
     assertThatThrownBy(() -> FeatureChecks.classCounts(schema,
