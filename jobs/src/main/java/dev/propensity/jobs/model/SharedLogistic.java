@@ -253,7 +253,7 @@ public final class SharedLogistic {
         int o = offsets[a];
         for (int r = 0; r < b.rows; r++) {
           double w = b.weight[r];
-          if (b.fold[r] == sl[1] || w == 0) {
+          if (w == 0 || b.fold[r] == sl[1] && sl[1] >= 0) {
             continue;
           }
           int base = r * b.width;
@@ -305,7 +305,7 @@ public final class SharedLogistic {
         }
         for (int r = 0; r < b.rows; r++) {
           double w = b.weight[r];
-          if (b.fold[r] == slices[s][1] || w == 0) {
+          if (w == 0 || b.fold[r] == slices[s][1] && slices[s][1] >= 0) {
             continue;
           }
           m.weightSum += w;
@@ -359,23 +359,27 @@ public final class SharedLogistic {
     }
   }
 
-  /** One task's optimisation in standardised space: coefficients then the intercept. */
+  /**
+   * One task's optimisation in standardised, centred space (coefficients, then the intercept of
+   * the centred features), as MLlib's: centring changes the path, not the optimum.
+   */
   private static final class Model {
-    private final Task task;
     private final double weightSum;
     private final double[] inverseStd;
+    private final double[] scaledMean;
     private final double l2;
     private final QuasiNewton optimiser;
     private final double constantIntercept;
 
     Model(Task task, Moments m) {
-      this.task = task;
       this.weightSum = m.weightSum;
       double[] std = m.std();
       int d = std.length;
       this.inverseStd = new double[d];
+      this.scaledMean = new double[d];
       for (int j = 0; j < d; j++) {
         inverseStd[j] = std[j] > 0 ? 1 / std[j] : 0;
+        scaledMean[j] = inverseStd[j] * m.mean[j]; // std() is empty when mean is null
       }
       this.l2 = (1 - task.elasticNetParam()) * task.regParam();
       double l1Weight = task.elasticNetParam() * task.regParam();
@@ -400,10 +404,15 @@ public final class SharedLogistic {
 
     /** @return the point to evaluate on the raw features: b_j / sd_j, then the intercept */
     double[] effective() {
-      double[] p = optimiser.point();
+      return raw(optimiser.point());
+    }
+
+    private double[] raw(double[] p) {
+      int d = inverseStd.length;
       double[] out = p.clone();
-      for (int j = 0; j < inverseStd.length; j++) {
+      for (int j = 0; j < d; j++) {
         out[j] = p[j] * inverseStd[j];
+        out[d] -= p[j] * scaledMean[j];
       }
       return out;
     }
@@ -415,7 +424,8 @@ public final class SharedLogistic {
       double value = sums[0] / weightSum;
       double[] grad = new double[d + 1];
       for (int j = 0; j < d; j++) {
-        grad[j] = sums[1 + j] * inverseStd[j] / weightSum + l2 * p[j];
+        grad[j] = (sums[1 + j] * inverseStd[j] - sums[1 + d] * scaledMean[j]) / weightSum
+            + l2 * p[j];
         value += 0.5 * l2 * p[j] * p[j];
       }
       grad[d] = sums[1 + d] / weightSum;
@@ -427,12 +437,8 @@ public final class SharedLogistic {
       if (optimiser == null) {
         return new Fit(new double[d], constantIntercept, 0, 0, Double.NaN, "CONSTANT_LABEL");
       }
-      double[] solution = optimiser.solution();
-      double[] coef = new double[d];
-      for (int j = 0; j < d; j++) {
-        coef[j] = solution[j] * inverseStd[j];
-      }
-      return new Fit(coef, solution[d], optimiser.iterations(), optimiser.evaluations(),
+      double[] solution = raw(optimiser.solution());
+      return new Fit(Arrays.copyOf(solution, d), solution[d], optimiser.iterations(), optimiser.evaluations(),
           optimiser.objective(), optimiser.stop().name());
     }
   }
