@@ -10,7 +10,9 @@ import java.util.Arrays;
  * using Breeze's minimisers because those call the function themselves, one Spark job per call;
  * pushed values let many models share one Spark pass ({@link SharedLogistic}).
  *
- * <p>Line search: backtracking (Armijo, halving), the first step of unit length as in Breeze.
+ * <p>Line search: backtracking to the Armijo condition (each cut to the minimum of the quadratic
+ * through the values and slope, within [0.1, 0.5] of the step), the first step of unit length as
+ * in Breeze.
  * Stopping as Breeze's {@code FirstOrderMinimizer.defaultConvergenceCheck} that MLlib uses: max
  * iterations; the objective moved by at most {@code tol * |f(x0)|} over the last 20 iterations;
  * the (pseudo-)gradient's norm at most {@code max(tol * f, 1e-8)}; a failed line search (after one
@@ -136,7 +138,8 @@ final class QuasiNewton {
         yNew[i] = g[i] - grad[i];
         sy += sNew[i] * yNew[i];
       }
-      if (sy > 1e-10) {
+      // keep a pair only with positive curvature (relative: near the optimum steps are tiny)
+      if (sy > 1e-10 * Math.sqrt(dot(sNew, sNew) * dot(yNew, yNew))) {
         newest = (newest + 1) % HISTORY;
         s[newest] = sNew;
         y[newest] = yNew;
@@ -174,7 +177,15 @@ final class QuasiNewton {
       }
       return;
     }
-    step *= 0.5;
+    // the minimum of the quadratic through f(x), its slope and f(trial), kept in [0.1, 0.5] x step
+    double next = 0.5 * step;
+    if (Double.isFinite(adj) && expected < 0) {
+      double curvature = adj - adjusted - expected;
+      if (curvature > 0) {
+        next = Math.min(0.5 * step, Math.max(0.1 * step, -expected * step / (2 * curvature)));
+      }
+    }
+    step = next;
     trial = stepTo(step);
   }
 
