@@ -12,7 +12,7 @@ import java.util.Arrays;
  *
  * <p>Line search: backtracking to the Armijo condition (each cut to the minimum of the quadratic
  * through the values and slope, within [0.1, 0.5] of the step), the first step of unit length as
- * in Breeze.
+ * in Breeze, later ones 1 or twice the last accepted step if that was shorter.
  * Stopping as Breeze's {@code FirstOrderMinimizer.defaultConvergenceCheck} that MLlib uses: max
  * iterations; the objective moved by at most {@code tol * |f(x0)|} over the last 20 iterations;
  * the (pseudo-)gradient's norm at most {@code max(tol * f, 1e-8)}; a failed line search (after one
@@ -50,6 +50,7 @@ final class QuasiNewton {
   private double[] trial;
   private double[] dir;
   private double step;
+  private double lastStep = 1;
   private int backtracks;
   private boolean retried;
   private int iter;
@@ -147,6 +148,7 @@ final class QuasiNewton {
         stored = Math.min(stored + 1, HISTORY);
       }
       moveTo(trial, v, g, adj);
+      lastStep = stored == 0 ? 1 : step;
       iter++;
       window.add(adjusted);
       while (window.size() > VALUE_WINDOW) {
@@ -231,7 +233,9 @@ final class QuasiNewton {
     }
     double norm = Math.sqrt(dot(dir, dir));
     backtracks = 0;
-    step = stored == 0 && norm > 0 ? 1 / norm : 1;
+    // unit steps once they work; after a cut-back, start at twice the last step (OWL-QN's
+    // direction, corrected to the pseudo-gradient's orthant, often overshoots for a while)
+    step = stored == 0 && norm > 0 ? 1 / norm : Math.min(1, 2 * lastStep);
     trial = stepTo(step);
   }
 
