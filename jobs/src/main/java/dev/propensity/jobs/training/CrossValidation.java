@@ -60,6 +60,8 @@ final class CrossValidation {
    *
    * @param localCheckpoint keep the final model's preprocessed rows as a local checkpoint rather
    *     than cached ({@code propensity.train.cv.local-checkpoint}, see {@link Materialized})
+   * @param sharedLogistic fit a logistic grid as one shared fit ({@link SharedLogistic},
+   *     {@code propensity.train.logistic.shared-pass})
    */
   record Settings(int folds, int parallelism, boolean localCheckpoint, double budgetSeconds,
       String metric, String idColumn, int candidateIndex, int candidates, long runStartNanos,
