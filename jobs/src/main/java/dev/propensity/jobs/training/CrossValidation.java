@@ -3,6 +3,7 @@ package dev.propensity.jobs.training;
 import dev.propensity.jobs.model.CandidatePipeline;
 import dev.propensity.jobs.model.Metrics;
 import dev.propensity.jobs.model.Candidates;
+import dev.propensity.jobs.model.SharedLogistic;
 
 import static org.apache.spark.sql.functions.col;
 
@@ -20,6 +21,8 @@ import java.util.function.Consumer;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.ml.Transformer;
+import org.apache.spark.ml.classification.LogisticRegression;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.sql.Column;
@@ -40,6 +43,13 @@ import org.slf4j.LoggerFactory;
  * scores the held-out one (folds in parallel, {@code cv.parallelism} at a time). Before each grid point after the first, the time
  * budget is checked; a grid cut short says so in the result. Only the fold models of the best grid
  * point so far are kept (to write its out-of-fold predictions), never all sub-models.
+ *
+ * <p>The logistic family with {@code propensity.train.logistic.shared-pass} (the default) instead
+ * fits all grid points x folds together ({@link SharedLogistic}: one Spark pass per optimisation
+ * step for all of them). The whole grid is then one unit of work: the time budget, checked
+ * between grid points, cannot cut it short (as the first grid point of the other families, it
+ * always runs), and each grid point's {@code seconds} is its share of the shared fit (its total over
+ * the grid size) plus its own scoring.
  */
 final class CrossValidation {
 
@@ -50,9 +60,20 @@ final class CrossValidation {
    *
    * @param localCheckpoint keep the final model's preprocessed rows as a local checkpoint rather
    *     than cached ({@code propensity.train.cv.local-checkpoint}, see {@link Materialized})
+   * @param sharedLogistic fit a logistic grid as one shared fit ({@link SharedLogistic},
+   *     {@code propensity.train.logistic.shared-pass})
    */
   record Settings(int folds, int parallelism, boolean localCheckpoint, double budgetSeconds,
-      String metric, String idColumn, int candidateIndex, int candidates, long runStartNanos) {}
+      String metric, String idColumn, int candidateIndex, int candidates, long runStartNanos,
+      boolean sharedLogistic) {
+
+    /** With the logistic family's shared pass on, its default. */
+    Settings(int folds, int parallelism, boolean localCheckpoint, double budgetSeconds,
+        String metric, String idColumn, int candidateIndex, int candidates, long runStartNanos) {
+      this(folds, parallelism, localCheckpoint, budgetSeconds, metric, idColumn, candidateIndex,
+          candidates, runStartNanos, true);
+    }
+  }
 
   /** One evaluated grid point. */
   record GridResult(int index, Map<String, Object> params, double[] foldMetrics, double mean,
@@ -100,58 +121,13 @@ final class CrossValidation {
     ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(s.parallelism(), k)));
     try {
       int m = candidate.grid().length;
-      List<GridResult> evaluated = new ArrayList<>();
-      PipelineModel[] bestModels = null;
-      int best = -1;
-      boolean exhausted = false;
-      for (int j = 0; j < m; j++) {
-        double elapsed = seconds(start);
-        if (j > 0 && s.budgetSeconds() > 0 && elapsed >= s.budgetSeconds()) {
-          exhausted = true;
-          LOG.warn("train: candidate {} of {} ({}): time budget of {} s used up after {} s;"
-                  + " stopping the grid after {} of {} points", s.candidateIndex(),
-              s.candidates(), name, s.budgetSeconds(), Math.round(elapsed), j, m);
-          break;
-        }
-        long pointStart = System.nanoTime();
-        PipelineModel[] models = new PipelineModel[k];
-        double[] metrics = new double[k];
-        List<Future<?>> running = new ArrayList<>();
-        for (int f = 0; f < k; f++) {
-          int fold = f;
-          ParamMap point = candidate.resolve(j, folds.sizes()[f]);
-          String step = String.format("train: %s grid point %d/%d fold %d/%d", name, j + 1, m,
-              f + 1, k);
-          running.add(pool.submit(() -> {
-            Dataset<Row> d = folds.forCandidate(fold, name);
-            d.sparkSession().sparkContext().setJobDescription(step); // the Spark UI's job name
-            Column inFold = col(CandidatePipeline.FOLD).equalTo(fold);
-            PipelineModel model = candidate.head().fit(d.where(functions.not(inFold)), point);
-            metrics[fold] = Metrics.cvMetric(model.transform(d.where(inFold)),
-                CandidatePipeline.positiveProbability(name), CandidatePipeline.LABEL, s.metric());
-            models[fold] = model;
-          }));
-        }
-        await(running);
-        double mean = Arrays.stream(metrics).average().orElse(Double.NaN);
-        double std = Math.sqrt(Arrays.stream(metrics).map(x -> (x - mean) * (x - mean))
-            .average().orElse(0));
-        GridResult r = new GridResult(j, Candidates.describe(candidate.grid()[j]), metrics, mean,
-            std, seconds(pointStart));
-        evaluated.add(r);
-        if (best < 0 || mean > evaluated.get(best).mean()) {
-          best = evaluated.size() - 1;
-          bestModels = models;
-        }
-        // the rest of the grid at the mean pace of the points so far
-        long left = Math.round(seconds(start) / (j + 1) * (m - j - 1));
-        LOG.info("train: candidate {} of {} ({}), grid point {} of {} {}: cv {} {} +- {}"
-                + " in {} s; elapsed {} s (run {} s), about {} s left for this grid",
-            s.candidateIndex(), s.candidates(), name, j + 1, m, r.params(), s.metric(),
-            String.format("%.4f", mean), String.format("%.4f", std), Math.round(r.seconds()),
-            Math.round(seconds(start)), Math.round(seconds(s.runStartNanos())), left);
-      }
-      oofSink.accept(outOfFold(folds, bestModels, name, s.idColumn()));
+      LogisticRegression lr = sharedLogistic(candidate, s);
+      Grid grid = lr != null ? shared(candidate, lr, folds, k, s, start, pool)
+          : perPoint(candidate, folds, k, s, start, pool);
+      List<GridResult> evaluated = grid.evaluated();
+      int best = grid.best();
+      boolean exhausted = grid.exhausted();
+      oofSink.accept(outOfFold(folds, grid.bestModels(), name, s.idColumn()));
       double cvSeconds = seconds(start);
 
       long refitStart = System.nanoTime();
@@ -171,6 +147,150 @@ final class CrossValidation {
     }
   }
 
+  /** The evaluated grid, its best point and that point's fold models. */
+  private record Grid(List<GridResult> evaluated, int best, PipelineModel[] bestModels,
+      boolean exhausted) {}
+
+  /** Grid point after grid point, the folds of each in parallel, the budget checked between. */
+  private static Grid perPoint(Candidate candidate, FoldData.Folds folds, int k, Settings s,
+      long start, ExecutorService pool) {
+    String name = candidate.name();
+    int m = candidate.grid().length;
+    List<GridResult> evaluated = new ArrayList<>();
+    PipelineModel[] bestModels = null;
+    int best = -1;
+    boolean exhausted = false;
+    for (int j = 0; j < m; j++) {
+      double elapsed = seconds(start);
+      if (j > 0 && s.budgetSeconds() > 0 && elapsed >= s.budgetSeconds()) {
+        exhausted = true;
+        LOG.warn("train: candidate {} of {} ({}): time budget of {} s used up after {} s;"
+                + " stopping the grid after {} of {} points", s.candidateIndex(),
+            s.candidates(), name, s.budgetSeconds(), Math.round(elapsed), j, m);
+        break;
+      }
+      long pointStart = System.nanoTime();
+      PipelineModel[] models = new PipelineModel[k];
+      double[] metrics = new double[k];
+      List<Future<?>> running = new ArrayList<>();
+      for (int f = 0; f < k; f++) {
+        int fold = f;
+        ParamMap point = candidate.resolve(j, folds.sizes()[f]);
+        String step = String.format("train: %s grid point %d/%d fold %d/%d", name, j + 1, m,
+            f + 1, k);
+        running.add(pool.submit(() -> {
+          Dataset<Row> d = folds.forCandidate(fold, name);
+          d.sparkSession().sparkContext().setJobDescription(step); // the Spark UI's job name
+          Column inFold = col(CandidatePipeline.FOLD).equalTo(fold);
+          PipelineModel model = candidate.head().fit(d.where(functions.not(inFold)), point);
+          metrics[fold] = Metrics.cvMetric(model.transform(d.where(inFold)),
+              CandidatePipeline.positiveProbability(name), CandidatePipeline.LABEL, s.metric());
+          models[fold] = model;
+        }));
+      }
+      await(running);
+      double mean = Arrays.stream(metrics).average().orElse(Double.NaN);
+      double std = Math.sqrt(Arrays.stream(metrics).map(x -> (x - mean) * (x - mean))
+          .average().orElse(0));
+      GridResult r = new GridResult(j, Candidates.describe(candidate.grid()[j]), metrics, mean,
+          std, seconds(pointStart));
+      evaluated.add(r);
+      if (best < 0 || mean > evaluated.get(best).mean()) {
+        best = evaluated.size() - 1;
+        bestModels = models;
+      }
+      // the rest of the grid at the mean pace of the points so far
+      long left = Math.round(seconds(start) / (j + 1) * (m - j - 1));
+      LOG.info("train: candidate {} of {} ({}), grid point {} of {} {}: cv {} {} +- {}"
+              + " in {} s; elapsed {} s (run {} s), about {} s left for this grid",
+          s.candidateIndex(), s.candidates(), name, j + 1, m, r.params(), s.metric(),
+          String.format("%.4f", mean), String.format("%.4f", std), Math.round(r.seconds()),
+          Math.round(seconds(start)), Math.round(seconds(s.runStartNanos())), left);
+    }
+    return new Grid(evaluated, best, bestModels, exhausted);
+  }
+
+  /** @return the grid's logistic regression when the shared pass fits it, else null */
+  private static LogisticRegression sharedLogistic(Candidate candidate, Settings s) {
+    PipelineStage[] stages = candidate.head().getStages();
+    if (!s.sharedLogistic() || stages.length != 1
+        || !(stages[0] instanceof LogisticRegression lr)) {
+      return null;
+    }
+    for (ParamMap point : candidate.grid()) {
+      if (!SharedLogistic.supports((LogisticRegression) lr.copy(point))) {
+        return null;
+      }
+    }
+    return lr;
+  }
+
+  /**
+   * All grid points x folds in one shared fit (one Spark pass per optimisation step), then each
+   * point's folds scored as in {@link #perPoint}. The budget cannot stop a grid that is one unit.
+   */
+  private static Grid shared(Candidate candidate, LogisticRegression lr, FoldData.Folds folds,
+      int k, Settings s, long start, ExecutorService pool) {
+    String name = candidate.name();
+    int m = candidate.grid().length;
+    LogisticRegression[][] estimators = new LogisticRegression[m][k];
+    List<SharedLogistic.Task> tasks = new ArrayList<>();
+    for (int j = 0; j < m; j++) {
+      for (int f = 0; f < k; f++) {
+        estimators[j][f] = (LogisticRegression) lr.copy(candidate.resolve(j, folds.sizes()[f]));
+        tasks.add(SharedLogistic.Task.of(f, f, estimators[j][f]));
+      }
+    }
+    List<Dataset<Row>> data = new ArrayList<>();
+    for (int f = 0; f < k; f++) {
+      data.add(folds.forCandidate(f, name));
+    }
+    String weight = lr.isDefined(lr.weightCol()) && !lr.getWeightCol().isEmpty()
+        ? lr.getWeightCol() : null;
+    SharedLogistic.Result fit = SharedLogistic.fit(data, new SharedLogistic.Columns(
+        lr.getFeaturesCol(), lr.getLabelCol(), weight, CandidatePipeline.FOLD), tasks,
+        "candidate " + name);
+    List<GridResult> evaluated = new ArrayList<>();
+    PipelineModel[] bestModels = null;
+    int best = -1;
+    for (int j = 0; j < m; j++) {
+      long pointStart = System.nanoTime();
+      PipelineModel[] models = new PipelineModel[k];
+      double[] metrics = new double[k];
+      List<Future<?>> running = new ArrayList<>();
+      for (int f = 0; f < k; f++) {
+        int fold = f;
+        models[f] = new PipelineModel(candidate.head().uid(), new Transformer[] {
+            SharedLogistic.model(estimators[j][f], fit.fits().get(j * k + f))});
+        String step = String.format("train: %s grid point %d/%d fold %d/%d (scoring)", name,
+            j + 1, m, f + 1, k);
+        running.add(pool.submit(() -> {
+          Dataset<Row> d = folds.forCandidate(fold, name);
+          d.sparkSession().sparkContext().setJobDescription(step);
+          metrics[fold] = Metrics.cvMetric(
+              models[fold].transform(d.where(col(CandidatePipeline.FOLD).equalTo(fold))),
+              CandidatePipeline.positiveProbability(name), CandidatePipeline.LABEL, s.metric());
+        }));
+      }
+      await(running);
+      double mean = Arrays.stream(metrics).average().orElse(Double.NaN);
+      double std = Math.sqrt(Arrays.stream(metrics).map(x -> (x - mean) * (x - mean))
+          .average().orElse(0));
+      GridResult r = new GridResult(j, Candidates.describe(candidate.grid()[j]), metrics, mean,
+          std, fit.seconds() / m + seconds(pointStart));
+      evaluated.add(r);
+      if (best < 0 || mean > evaluated.get(best).mean()) {
+        best = evaluated.size() - 1;
+        bestModels = models;
+      }
+      LOG.info("train: candidate {} of {} ({}), grid point {} of {} {}: cv {} {} +- {}"
+              + " (shared fit); elapsed {} s (run {} s)", s.candidateIndex(), s.candidates(),
+          name, j + 1, m, r.params(), s.metric(), String.format("%.4f", mean),
+          String.format("%.4f", std), Math.round(seconds(start)),
+          Math.round(seconds(s.runStartNanos())));
+    }
+    return new Grid(evaluated, best, bestModels, false);
+  }
   private static Dataset<Row> outOfFold(FoldData.Folds folds, PipelineModel[] models,
       String name, String idColumn) {
     Dataset<Row> out = null;

@@ -141,7 +141,8 @@ public final class TrainJob implements Job {
   /** The settings of {@code propensity.train.*} the job itself reads, validated up front. */
   record TrainSettings(int folds, int parallelism, boolean localCheckpoint, String metric,
       boolean balanced, Double threshold, double budgetSeconds, boolean dropDegenerate, long seed,
-      double gbtValidationFraction, boolean permutationImportance, Modes.Refit refit) {
+      double gbtValidationFraction, boolean permutationImportance, Modes.Refit refit,
+      boolean sharedLogistic) {
 
     static final List<String> METRICS = List.of("auc_roc", "auc_pr");
     static final String BEST_F1 = "best-f1";
@@ -181,7 +182,8 @@ public final class TrainJob implements Job {
           "balanced".equals(weights), threshold, budget, drop, config.longValue(k + "seed"),
           config.number(k + "gbt.validation-fraction"),
           config.bool(k + "permutation-importance"),
-          Modes.fromConfig(config, k + "refit", Modes.Refit.class));
+          Modes.fromConfig(config, k + "refit", Modes.Refit.class),
+          config.bool(k + "logistic.shared-pass"));
     }
   }
 
@@ -210,7 +212,8 @@ public final class TrainJob implements Job {
           candidate.grid().length, settings.folds());
       CrossValidation.Settings cvs = new CrossValidation.Settings(settings.folds(),
           settings.parallelism(), settings.localCheckpoint(), settings.budgetSeconds(),
-          settings.metric(), schema.idColumn(), index, total, runStart);
+          settings.metric(), schema.idColumn(), index, total, runStart,
+          settings.sharedLogistic());
       RunLayout layout = RunLayout.of(run);
       CrossValidation.Result cv = CrossValidation.run(candidate, folds, preprocessing, train,
           refitRows, cvs, oof -> oof.write().format("delta").mode("overwrite").save(layout.outOfFold(name)));

@@ -1,0 +1,445 @@
+package dev.propensity.jobs.model;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.ml.classification.LogisticRegression;
+import org.apache.spark.ml.classification.LogisticRegressionModel;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Many binomial logistic regressions (grid points x folds) fitted together: each optimisation step
+ * is ONE Spark pass that computes loss and gradient of every still-running model, where MLlib runs
+ * one Spark job per step per model. Written here because MLlib's estimator has no shared mode and
+ * those jobs' launch overhead was most of the logistic family's cross-validation time (issue 16).
+ *
+ * <p>The objective is MLlib's {@code LogisticRegression} with {@code standardization = true} and an
+ * intercept: the weighted mean log-loss plus {@code regParam * ((1 - a) / 2 ||b||^2 + a ||b||_1)}
+ * on the coefficients b of the features divided by their weighted (unbiased) standard deviation
+ * on the model's rows; zero-variance features get coefficient 0; the intercept is not penalised
+ * and starts at the log-odds of the weighted label counts. L-BFGS for {@code a = 0}, OWL-QN
+ * otherwise ({@link QuasiNewton}), with MLlib's stopping rules, so the optimum is MLlib's to within
+ * the tolerance (the path differs: MLlib also centres the features while optimising).
+ */
+public final class SharedLogistic {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SharedLogistic.class);
+
+  /**
+   * One model to fit.
+   *
+   * @param dataset index of its data set in the list given to {@link #fit}
+   * @param excludedFold its rows are those whose fold differs from this one (-1: all rows)
+   */
+  public record Task(int dataset, int excludedFold, double regParam, double elasticNetParam,
+      int maxIter, double tol) {
+
+    /** @return the task of {@code lr}'s regularisation and stopping parameters */
+    public static Task of(int dataset, int excludedFold, LogisticRegression lr) {
+      return new Task(dataset, excludedFold, lr.getRegParam(), lr.getElasticNetParam(),
+          lr.getMaxIter(), lr.getTol());
+    }
+  }
+
+  /**
+   * One fitted model in the original feature space.
+   *
+   * @param objective the objective at the solution, as MLlib's (standardised space)
+   * @param stop why its optimisation stopped
+   */
+  public record Fit(double[] coefficients, double intercept, int iterations, int evaluations,
+      double objective, String stop) {}
+
+  /**
+   * @param fits per task, in the order given
+   * @param iterations the most iterations of one model
+   * @param passes Spark passes (jobs) over the data, the statistics pass included
+   * @param converged models that stopped by a convergence rule rather than max-iter or failure
+   */
+  public record Result(List<Fit> fits, int iterations, int passes, int converged, double seconds) {}
+
+  /** Columns of the data sets: weight may be null (all 1), fold may be null (no exclusions). */
+  public record Columns(String features, String label, String weight, String fold) {}
+
+  private SharedLogistic() {}
+
+  /** @return whether {@code lr} is a fit this trainer reproduces (binomial, standardised) */
+  public static boolean supports(LogisticRegression lr) {
+    return lr.getFitIntercept() && lr.getStandardization()
+        && !"multinomial".equals(lr.getFamily()) && !lr.isSet(lr.lowerBoundsOnCoefficients())
+        && !lr.isSet(lr.upperBoundsOnCoefficients()) && !lr.isSet(lr.lowerBoundsOnIntercepts())
+        && !lr.isSet(lr.upperBoundsOnIntercepts());
+  }
+
+  /**
+   * Fits every task, one Spark pass per optimisation step for all of them.
+   *
+   * @param data the data sets the tasks refer to (labels 0/1, each best cached by the caller)
+   * @param name for the Spark UI's job descriptions and the log
+   */
+  public static Result fit(List<Dataset<Row>> data, Columns columns, List<Task> tasks,
+      String name) {
+    long start = System.nanoTime();
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(
+        data.get(0).sparkSession().sparkContext());
+    JavaRDD<Block> blocks = blocks(data, columns);
+    // slices: distinct (data set, excluded fold), the rows a model sees
+    Map<List<Integer>, Integer> sliceIndex = new LinkedHashMap<>();
+    int[] taskSlice = new int[tasks.size()];
+    for (int t = 0; t < tasks.size(); t++) {
+      Task task = tasks.get(t);
+      taskSlice[t] = sliceIndex.computeIfAbsent(List.of(task.dataset(), task.excludedFold()),
+          key -> sliceIndex.size());
+    }
+    int[][] slices = sliceIndex.keySet().stream()
+        .map(k -> new int[] {k.get(0), k.get(1)}).toArray(int[][]::new);
+    try {
+      sc.setJobDescription("train: " + name + " shared logistic statistics");
+      Moments[] moments = blocks.treeAggregate(Moments.zeros(slices.length),
+          (acc, b) -> Moments.add(acc, b, slices), Moments::merge, 2);
+      int passes = 1;
+      Model[] models = new Model[tasks.size()];
+      for (int t = 0; t < models.length; t++) {
+        models[t] = new Model(tasks.get(t), moments[taskSlice[t]]);
+      }
+      int round = 0;
+      while (true) {
+        List<Integer> active = new ArrayList<>();
+        for (int t = 0; t < models.length; t++) {
+          if (!models[t].done()) {
+            active.add(t);
+          }
+        }
+        if (active.isEmpty()) {
+          break;
+        }
+        int[] slice = new int[active.size()];
+        double[][] gamma = new double[active.size()][];
+        int[] offsets = new int[active.size() + 1];
+        for (int a = 0; a < active.size(); a++) {
+          int t = active.get(a);
+          slice[a] = taskSlice[t];
+          gamma[a] = models[t].effective();
+          offsets[a + 1] = offsets[a] + gamma[a].length + 1;
+        }
+        sc.setJobDescription("train: " + name + " shared logistic pass " + (++round) + " ("
+            + active.size() + " models)");
+        double[] sums = blocks.treeAggregate(new double[offsets[active.size()]],
+            (acc, b) -> Block.addLoss(acc, b, slices, slice, gamma, offsets),
+            SharedLogistic::sum, 2);
+        passes++;
+        for (int a = 0; a < active.size(); a++) {
+          models[active.get(a)].accept(Arrays.copyOfRange(sums, offsets[a], offsets[a + 1]));
+        }
+      }
+      List<Fit> fits = Arrays.stream(models).map(Model::fit).toList();
+      int iterations = fits.stream().mapToInt(Fit::iterations).max().orElse(0);
+      int converged = (int) fits.stream().filter(f -> f.stop().equals("FUNCTION_VALUES")
+          || f.stop().equals("GRADIENT") || f.stop().equals("CONSTANT_LABEL")).count();
+      double seconds = (System.nanoTime() - start) / 1e9;
+      LOG.info("train: {} shared logistic fit of {} models: {} iterations (the most of one model),"
+              + " {} Spark passes, {} of {} models converged (others: max-iter or line search),"
+              + " {} s", name, tasks.size(), iterations, passes, converged, tasks.size(),
+          String.format("%.1f", seconds));
+      return new Result(fits, iterations, passes, converged, seconds);
+    } finally {
+      blocks.unpersist(false);
+    }
+  }
+
+  /**
+   * @return MLlib's model of {@code fit}, with every param of {@code lr} (a grid point's estimator)
+   *     copied as MLlib's own {@code fit} does, so that it saves, loads and scores as one
+   */
+  public static LogisticRegressionModel model(LogisticRegression lr, Fit fit) {
+    LogisticRegressionModel m = new LogisticRegressionModel(lr.uid(),
+        Vectors.dense(fit.coefficients()).compressed(), fit.intercept());
+    return lr.copyValues(m, ParamMap.empty()).setParent(lr);
+  }
+
+  private static JavaRDD<Block> blocks(List<Dataset<Row>> data, Columns c) {
+    List<JavaRDD<Block>> parts = new ArrayList<>();
+    for (int i = 0; i < data.size(); i++) {
+      int dataset = i;
+      Column weight = c.weight() == null ? lit(1.0) : col(c.weight()).cast("double");
+      Column fold = c.fold() == null ? lit(-1) : col(c.fold()).cast("int");
+      parts.add(data.get(i).select(col(c.features()), col(c.label()).cast("double"), weight,
+          fold).javaRDD().mapPartitions(rows -> List.of(Block.of(dataset, rows)).iterator()));
+    }
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(
+        data.get(0).sparkSession().sparkContext());
+    JavaRDD<Block> all = parts.size() == 1 ? parts.get(0)
+        : sc.union(parts.toArray(JavaRDD[]::new));
+    return all.persist(StorageLevel.MEMORY_AND_DISK());
+  }
+
+  private static double[] sum(double[] a, double[] b) {
+    for (int i = 0; i < a.length; i++) {
+      a[i] += b[i];
+    }
+    return a;
+  }
+
+  /** One partition's rows, dense, for the passes. */
+  static final class Block implements Serializable {
+    final int dataset;
+    final int rows;
+    final int width;
+    final double[] x;
+    final double[] label;
+    final double[] weight;
+    final int[] fold;
+
+    private Block(int dataset, int rows, int width, double[] x, double[] label, double[] weight,
+        int[] fold) {
+      this.dataset = dataset;
+      this.rows = rows;
+      this.width = width;
+      this.x = x;
+      this.label = label;
+      this.weight = weight;
+      this.fold = fold;
+    }
+
+    static Block of(int dataset, java.util.Iterator<Row> it) {
+      List<Row> rows = new ArrayList<>();
+      it.forEachRemaining(rows::add);
+      int width = rows.isEmpty() ? 0 : rows.get(0).<Vector>getAs(0).size();
+      double[] x = new double[rows.size() * width];
+      double[] label = new double[rows.size()];
+      double[] weight = new double[rows.size()];
+      int[] fold = new int[rows.size()];
+      for (int r = 0; r < rows.size(); r++) {
+        Row row = rows.get(r);
+        System.arraycopy(row.<Vector>getAs(0).toArray(), 0, x, r * width, width);
+        label[r] = row.getDouble(1);
+        weight[r] = row.getDouble(2);
+        fold[r] = row.getInt(3);
+        if (!(label[r] == 0 || label[r] == 1) || !(weight[r] >= 0)) {
+          throw new IllegalArgumentException(String.format("Cannot fit a binomial logistic"
+              + " regression: row %d has label %s and weight %s; labels must be 0 or 1 and weights"
+              + " non-negative", r, label[r], weight[r]));
+        }
+      }
+      return new Block(dataset, rows.size(), width, x, label, weight, fold);
+    }
+
+    /** Adds each active model's weighted log-loss sum and gradient (effective coefficients). */
+    static double[] addLoss(double[] acc, Block b, int[][] slices, int[] slice, double[][] gamma,
+        int[] offsets) {
+      for (int a = 0; a < slice.length; a++) {
+        int[] sl = slices[slice[a]];
+        if (sl[0] != b.dataset) {
+          continue;
+        }
+        double[] g = gamma[a];
+        int d = g.length - 1;
+        int o = offsets[a];
+        for (int r = 0; r < b.rows; r++) {
+          double w = b.weight[r];
+          if (w == 0 || b.fold[r] == sl[1] && sl[1] >= 0) {
+            continue;
+          }
+          int base = r * b.width;
+          double m = g[d];
+          for (int j = 0; j < d; j++) {
+            m += g[j] * b.x[base + j];
+          }
+          double y = b.label[r];
+          // log(1 + e^m) - y m, stably
+          double loss = (m > 0 ? m + Math.log1p(Math.exp(-m)) : Math.log1p(Math.exp(m))) - y * m;
+          double p = 1 / (1 + Math.exp(-m));
+          double mult = w * (p - y);
+          acc[o] += w * loss;
+          for (int j = 0; j < d; j++) {
+            acc[o + 1 + j] += mult * b.x[base + j];
+          }
+          acc[o + 1 + d] += mult;
+        }
+      }
+      return acc;
+    }
+  }
+
+  /** Weighted label counts, mean and M2 of the features of one slice (MLlib's Summarizer). */
+  static final class Moments implements Serializable {
+    double weightSum;
+    double weightSquareSum;
+    final double[] labels = new double[2];
+    double[] mean;
+    double[] m2;
+
+    static Moments[] zeros(int n) {
+      Moments[] out = new Moments[n];
+      for (int i = 0; i < n; i++) {
+        out[i] = new Moments();
+      }
+      return out;
+    }
+
+    static Moments[] add(Moments[] acc, Block b, int[][] slices) {
+      for (int s = 0; s < slices.length; s++) {
+        if (slices[s][0] != b.dataset) {
+          continue;
+        }
+        Moments m = acc[s];
+        if (m.mean == null) {
+          m.mean = new double[b.width];
+          m.m2 = new double[b.width];
+        }
+        for (int r = 0; r < b.rows; r++) {
+          double w = b.weight[r];
+          if (w == 0 || b.fold[r] == slices[s][1] && slices[s][1] >= 0) {
+            continue;
+          }
+          m.weightSum += w;
+          m.weightSquareSum += w * w;
+          m.labels[(int) b.label[r]] += w;
+          int base = r * b.width;
+          for (int j = 0; j < b.width; j++) {
+            // Welford as MLlib's SummarizerBuffer: a constant column keeps variance exactly 0
+            double diff = b.x[base + j] - m.mean[j];
+            m.mean[j] += w * diff / m.weightSum;
+            m.m2[j] += w * (b.x[base + j] - m.mean[j]) * diff;
+          }
+        }
+      }
+      return acc;
+    }
+
+    static Moments[] merge(Moments[] a, Moments[] b) {
+      for (int s = 0; s < a.length; s++) {
+        Moments x = a[s];
+        Moments o = b[s];
+        if (o.weightSum == 0) {
+          continue;
+        }
+        if (x.weightSum == 0) {
+          a[s] = o;
+          continue;
+        }
+        double total = x.weightSum + o.weightSum;
+        for (int j = 0; j < x.mean.length; j++) {
+          double delta = o.mean[j] - x.mean[j];
+          x.mean[j] += delta * o.weightSum / total;
+          x.m2[j] += o.m2[j] + delta * delta * x.weightSum * o.weightSum / total;
+        }
+        x.weightSum = total;
+        x.weightSquareSum += o.weightSquareSum;
+        x.labels[0] += o.labels[0];
+        x.labels[1] += o.labels[1];
+      }
+      return a;
+    }
+
+    /** @return the unbiased weighted standard deviations, as MLlib's {@code std} */
+    double[] std() {
+      double[] out = new double[mean == null ? 0 : mean.length];
+      double denominator = weightSum - weightSquareSum / weightSum;
+      for (int j = 0; j < out.length; j++) {
+        out[j] = denominator > 0 ? Math.sqrt(Math.max(m2[j] / denominator, 0)) : 0;
+      }
+      return out;
+    }
+  }
+
+  /**
+   * One task's optimisation in standardised, centred space (coefficients, then the intercept of
+   * the centred features), as MLlib's: centring changes the path, not the optimum.
+   */
+  private static final class Model {
+    private final double weightSum;
+    private final double[] inverseStd;
+    private final double[] scaledMean;
+    private final double l2;
+    private final QuasiNewton optimiser;
+    private final double constantIntercept;
+
+    Model(Task task, Moments m) {
+      this.weightSum = m.weightSum;
+      double[] std = m.std();
+      int d = std.length;
+      this.inverseStd = new double[d];
+      this.scaledMean = new double[d];
+      for (int j = 0; j < d; j++) {
+        inverseStd[j] = std[j] > 0 ? 1 / std[j] : 0;
+        scaledMean[j] = inverseStd[j] * m.mean[j]; // std() is empty when mean is null
+      }
+      this.l2 = (1 - task.elasticNetParam()) * task.regParam();
+      double l1Weight = task.elasticNetParam() * task.regParam();
+      double[] l1 = new double[d + 1];
+      Arrays.fill(l1, 0, d, l1Weight);
+      double[] x0 = new double[d + 1];
+      if (m.labels[0] == 0 || m.labels[1] == 0) {
+        // one class only: MLlib's fixed answer, no training (an infinite intercept)
+        constantIntercept = m.labels[1] > 0 ? Double.POSITIVE_INFINITY
+            : Double.NEGATIVE_INFINITY;
+        optimiser = null;
+        return;
+      }
+      constantIntercept = Double.NaN;
+      x0[d] = Math.log(m.labels[1] / m.labels[0]);
+      optimiser = new QuasiNewton(x0, l1, task.maxIter(), task.tol());
+    }
+
+    boolean done() {
+      return optimiser == null || optimiser.done();
+    }
+
+    /** @return the point to evaluate on the raw features: b_j / sd_j, then the intercept */
+    double[] effective() {
+      return raw(optimiser.point());
+    }
+
+    private double[] raw(double[] p) {
+      int d = inverseStd.length;
+      double[] out = p.clone();
+      for (int j = 0; j < d; j++) {
+        out[j] = p[j] * inverseStd[j];
+        out[d] -= p[j] * scaledMean[j];
+      }
+      return out;
+    }
+
+    /** Takes the pass's sums for this model: weighted loss, then the raw-feature gradient. */
+    void accept(double[] sums) {
+      double[] p = optimiser.point();
+      int d = inverseStd.length;
+      double value = sums[0] / weightSum;
+      double[] grad = new double[d + 1];
+      for (int j = 0; j < d; j++) {
+        grad[j] = (sums[1 + j] * inverseStd[j] - sums[1 + d] * scaledMean[j]) / weightSum
+            + l2 * p[j];
+        value += 0.5 * l2 * p[j] * p[j];
+      }
+      grad[d] = sums[1 + d] / weightSum;
+      optimiser.accept(value, grad);
+    }
+
+    Fit fit() {
+      int d = inverseStd.length;
+      if (optimiser == null) {
+        return new Fit(new double[d], constantIntercept, 0, 0, Double.NaN, "CONSTANT_LABEL");
+      }
+      double[] solution = raw(optimiser.solution());
+      return new Fit(Arrays.copyOf(solution, d), solution[d], optimiser.iterations(), optimiser.evaluations(),
+          optimiser.objective(), optimiser.stop().name());
+    }
+  }
+}

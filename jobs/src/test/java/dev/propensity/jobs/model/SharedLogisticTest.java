@@ -1,0 +1,258 @@
+package dev.propensity.jobs.model;
+
+import static org.apache.spark.sql.functions.col;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.propensity.common.SparkTestBase;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.spark.ml.classification.LogisticRegression;
+import org.apache.spark.ml.classification.LogisticRegressionModel;
+import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerJobStart;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Test;
+
+/** The shared-pass trainer against MLlib's estimator on the same rows, and its Spark job count. */
+class SharedLogisticTest extends SparkTestBase {
+
+  private static final double[] REG = {0.001, 0.01};
+  private static final double[] ALPHA = {0.0, 0.5};
+
+  /** 3000 rows: 6 features of different scales, one constant, one correlated; weights 0.5-3. */
+  private static Dataset<Row> data() {
+    Random r = new Random(11);
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < 3000; i++) {
+      double x0 = r.nextGaussian();
+      double x1 = 2 + 3 * r.nextGaussian();
+      double x2 = 10 * r.nextDouble();
+      double x4 = r.nextDouble() < 0.3 ? 1 : 0;
+      double x5 = x0 + 0.5 * r.nextGaussian();
+      double z = -1.5 + 0.8 * x0 - 0.2 * x1 + 0.1 * x2 + 0.7 * x4 + 0.3 * x5;
+      double y = r.nextDouble() < 1 / (1 + Math.exp(-z)) ? 1 : 0;
+      rows.add(RowFactory.create(Vectors.dense(x0, x1, x2, 5.0, x4, x5), y,
+          0.5 + 2.5 * r.nextDouble(), i % 3));
+    }
+    return spark().createDataFrame(rows, new StructType()
+        .add("features", SQLDataTypes.VectorType()).add("label", DataTypes.DoubleType)
+        .add("w", DataTypes.DoubleType).add("fold", DataTypes.IntegerType)).cache();
+  }
+
+  private static LogisticRegression estimator(double reg, double alpha, boolean weighted,
+      int maxIter, double tol) {
+    LogisticRegression lr = new LogisticRegression().setFamily("binomial").setRegParam(reg)
+        .setElasticNetParam(alpha).setMaxIter(maxIter).setTol(tol);
+    return weighted ? lr.setWeightCol("w") : lr;
+  }
+
+  @Test
+  void matchesMllibForRidgeAndElasticNetWithAndWithoutWeights() {
+    Dataset<Row> df = data();
+    List<Row> rows = df.collectAsList();
+    for (boolean weighted : new boolean[] {false, true}) {
+      List<LogisticRegression> ests = new ArrayList<>();
+      List<SharedLogistic.Task> tasks = new ArrayList<>();
+      for (double reg : REG) {
+        for (double alpha : ALPHA) {
+          LogisticRegression lr = estimator(reg, alpha, weighted, 500, 1e-12);
+          ests.add(lr);
+          tasks.add(SharedLogistic.Task.of(0, -1, lr));
+        }
+      }
+      SharedLogistic.Result shared = SharedLogistic.fit(List.of(df),
+          new SharedLogistic.Columns("features", "label", weighted ? "w" : null, null), tasks,
+          "test");
+      for (int t = 0; t < tasks.size(); t++) {
+        LogisticRegression lr = ests.get(t);
+        LogisticRegressionModel mllib = lr.fit(df);
+        SharedLogistic.Fit ours = shared.fits().get(t);
+        String what = String.format("reg %s alpha %s weighted %s (%s after %d iterations)",
+            lr.getRegParam(), lr.getElasticNetParam(), weighted, ours.stop(), ours.iterations());
+        assertThat(ours.coefficients()).as(what)
+            .containsExactly(mllib.coefficients().toArray(), within(1e-5));
+        assertThat(ours.intercept()).as(what).isCloseTo(mllib.intercept(), within(1e-5));
+        assertThat(ours.coefficients()[3]).as("constant feature").isZero();
+        double oursLoss = objective(rows, weighted, lr, ours.coefficients(), ours.intercept());
+        double mllibLoss = objective(rows, weighted, lr, mllib.coefficients().toArray(),
+            mllib.intercept());
+        assertThat(oursLoss).as(what).isLessThanOrEqualTo(mllibLoss + 1e-7);
+        assertThat(ours.objective()).as(what).isCloseTo(oursLoss, within(1e-9));
+      }
+    }
+  }
+
+  /** At the project's settings (max-iter 100, tol 1e-5) both stop early, close to each other. */
+  @Test
+  void closeToMllibAtTheDefaultTolerance() {
+    Dataset<Row> df = data();
+    List<Row> rows = df.collectAsList();
+    List<LogisticRegression> ests = new ArrayList<>();
+    List<SharedLogistic.Task> tasks = new ArrayList<>();
+    for (double reg : REG) {
+      for (double alpha : ALPHA) {
+        LogisticRegression lr = estimator(reg, alpha, true, 100, 1e-5);
+        ests.add(lr);
+        tasks.add(SharedLogistic.Task.of(0, -1, lr));
+      }
+    }
+    SharedLogistic.Result shared = SharedLogistic.fit(List.of(df),
+        new SharedLogistic.Columns("features", "label", "w", null), tasks, "test");
+    for (int t = 0; t < tasks.size(); t++) {
+      LogisticRegression lr = ests.get(t);
+      LogisticRegressionModel mllib = lr.fit(df);
+      SharedLogistic.Fit ours = shared.fits().get(t);
+      String what = String.format("reg %s alpha %s (%s after %d iterations; MLlib %d)",
+          lr.getRegParam(), lr.getElasticNetParam(), ours.stop(), ours.iterations(),
+          mllib.summary().totalIterations());
+      assertThat(ours.coefficients()).as(what)
+          .containsExactly(mllib.coefficients().toArray(), within(1e-3));
+      assertThat(ours.intercept()).as(what).isCloseTo(mllib.intercept(), within(1e-3));
+      double oursLoss = objective(rows, true, lr, ours.coefficients(), ours.intercept());
+      double mllibLoss = objective(rows, true, lr, mllib.coefficients().toArray(),
+          mllib.intercept());
+      assertThat(oursLoss).as(what).isLessThanOrEqualTo(mllibLoss + 1e-5);
+    }
+  }
+
+  @Test
+  void builtModelSavesLoadsAndScoresLikeMllibs() throws Exception {
+    Dataset<Row> df = data();
+    LogisticRegression lr = estimator(0.01, 0.5, true, 500, 1e-12)
+        .setProbabilityCol("p").setRawPredictionCol("raw").setPredictionCol("pred");
+    SharedLogistic.Fit fit = SharedLogistic.fit(List.of(df),
+        new SharedLogistic.Columns("features", "label", "w", null),
+        List.of(SharedLogistic.Task.of(0, -1, lr)), "test").fits().get(0);
+    LogisticRegressionModel ours = SharedLogistic.model(lr, fit);
+    LogisticRegressionModel mllib = lr.fit(df);
+    String path = tempWarehouse("shared-lr").resolve("m").toString();
+    ours.write().overwrite().save(path);
+    LogisticRegressionModel loaded = LogisticRegressionModel.load(path);
+    assertThat(loaded.uid()).isEqualTo(mllib.uid());
+    assertThat(loaded.numClasses()).isEqualTo(2);
+    assertThat(List.of(loaded.getRegParam(), loaded.getElasticNetParam(), loaded.getFamily(),
+        loaded.getWeightCol(), loaded.getProbabilityCol(), loaded.getMaxIter(),
+        loaded.getStandardization())).isEqualTo(List.of(mllib.getRegParam(),
+        mllib.getElasticNetParam(), mllib.getFamily(), mllib.getWeightCol(),
+        mllib.getProbabilityCol(), mllib.getMaxIter(), mllib.getStandardization()));
+    List<Row> a = loaded.transform(df).select(col("p"), col("pred")).collectAsList();
+    List<Row> b = mllib.transform(df).select(col("p"), col("pred")).collectAsList();
+    List<Row> c = ours.transform(df).select(col("p")).collectAsList();
+    for (int i = 0; i < a.size(); i++) {
+      assertThat(a.get(i).<Vector>getAs(0).apply(1))
+          .isCloseTo(b.get(i).<Vector>getAs(0).apply(1), within(1e-6));
+      assertThat(a.get(i).<Vector>getAs(0).apply(1))
+          .isEqualTo(c.get(i).<Vector>getAs(0).apply(1));
+    }
+  }
+
+  /**
+   * 18 models (3 reg x 2 alpha x 3 folds) fitted together take about as many Spark jobs as the
+   * slowest of them alone (one pass per step), not the sum of their fits.
+   */
+  @Test
+  void oneSharedFitTakesAsManyJobsAsItsSlowestModel() throws Exception {
+    Dataset<Row> df = data();
+    df.count();
+    List<SharedLogistic.Task> tasks = new ArrayList<>();
+    for (double reg : new double[] {0.0001, 0.001, 0.01}) {
+      for (double alpha : ALPHA) {
+        for (int fold = 0; fold < 3; fold++) {
+          tasks.add(SharedLogistic.Task.of(0, fold, estimator(reg, alpha, false, 100, 1e-5)));
+        }
+      }
+    }
+    SharedLogistic.Columns columns = new SharedLogistic.Columns("features", "label", null,
+        "fold");
+    AtomicInteger jobs = new AtomicInteger();
+    SparkListener counter = new SparkListener() {
+      @Override
+      public void onJobStart(SparkListenerJobStart jobStart) {
+        jobs.incrementAndGet();
+      }
+    };
+    spark().sparkContext().addSparkListener(counter);
+    try {
+      SharedLogistic.Result shared = SharedLogistic.fit(List.of(df), columns, tasks, "test");
+      spark().sparkContext().listenerBus().waitUntilEmpty();
+      int sharedJobs = jobs.getAndSet(0);
+      int slowest = 0;
+      int sum = 0;
+      for (int t = 0; t < tasks.size(); t++) {
+        SharedLogistic.Result alone = SharedLogistic.fit(List.of(df), columns,
+            List.of(tasks.get(t)), "test");
+        spark().sparkContext().listenerBus().waitUntilEmpty();
+        int n = jobs.getAndSet(0);
+        assertThat(alone.fits().get(0).coefficients())
+            .containsExactly(shared.fits().get(t).coefficients(), within(1e-12));
+        slowest = Math.max(slowest, n);
+        sum += n;
+      }
+      // MLlib itself, one of the 18 fits: one job per evaluation, as ours alone
+      estimator(0.001, 0.5, false, 100, 1e-5).fit(df.where(col("fold").notEqual(0)));
+      spark().sparkContext().listenerBus().waitUntilEmpty();
+      int mllibOne = jobs.getAndSet(0);
+      System.out.printf("shared fit of %d models: %d jobs (%d passes, %d iterations); alone:"
+              + " slowest %d jobs, sum %d; MLlib, one model: %d jobs%n", tasks.size(), sharedJobs,
+          shared.passes(), shared.iterations(), slowest, sum, mllibOne);
+      assertThat(sharedJobs).isEqualTo(shared.passes());
+      assertThat(sharedJobs).isBetween(slowest - 1, slowest + 1);
+      assertThat(sharedJobs * 5).isLessThan(sum);
+    } finally {
+      spark().sparkContext().removeSparkListener(counter);
+    }
+  }
+
+  /** MLlib's objective from first principles, on the collected rows. */
+  private static double objective(List<Row> rows, boolean weighted, LogisticRegression lr,
+      double[] coef, double intercept) {
+    int d = coef.length;
+    double w = 0;
+    double w2 = 0;
+    double[] mean = new double[d];
+    for (Row r : rows) {
+      double wi = weighted ? r.getDouble(2) : 1;
+      w += wi;
+      w2 += wi * wi;
+      double[] x = r.<Vector>getAs(0).toArray();
+      for (int j = 0; j < d; j++) {
+        mean[j] += wi * x[j];
+      }
+    }
+    for (int j = 0; j < d; j++) {
+      mean[j] /= w;
+    }
+    double[] var = new double[d];
+    double loss = 0;
+    for (Row r : rows) {
+      double wi = weighted ? r.getDouble(2) : 1;
+      double[] x = r.<Vector>getAs(0).toArray();
+      double m = intercept;
+      for (int j = 0; j < d; j++) {
+        var[j] += wi * (x[j] - mean[j]) * (x[j] - mean[j]);
+        m += coef[j] * x[j];
+      }
+      double y = r.getDouble(1);
+      loss += wi * (Math.log(1 + Math.exp(m)) - y * m);
+    }
+    double reg = lr.getRegParam();
+    double alpha = lr.getElasticNetParam();
+    double penalty = 0;
+    for (int j = 0; j < d; j++) {
+      double sd = Math.sqrt(var[j] / (w - w2 / w));
+      double b = sd > 1e-12 ? coef[j] * sd : 0;
+      penalty += reg * ((1 - alpha) / 2 * b * b + alpha * Math.abs(b));
+    }
+    return loss / w + penalty;
+  }
+}
