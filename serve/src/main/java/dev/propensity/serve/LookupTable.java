@@ -60,7 +60,7 @@ final class LookupTable {
   /** Each row's snapshot (epoch day, {@link Integer#MIN_VALUE} for none) and run: the join keys. */
   private final int[] day;
   private final String[] run;
-  private final int[] index;
+  private final IdIndex index;
   private final double loadSeconds;
 
   private LookupTable(long version, Segments segments, RowCodec codec, List<Part> parts,
@@ -85,13 +85,8 @@ final class LookupTable {
       all.addAll(p.chunks);
     }
     chunks = all.toArray(new byte[0][]);
-    index = new int[Math.max(16, Integer.highestOneBit(Math.max(1, n)) << 2)];
-    for (int r = 0; r < n; r++) {
-      byte[] chunk = chunks[chunkOf[r]];
-      int slot = find(chunk, RowCodec.keyStart(chunk, offset[r]),
-          RowCodec.keyLength(chunk, offset[r]));
-      index[slot] = r + 1; // a repeated id (not in a table MERGEd by id): one of its rows
-    }
+    // a repeated id (not in a table MERGEd by id): its last row
+    index = new IdIndex(chunks, chunkOf, offset, (kept, later) -> later);
     this.loadSeconds = (System.nanoTime() - start) / 1e9;
   }
 
@@ -363,30 +358,6 @@ final class LookupTable {
         + "; expected a string or an integer");
   }
 
-  /**
-   * @return the index slot of an id ({@code n} bytes of {@code b} at {@code off}): where it is,
-   *     or the empty slot where it would go
-   */
-  private int find(byte[] b, int off, int n) {
-    int mask = index.length - 1;
-    int h = 1;
-    for (int i = off; i < off + n; i++) {
-      h = 31 * h + b[i];
-    }
-    int slot = (h ^ (h >>> 16)) & mask;
-    while (index[slot] != 0 && !sameKey(index[slot] - 1, b, off, n)) {
-      slot = (slot + 1) & mask;
-    }
-    return slot;
-  }
-
-  private boolean sameKey(int r, byte[] b, int off, int n) {
-    byte[] chunk = chunks[chunkOf[r]];
-    int start = RowCodec.keyStart(chunk, offset[r]);
-    return RowCodec.keyLength(chunk, offset[r]) == n
-        && Arrays.equals(chunk, start, start + n, b, off, off + n);
-  }
-
   /** @return the Delta version loaded */
   long version() {
     return version;
@@ -418,11 +389,11 @@ final class LookupTable {
    */
   ByteBuffer get(String customerId) {
     byte[] key = customerId.getBytes(StandardCharsets.UTF_8);
-    int r = index[find(key, 0, key.length)] - 1;
+    int r = index.row(key);
     if (r < 0) {
       return null;
     }
-    byte[] extra = day[r] == NO_DAY ? null : segments.fields(customerId, day[r], run[r]);
+    byte[] extra = day[r] == NO_DAY ? null : segments.fields(key, day[r], run[r]);
     JsonBytes json = new JsonBytes();
     codec.render(chunks[chunkOf[r]], offset[r], extra, json);
     return ByteBuffer.wrap(json.buffer(), 0, json.length()).asReadOnlyBuffer();

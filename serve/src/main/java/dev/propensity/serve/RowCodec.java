@@ -123,18 +123,6 @@ final class RowCodec {
     }
   }
 
-  /** @return the length of the key of the row at {@code offset} */
-  static int keyLength(byte[] chunk, int offset) {
-    return new Reader(chunk, offset).varint();
-  }
-
-  /** @return where the key bytes of the row at {@code offset} start */
-  static int keyStart(byte[] chunk, int offset) {
-    Reader in = new Reader(chunk, offset);
-    in.varint();
-    return in.pos;
-  }
-
   /**
    * Writes the row at {@code offset} as a JSON object, with {@code extra} (fields, each with its
    * leading comma) before the closing brace.
