@@ -15,9 +15,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -82,7 +80,7 @@ final class LookupTable {
         day[row] = p.day[i];
         run[row] = p.run[i];
       }
-      all.addAll(p.chunks);
+      all.addAll(p.trimmed());
     }
     chunks = all.toArray(new byte[0][]);
     // a repeated id (not in a table MERGEd by id): its last row
@@ -270,7 +268,7 @@ final class LookupTable {
     private byte[] current;
     private int used;
     private final RowCodec.Writer row = new RowCodec.Writer();
-    private final Map<String, String> runs = new HashMap<>();
+    private final Interner runs = new Interner();
     private final StructType schema;
     private final RowCodec codec;
     private final int idCol;
@@ -312,13 +310,16 @@ final class LookupTable {
         boolean keys = join && !columns[dayCol].isNullAt(r);
         append(keys ? columns[dayCol].getInt(r) : NO_DAY,
             keys && !columns[runCol].isNullAt(r)
-                ? intern(KernelTable.string(columns[runCol], r)) : null);
+                ? runs.get(columns[runCol], r) : null);
       }
     }
 
-    /** @return one String per distinct run id of this part (a table holds a few runs) */
-    private String intern(String runId) {
-      return runs.computeIfAbsent(runId, k -> k);
+    /** @return the chunks, the last one cut to its rows */
+    List<byte[]> trimmed() {
+      if (current != null && used < current.length) {
+        chunks.set(chunks.size() - 1, Arrays.copyOf(current, used));
+      }
+      return chunks;
     }
 
     private void append(int snapshotDay, String runId) {

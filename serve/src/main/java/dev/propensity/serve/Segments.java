@@ -60,7 +60,7 @@ final class Segments {
         run[row] = p.run[i];
         fields[row] = p.fields[i];
       }
-      chunks.addAll(p.chunks);
+      chunks.addAll(p.trimmed());
     }
     // a customer placed twice: the newer snapshot, the later row of the same one
     index = new IdIndex(chunks.toArray(new byte[0][]), chunkOf, offset,
@@ -126,7 +126,7 @@ final class Segments {
     private final JsonBytes json = new JsonBytes();
     private final RowCodec.Writer key = new RowCodec.Writer();
     // a table holds a few runs and a few (segment, action) pairs: one copy of each
-    private final Map<String, String> runs = new HashMap<>();
+    private final Interner runs = new Interner();
     private final Map<ByteBuffer, byte[]> pairs = new HashMap<>();
 
     Part(StructType schema) {
@@ -152,13 +152,21 @@ final class Segments {
           pairs.put(ByteBuffer.wrap(f), f);
         }
         append(id(id, r), snapshot.getInt(r), runId.isNullAt(r) ? null
-            : runs.computeIfAbsent(KernelTable.string(runId, r), k -> k), f);
+            : runs.get(runId, r), f);
       }
     }
 
     private static byte[] id(ColumnVector v, int r) {
       return v.getDataType() instanceof BinaryType ? v.getBinary(r)
           : KernelTable.string(v, r).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** @return the chunks, the last one cut to its ids */
+    List<byte[]> trimmed() {
+      if (current != null && used < current.length) {
+        chunks.set(chunks.size() - 1, Arrays.copyOf(current, used));
+      }
+      return chunks;
     }
 
     private void append(byte[] id, int snapshotDay, String runId, byte[] pair) {
