@@ -44,6 +44,12 @@ final class RowCodec {
   private final boolean stringKey;
   /** Each column's {@code {"name":} or {@code ,"name":}. */
   private final byte[][] names;
+  // the last date and timestamp rendered, shared by request threads: a table holds a handful
+  private volatile Text lastDate = new Text(Long.MIN_VALUE, null);
+  private volatile Text lastTimestamp = new Text(Long.MIN_VALUE, null);
+
+  /** A value and its JSON. */
+  private record Text(long value, byte[] json) {}
 
   /**
    * @param schema the table's logical columns (strings may arrive as UTF-8 bytes)
@@ -150,7 +156,7 @@ final class RowCodec {
     json.raw('}');
   }
 
-  private static void render(Reader in, DataType t, JsonBytes json) {
+  private void render(Reader in, DataType t, JsonBytes json) {
     if (in.get() == 0) {
       json.ascii("null");
       return;
@@ -166,11 +172,23 @@ final class RowCodec {
     } else if (t instanceof IntegerType) {
       json.ascii(Integer.toString(in.getInt()));
     } else if (t instanceof DateType) {
-      json.date(in.getInt());
+      int day = in.getInt();
+      Text text = lastDate;
+      if (text.value() != day || text.json() == null) {
+        text = new Text(day, bytes(new JsonBytes().date(day)));
+        lastDate = text;
+      }
+      json.raw(text.json());
     } else if (t instanceof LongType) {
       json.ascii(Long.toString(in.getLong()));
     } else if (t instanceof TimestampType) {
-      json.timestamp(in.getLong());
+      long micros = in.getLong();
+      Text text = lastTimestamp;
+      if (text.value() != micros || text.json() == null) {
+        text = new Text(micros, bytes(new JsonBytes().timestamp(micros)));
+        lastTimestamp = text;
+      }
+      json.raw(text.json());
     } else if (t instanceof TimestampNTZType) {
       json.timestampNtz(in.getLong());
     } else if (t instanceof ShortType) {
@@ -225,6 +243,10 @@ final class RowCodec {
     } else {
       json.string(t + " (unsupported type)");
     }
+  }
+
+  private static byte[] bytes(JsonBytes json) {
+    return Arrays.copyOf(json.buffer(), json.length());
   }
 
   /** A growable byte buffer that rows are encoded into, one row at a time. */
