@@ -32,6 +32,8 @@ final class Segments {
   private static final List<String> COLUMNS =
       List.of("customer_id", "snapshot_date", "run_id", "segment", "action");
   private static final int CHUNK = 4 << 20;
+  private static final byte[] SEGMENT = ",\"segment\":".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] ACTION = ",\"action\":".getBytes(StandardCharsets.US_ASCII);
 
   static final Segments NONE = new Segments(Optional.empty(), List.of());
 
@@ -142,10 +144,8 @@ final class Segments {
           continue;
         }
         json.reset();
-        json.raw(',').name("segment").value(batch.getColumnVector(3), r,
-            schema.at(3).getDataType());
-        json.raw(',').name("action").value(batch.getColumnVector(4), r,
-            schema.at(4).getDataType());
+        json.raw(SEGMENT).value(batch.getColumnVector(3), r, schema.at(3).getDataType());
+        json.raw(ACTION).value(batch.getColumnVector(4), r, schema.at(4).getDataType());
         byte[] f = pairs.get(ByteBuffer.wrap(json.buffer(), 0, json.length()));
         if (f == null) {
           f = Arrays.copyOf(json.buffer(), json.length());
