@@ -33,7 +33,7 @@ import java.util.Arrays;
  * vectors, with no intermediate objects: strings (escaped), numbers as Jackson writes them (a
  * double's {@code Double.toString}, NaN and infinities as strings), booleans, dates
  * ({@code yyyy-MM-dd}), timestamps (ISO instants), structs and maps as objects, arrays. One per
- * loading thread; {@link #reset} between rows.
+ * thread; {@link #reset} between rows. {@link RowCodec} renders lookup rows with it.
  */
 final class JsonBytes {
 
@@ -108,9 +108,15 @@ final class JsonBytes {
 
   /** Writes a JSON string from its UTF-8 bytes, escaped (multi-byte characters pass through). */
   JsonBytes utf8(byte[] b) {
-    ensure(b.length + 2);
+    return utf8(b, 0, b.length);
+  }
+
+  /** Writes a JSON string from {@code n} UTF-8 bytes of {@code b} at {@code off}, escaped. */
+  JsonBytes utf8(byte[] b, int off, int n) {
+    ensure(n + 2);
     buf[len++] = '"';
-    for (byte x : b) {
+    for (int i = off; i < off + n; i++) {
+      byte x = b[i];
       if (x == '"' || x == '\\') {
         ensure(2);
         buf[len++] = '\\';
@@ -155,6 +161,14 @@ final class JsonBytes {
     return this;
   }
 
+  /** Writes {@code n} bytes of ASCII text (a number's digits) from {@code b} at {@code off}. */
+  JsonBytes ascii(byte[] b, int off, int n) {
+    ensure(n);
+    System.arraycopy(b, off, buf, len, n);
+    len += n;
+    return this;
+  }
+
   /** Writes the value at {@code row} of a column vector of type {@code t}. */
   JsonBytes value(ColumnVector v, int row, DataType t) {
     if (v.isNullAt(row)) {
@@ -183,9 +197,7 @@ final class JsonBytes {
     } else if (t instanceof TimestampType) {
       return timestamp(v.getLong(row));
     } else if (t instanceof TimestampNTZType) {
-      long micros = v.getLong(row);
-      return string(LocalDateTime.ofEpochSecond(Math.floorDiv(micros, 1_000_000L),
-          (int) Math.floorMod(micros, 1_000_000L) * 1000, ZoneOffset.UTC).toString());
+      return timestampNtz(v.getLong(row));
     } else if (t instanceof StructType st) {
       raw('{');
       for (int c = 0; c < st.length(); c++) {
@@ -229,7 +241,14 @@ final class JsonBytes {
     return string(t + " (unsupported type)");
   }
 
-  private JsonBytes timestamp(long micros) {
+  /** Writes a timestamp without time zone (microseconds) as its local date-time string. */
+  JsonBytes timestampNtz(long micros) {
+    return string(LocalDateTime.ofEpochSecond(Math.floorDiv(micros, 1_000_000L),
+        (int) Math.floorMod(micros, 1_000_000L) * 1000, ZoneOffset.UTC).toString());
+  }
+
+  /** Writes a timestamp (microseconds since the epoch, UTC) as an ISO instant string. */
+  JsonBytes timestamp(long micros) {
     if (micros != lastMicros || lastTimestamp == null) {
       lastTimestamp = ('"' + Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L),
           Math.floorMod(micros, 1_000_000L) * 1000).toString() + '"')
@@ -239,7 +258,8 @@ final class JsonBytes {
     return raw(lastTimestamp);
   }
 
-  private JsonBytes date(int day) {
+  /** Writes a date (days since the epoch) as a {@code yyyy-MM-dd} string. */
+  JsonBytes date(int day) {
     if (day != lastDay) {
       lastDate = ('"' + LocalDate.ofEpochDay(day).toString() + '"')
           .getBytes(StandardCharsets.US_ASCII);

@@ -4,6 +4,7 @@ import io.delta.kernel.data.ColumnVector;
 import io.delta.kernel.data.ColumnarBatch;
 import io.delta.kernel.data.Row;
 import io.delta.kernel.exceptions.TableNotFoundException;
+import io.delta.kernel.types.BinaryType;
 import io.delta.kernel.types.DataType;
 import io.delta.kernel.types.DateType;
 import io.delta.kernel.types.IntegerType;
@@ -11,11 +12,10 @@ import io.delta.kernel.types.LongType;
 import io.delta.kernel.types.StringType;
 import io.delta.kernel.types.StructType;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -30,11 +30,13 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
- * One version of {@code customer_propensity} in memory, compact: each customer's row as ready
- * JSON bytes packed into large shared chunks (no object per row but its id), found through an
- * open-addressing index of ids; a lookup is one hash probe and a zero-copy write of a slice.
- * Loading reads the table's data files in parallel in Kernel's columnar batches, and other
- * threads write the JSON straight from the batches' column vectors. The segments job's {@code
+ * One version of {@code customer_propensity} in memory, compact: each customer's row in the
+ * binary form of {@link RowCodec} (its id first) packed into large shared chunks, with no object
+ * per row, found through an open-addressing index that compares ids as UTF-8 bytes; a lookup is
+ * one hash probe and the rendering of one row to JSON. Loading reads the table's data files in
+ * parallel in Kernel's columnar batches, and other threads encode the rows straight from the
+ * batches' column vectors (encoding, unlike rendering a million rows' JSON, formats no numbers
+ * and escapes no strings). The segments job's {@code
  * segment} and {@code action} are added to a row when it is looked up, when {@link Segments} has
  * them for the row's snapshot and run: so {@code customer_segments} loads beside the lookup table,
  * not before it. Immutable once loaded.
@@ -49,46 +51,40 @@ final class LookupTable {
 
   private final long version;
   private final Segments segments;
-  private final String[] ids;
+  private final RowCodec codec;
   private final byte[][] chunks;
   private final int[] chunkOf;
   private final int[] offset;
-  private final int[] length;
   /** Each row's snapshot (epoch day, {@link Integer#MIN_VALUE} for none) and run: the join keys. */
   private final int[] day;
   private final String[] run;
-  private final int[] index;
+  private final IdIndex index;
   private final double loadSeconds;
 
-  private LookupTable(long version, Segments segments, List<Part> parts, double start) {
+  private LookupTable(long version, Segments segments, RowCodec codec, List<Part> parts,
+      double start) {
     this.version = version;
     this.segments = segments;
+    this.codec = codec;
     int n = parts.stream().mapToInt(p -> p.size).sum();
-    ids = new String[n];
     chunkOf = new int[n];
     offset = new int[n];
-    length = new int[n];
     day = new int[n];
     run = new String[n];
     List<byte[]> all = new ArrayList<>();
     int row = 0;
     for (Part p : parts) {
       for (int i = 0; i < p.size; i++, row++) {
-        ids[row] = p.ids.get(i);
         chunkOf[row] = p.chunkOf[i] + all.size();
         offset[row] = p.offset[i];
-        length[row] = p.length[i];
         day[row] = p.day[i];
         run[row] = p.run[i];
       }
-      all.addAll(p.chunks);
+      all.addAll(p.trimmed());
     }
     chunks = all.toArray(new byte[0][]);
-    index = new int[Math.max(16, Integer.highestOneBit(Math.max(1, n)) << 2)];
-    for (int r = 0; r < n; r++) {
-      int slot = find(ids[r]);
-      index[slot] = r + 1; // a repeated id (not in a table MERGEd by id): one of its rows
-    }
+    // a repeated id (not in a table MERGEd by id): its last row
+    index = new IdIndex(chunks, chunkOf, offset, (kept, later) -> later);
     this.loadSeconds = (System.nanoTime() - start) / 1e9;
   }
 
@@ -115,9 +111,10 @@ final class LookupTable {
         : threads <= 1 ? CompletableFuture.completedFuture(Segments.load(segments, 1))
         : CompletableFuture.supplyAsync(() -> Segments.load(segments, threads),
             daemon("serve-segments"));
-    List<Part> parts = readAndRender(table, files, join, threads);
+    RowCodec codec = new RowCodec(schema, schema.indexOf(ID));
+    List<Part> parts = readAndEncode(table, files, codec, join, threads);
     try {
-      return new LookupTable(files.version(), seg.join(), parts, start);
+      return new LookupTable(files.version(), seg.join(), codec, parts, start);
     } catch (CompletionException e) {
       throw e.getCause() instanceof RuntimeException re ? re
           : new IllegalStateException("Cannot load " + Segments.TABLE, e.getCause());
@@ -133,34 +130,34 @@ final class LookupTable {
     };
   }
 
-  /** A batch read, waiting for a renderer; {@code data == null} tells a renderer to stop. */
+  /** A batch read, waiting for an encoder; {@code data == null} tells an encoder to stop. */
   private record Batch(ColumnarBatch data, Optional<ColumnVector> selection) {}
 
   /**
-   * Reads the files (as many at once as there are threads) and renders their batches on {@code
-   * threads} other threads: decoding a Parquet file is one thread's work, so rendering the JSON
+   * Reads the files (as many at once as there are threads) and encodes their batches on {@code
+   * threads} other threads: decoding a Parquet file is one thread's work, so encoding the rows
    * beside it keeps a single large file from holding the load to one core. At most {@code 4 x
    * threads} batches wait in between.
    *
    * @param segments whether rows keep the keys segments are joined on
    */
-  private static List<Part> readAndRender(KernelTable table, KernelTable.Files files,
-      boolean segments, int threads) {
+  private static List<Part> readAndEncode(KernelTable table, KernelTable.Files files,
+      RowCodec codec, boolean segments, int threads) {
     if (threads <= 1) {
-      // one thread (a reload beside live traffic): read and render on the caller's thread
-      Part part = new Part(files.schema(), segments);
+      // one thread (a reload beside live traffic): read and encode on the caller's thread
+      Part part = new Part(files.schema(), codec, segments);
       for (Row file : files.files()) {
         table.readUtf8(files, file, (data, selection) -> part.add(data, selection));
       }
       return List.of(part);
     }
-    int renderers = Math.max(1, threads);
-    BlockingQueue<Batch> queue = new ArrayBlockingQueue<>(4 * renderers);
+    int encoders = Math.max(1, threads);
+    BlockingQueue<Batch> queue = new ArrayBlockingQueue<>(4 * encoders);
     AtomicReference<Throwable> failure = new AtomicReference<>();
     List<Part> parts = new ArrayList<>();
     List<Thread> workers = new ArrayList<>();
-    for (int i = 0; i < renderers; i++) {
-      Part part = new Part(files.schema(), segments);
+    for (int i = 0; i < encoders; i++) {
+      Part part = new Part(files.schema(), codec, segments);
       parts.add(part);
       Thread t = new Thread(() -> {
         while (true) {
@@ -182,7 +179,7 @@ final class LookupTable {
             }
           }
         }
-      }, "serve-render-" + i);
+      }, "serve-encode-" + i);
       t.setDaemon(true);
       t.start();
       workers.add(t);
@@ -203,7 +200,7 @@ final class LookupTable {
         return file;
       });
     } finally {
-      for (int i = 0; i < renderers; i++) {
+      for (int i = 0; i < encoders; i++) {
         try {
           queue.put(new Batch(null, Optional.empty()));
         } catch (InterruptedException e) {
@@ -260,23 +257,20 @@ final class LookupTable {
     }
   }
 
-  /** The rows of one data file as JSON packed into chunks. */
+  /** The rows one encoder wrote, packed into chunks. */
   private static final class Part {
-    final List<String> ids = new ArrayList<>();
     final List<byte[]> chunks = new ArrayList<>();
     int[] chunkOf = new int[1024];
     int[] offset = new int[1024];
-    int[] length = new int[1024];
     int[] day = new int[1024];
     String[] run = new String[1024];
     int size;
     private byte[] current;
     private int used;
-    private final JsonBytes json = new JsonBytes();
-    private final Map<String, String> runs = new HashMap<>();
+    private final RowCodec.Writer row = new RowCodec.Writer();
+    private final Interner runs = new Interner();
     private final StructType schema;
-    /** Each column's {@code {"name":} or {@code ,"name":}. */
-    private final byte[][] names;
+    private final RowCodec codec;
     private final int idCol;
     private final int dayCol;
     private final int runCol;
@@ -285,15 +279,12 @@ final class LookupTable {
 
     /**
      * @param schema the table's (logical) columns: string columns arrive as UTF-8 bytes
+     * @param codec how rows are encoded
      * @param segments whether segments are joined to the rows
      */
-    Part(StructType schema, boolean segments) {
+    Part(StructType schema, RowCodec codec, boolean segments) {
       this.schema = schema;
-      names = new byte[schema.length()][];
-      for (int c = 0; c < names.length; c++) {
-        JsonBytes name = new JsonBytes().raw(c == 0 ? '{' : ',').name(schema.at(c).getName());
-        names[c] = Arrays.copyOf(name.buffer(), name.length());
-      }
+      this.codec = codec;
       idCol = schema.indexOf(ID);
       dayCol = schema.indexOf("snapshot_date");
       runCol = schema.indexOf("run_id");
@@ -314,43 +305,39 @@ final class LookupTable {
         if (!KernelTable.selected(selection, r) || columns[idCol].isNullAt(r)) {
           continue;
         }
-        String id = text(columns[idCol], r, schema.at(idCol).getDataType());
-        json.reset();
-        for (int c = 0; c < columns.length; c++) {
-          json.raw(names[c]).value(columns[c], r, schema.at(c).getDataType());
-        }
-        json.raw('}');
+        row.reset();
+        codec.encode(columns, r, key(columns[idCol], r, schema.at(idCol).getDataType()), row);
         boolean keys = join && !columns[dayCol].isNullAt(r);
-        append(id, keys ? columns[dayCol].getInt(r) : NO_DAY,
+        append(keys ? columns[dayCol].getInt(r) : NO_DAY,
             keys && !columns[runCol].isNullAt(r)
-                ? intern(KernelTable.string(columns[runCol], r)) : null);
+                ? runs.get(columns[runCol], r) : null);
       }
     }
 
-    /** @return one String per distinct run id of this part (a table holds a few runs) */
-    private String intern(String runId) {
-      return runs.computeIfAbsent(runId, k -> k);
+    /** @return the chunks, the last one cut to its rows */
+    List<byte[]> trimmed() {
+      if (current != null && used < current.length) {
+        chunks.set(chunks.size() - 1, Arrays.copyOf(current, used));
+      }
+      return chunks;
     }
 
-    private void append(String id, int snapshotDay, String runId) {
-      int n = json.length();
+    private void append(int snapshotDay, String runId) {
+      int n = row.length();
       if (current == null || used + n > current.length) {
         current = new byte[Math.max(CHUNK, n)];
         chunks.add(current);
         used = 0;
       }
-      System.arraycopy(json.buffer(), 0, current, used, n);
+      System.arraycopy(row.buffer(), 0, current, used, n);
       if (size == chunkOf.length) {
         chunkOf = Arrays.copyOf(chunkOf, size * 2);
         offset = Arrays.copyOf(offset, size * 2);
-        length = Arrays.copyOf(length, size * 2);
         day = Arrays.copyOf(day, size * 2);
         run = Arrays.copyOf(run, size * 2);
       }
-      ids.add(id);
       chunkOf[size] = chunks.size() - 1;
       offset[size] = used;
-      length[size] = n;
       day[size] = snapshotDay;
       run[size] = runId;
       size++;
@@ -358,27 +345,18 @@ final class LookupTable {
     }
   }
 
-  private static String text(ColumnVector v, int r, DataType t) {
+  /** @return the id at row {@code r}: a string's UTF-8 bytes, a number's digits */
+  private static byte[] key(ColumnVector v, int r, DataType t) {
     if (t instanceof StringType) {
-      return KernelTable.string(v, r);
+      return v.getDataType() instanceof BinaryType ? v.getBinary(r)
+          : v.getString(r).getBytes(StandardCharsets.UTF_8);
     } else if (t instanceof LongType) {
-      return Long.toString(v.getLong(r));
+      return Long.toString(v.getLong(r)).getBytes(StandardCharsets.US_ASCII);
     } else if (t instanceof IntegerType) {
-      return Integer.toString(v.getInt(r));
+      return Integer.toString(v.getInt(r)).getBytes(StandardCharsets.US_ASCII);
     }
     throw new IllegalStateException("The lookup table's " + ID + " has type " + t
         + "; expected a string or an integer");
-  }
-
-  /** @return the index slot of an id: where it is, or the empty slot where it would go */
-  private int find(String id) {
-    int mask = index.length - 1;
-    int h = id.hashCode();
-    int slot = (h ^ (h >>> 16)) & mask;
-    while (index[slot] != 0 && !ids[index[slot] - 1].equals(id)) {
-      slot = (slot + 1) & mask;
-    }
-    return slot;
   }
 
   /** @return the Delta version loaded */
@@ -393,7 +371,7 @@ final class LookupTable {
 
   /** @return how many customers it holds */
   int size() {
-    return ids.length;
+    return offset.length;
   }
 
   /** @return how many customers have a segment */
@@ -411,19 +389,14 @@ final class LookupTable {
    *     customer for the row's snapshot and run, or null for an unknown id
    */
   ByteBuffer get(String customerId) {
-    int r = index[find(customerId)] - 1;
+    byte[] key = customerId.getBytes(StandardCharsets.UTF_8);
+    int r = index.row(key);
     if (r < 0) {
       return null;
     }
-    byte[] extra = day[r] == NO_DAY ? null : segments.fields(customerId, day[r], run[r]);
-    if (extra == null) {
-      return ByteBuffer.wrap(chunks[chunkOf[r]], offset[r], length[r]).slice().asReadOnlyBuffer();
-    }
-    // the row without its closing brace, then the segment's fields and the brace
-    byte[] out = new byte[length[r] + extra.length];
-    System.arraycopy(chunks[chunkOf[r]], offset[r], out, 0, length[r] - 1);
-    System.arraycopy(extra, 0, out, length[r] - 1, extra.length);
-    out[out.length - 1] = '}';
-    return ByteBuffer.wrap(out).asReadOnlyBuffer();
+    byte[] extra = day[r] == NO_DAY ? null : segments.fields(key, day[r], run[r]);
+    JsonBytes json = new JsonBytes();
+    codec.render(chunks[chunkOf[r]], offset[r], extra, json);
+    return ByteBuffer.wrap(json.buffer(), 0, json.length()).asReadOnlyBuffer();
   }
 }

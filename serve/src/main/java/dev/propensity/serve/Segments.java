@@ -1,13 +1,19 @@
 package dev.propensity.serve;
 
 import io.delta.kernel.data.ColumnVector;
+import io.delta.kernel.data.ColumnarBatch;
 import io.delta.kernel.data.Row;
 import io.delta.kernel.exceptions.TableNotFoundException;
+import io.delta.kernel.types.BinaryType;
+import io.delta.kernel.types.StructType;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -15,7 +21,9 @@ import java.util.Optional;
  * customer_segments} (partitioned by {@code snapshot_date}): only the newest snapshot's partition
  * is read. A lookup row shows them when they are for the same snapshot and run as its
  * propensity; a customer the segments job has not (yet) placed for that snapshot and run has
- * none. Immutable once loaded.
+ * none. Held compact like the lookup table: ids as UTF-8 bytes in shared chunks under an {@link
+ * IdIndex}, one shared copy of each run id and of each (segment, action) pair's JSON, no object
+ * per customer. Immutable once loaded.
  */
 final class Segments {
 
@@ -23,18 +31,42 @@ final class Segments {
   static final String TABLE = "customer_segments";
   private static final List<String> COLUMNS =
       List.of("customer_id", "snapshot_date", "run_id", "segment", "action");
+  private static final int CHUNK = 4 << 20;
+  private static final byte[] SEGMENT = ",\"segment\":".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] ACTION = ",\"action\":".getBytes(StandardCharsets.US_ASCII);
 
-  /** One customer's segment: its snapshot (epoch day), run and the JSON fields to add. */
-  private record Entry(int day, String runId, byte[] fields) {}
-
-  static final Segments NONE = new Segments(Optional.empty(), Map.of());
+  static final Segments NONE = new Segments(Optional.empty(), List.of());
 
   private final Optional<Long> version;
-  private final Map<String, Entry> byCustomer;
+  private final IdIndex index;
+  /** Each row's snapshot (epoch day), run and {@code ,"segment":..,"action":..}. */
+  private final int[] day;
+  private final String[] run;
+  private final byte[][] fields;
 
-  private Segments(Optional<Long> version, Map<String, Entry> byCustomer) {
+  private Segments(Optional<Long> version, List<Part> parts) {
     this.version = version;
-    this.byCustomer = byCustomer;
+    int n = parts.stream().mapToInt(p -> p.size).sum();
+    int[] chunkOf = new int[n];
+    int[] offset = new int[n];
+    day = new int[n];
+    run = new String[n];
+    fields = new byte[n][];
+    List<byte[]> chunks = new ArrayList<>();
+    int row = 0;
+    for (Part p : parts) {
+      for (int i = 0; i < p.size; i++, row++) {
+        chunkOf[row] = p.chunkOf[i] + chunks.size();
+        offset[row] = p.offset[i];
+        day[row] = p.day[i];
+        run[row] = p.run[i];
+        fields[row] = p.fields[i];
+      }
+      chunks.addAll(p.trimmed());
+    }
+    // a customer placed twice: the newer snapshot, the later row of the same one
+    index = new IdIndex(chunks.toArray(new byte[0][]), chunkOf, offset,
+        (kept, later) -> day[later] >= day[kept] ? later : kept);
   }
 
   /**
@@ -54,44 +86,12 @@ final class Segments {
         .filter(d -> d != null).max(String::compareTo).orElse(null);
     List<Row> read = files.files().stream().filter(f -> newest == null
         || newest.equals(KernelTable.Files.partition(f).get("snapshot_date"))).toList();
-    List<Map<String, Entry>> parts = LookupTable.parallel(read, threads, file -> {
-      Map<String, Entry> m = new HashMap<>();
-      JsonBytes json = new JsonBytes();
-      // a table holds a few runs and a few (segment, action) pairs: one copy of each
-      Map<String, String> runs = new HashMap<>();
-      Map<ByteBuffer, byte[]> fields = new HashMap<>();
-      table.readUtf8(files, file, (batch, selection) -> {
-        ColumnVector id = batch.getColumnVector(0);
-        ColumnVector day = batch.getColumnVector(1);
-        ColumnVector run = batch.getColumnVector(2);
-        for (int r = 0; r < batch.getSize(); r++) {
-          if (!KernelTable.selected(selection, r) || id.isNullAt(r) || day.isNullAt(r)) {
-            continue;
-          }
-          json.reset();
-          json.raw(',').name("segment").value(batch.getColumnVector(3), r,
-              files.schema().at(3).getDataType());
-          json.raw(',').name("action").value(batch.getColumnVector(4), r,
-              files.schema().at(4).getDataType());
-          byte[] f = fields.get(ByteBuffer.wrap(json.buffer(), 0, json.length()));
-          if (f == null) {
-            f = Arrays.copyOf(json.buffer(), json.length());
-            fields.put(ByteBuffer.wrap(f), f);
-          }
-          String runId = run.isNullAt(r) ? null
-              : runs.computeIfAbsent(KernelTable.string(run, r), k -> k);
-          Entry e = new Entry(day.getInt(r), runId, f);
-          m.merge(KernelTable.string(id, r), e, (a, b) -> b.day() >= a.day() ? b : a);
-        }
-      });
-      return m;
+    List<Part> parts = LookupTable.parallel(read, threads, file -> {
+      Part part = new Part(files.schema());
+      table.readUtf8(files, file, part::add);
+      return part;
     });
-    Map<String, Entry> all = parts.size() == 1 ? parts.get(0) : new HashMap<>();
-    if (parts.size() > 1) {
-      parts.forEach(p -> p.forEach((k, e) -> all.merge(k, e, (a, b) -> b.day() >= a.day() ? b
-          : a)));
-    }
-    return new Segments(Optional.of(files.version()), all);
+    return new Segments(Optional.of(files.version()), parts);
   }
 
   /** @return the table version read, empty when there was no table */
@@ -101,15 +101,99 @@ final class Segments {
 
   /** @return how many customers have a segment */
   int size() {
-    return byCustomer.size();
+    return index.size();
   }
 
   /**
+   * @param customerId the customer's id as UTF-8 bytes
    * @return {@code ,"segment":..,"action":..} for the customer's snapshot and run, or null
    */
-  byte[] fields(String customerId, int day, String runId) {
-    Entry e = byCustomer.get(customerId);
-    return e != null && e.day() == day && java.util.Objects.equals(e.runId(), runId)
-        ? e.fields() : null;
+  byte[] fields(byte[] customerId, int snapshotDay, String runId) {
+    int r = index.row(customerId);
+    return r >= 0 && day[r] == snapshotDay && Objects.equals(run[r], runId) ? fields[r] : null;
+  }
+
+  /** The rows of one data file: ids packed into chunks, the rest in arrays. */
+  private static final class Part {
+    final List<byte[]> chunks = new ArrayList<>();
+    int[] chunkOf = new int[1024];
+    int[] offset = new int[1024];
+    int[] day = new int[1024];
+    String[] run = new String[1024];
+    byte[][] fields = new byte[1024][];
+    int size;
+    private byte[] current;
+    private int used;
+    private final StructType schema;
+    private final JsonBytes json = new JsonBytes();
+    private final RowCodec.Writer key = new RowCodec.Writer();
+    // a table holds a few runs and a few (segment, action) pairs: one copy of each
+    private final Interner runs = new Interner();
+    private final Map<ByteBuffer, byte[]> pairs = new HashMap<>();
+
+    Part(StructType schema) {
+      this.schema = schema;
+    }
+
+    void add(ColumnarBatch batch, Optional<ColumnVector> selection) {
+      ColumnVector id = batch.getColumnVector(0);
+      ColumnVector snapshot = batch.getColumnVector(1);
+      ColumnVector runId = batch.getColumnVector(2);
+      for (int r = 0; r < batch.getSize(); r++) {
+        if (!KernelTable.selected(selection, r) || id.isNullAt(r) || snapshot.isNullAt(r)) {
+          continue;
+        }
+        json.reset();
+        json.raw(SEGMENT).value(batch.getColumnVector(3), r, schema.at(3).getDataType());
+        json.raw(ACTION).value(batch.getColumnVector(4), r, schema.at(4).getDataType());
+        byte[] f = pairs.get(ByteBuffer.wrap(json.buffer(), 0, json.length()));
+        if (f == null) {
+          f = Arrays.copyOf(json.buffer(), json.length());
+          pairs.put(ByteBuffer.wrap(f), f);
+        }
+        append(id(id, r), snapshot.getInt(r), runId.isNullAt(r) ? null
+            : runs.get(runId, r), f);
+      }
+    }
+
+    private static byte[] id(ColumnVector v, int r) {
+      return v.getDataType() instanceof BinaryType ? v.getBinary(r)
+          : KernelTable.string(v, r).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** @return the chunks, the last one cut to its ids */
+    List<byte[]> trimmed() {
+      if (current != null && used < current.length) {
+        chunks.set(chunks.size() - 1, Arrays.copyOf(current, used));
+      }
+      return chunks;
+    }
+
+    private void append(byte[] id, int snapshotDay, String runId, byte[] pair) {
+      key.reset();
+      key.varint(id.length);
+      key.bytes(id, 0, id.length);
+      int n = key.length();
+      if (current == null || used + n > current.length) {
+        current = new byte[Math.max(CHUNK, n)];
+        chunks.add(current);
+        used = 0;
+      }
+      System.arraycopy(key.buffer(), 0, current, used, n);
+      if (size == chunkOf.length) {
+        chunkOf = Arrays.copyOf(chunkOf, size * 2);
+        offset = Arrays.copyOf(offset, size * 2);
+        day = Arrays.copyOf(day, size * 2);
+        run = Arrays.copyOf(run, size * 2);
+        fields = Arrays.copyOf(fields, size * 2);
+      }
+      chunkOf[size] = chunks.size() - 1;
+      offset[size] = used;
+      day[size] = snapshotDay;
+      run[size] = runId;
+      fields[size] = pair;
+      size++;
+      used += n;
+    }
   }
 }
