@@ -80,7 +80,7 @@ final class LookupTable {
         day[row] = p.day[i];
         run[row] = p.run[i];
       }
-      all.addAll(p.trimmed());
+      all.addAll(p.rows.trimmed());
     }
     chunks = all.toArray(new byte[0][]);
     // a repeated id (not in a table MERGEd by id): its last row
@@ -259,14 +259,12 @@ final class LookupTable {
 
   /** The rows one encoder wrote, packed into chunks. */
   private static final class Part {
-    final List<byte[]> chunks = new ArrayList<>();
+    final ChunkedBytes rows = new ChunkedBytes(CHUNK);
     int[] chunkOf = new int[1024];
     int[] offset = new int[1024];
     int[] day = new int[1024];
     String[] run = new String[1024];
     int size;
-    private byte[] current;
-    private int used;
     private final RowCodec.Writer row = new RowCodec.Writer();
     private final Interner runs = new Interner();
     private final StructType schema;
@@ -314,34 +312,20 @@ final class LookupTable {
       }
     }
 
-    /** @return the chunks, the last one cut to its rows */
-    List<byte[]> trimmed() {
-      if (current != null && used < current.length) {
-        chunks.set(chunks.size() - 1, Arrays.copyOf(current, used));
-      }
-      return chunks;
-    }
 
     private void append(int snapshotDay, String runId) {
-      int n = row.length();
-      if (current == null || used + n > current.length) {
-        current = new byte[Math.max(CHUNK, n)];
-        chunks.add(current);
-        used = 0;
-      }
-      System.arraycopy(row.buffer(), 0, current, used, n);
+      int at = rows.append(row.buffer(), row.length());
       if (size == chunkOf.length) {
         chunkOf = Arrays.copyOf(chunkOf, size * 2);
         offset = Arrays.copyOf(offset, size * 2);
         day = Arrays.copyOf(day, size * 2);
         run = Arrays.copyOf(run, size * 2);
       }
-      chunkOf[size] = chunks.size() - 1;
-      offset[size] = used;
+      chunkOf[size] = rows.lastChunk();
+      offset[size] = at;
       day[size] = snapshotDay;
       run[size] = runId;
       size++;
-      used += n;
     }
   }
 

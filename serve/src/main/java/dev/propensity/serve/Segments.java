@@ -62,7 +62,7 @@ final class Segments {
         run[row] = p.run[i];
         fields[row] = p.fields[i];
       }
-      chunks.addAll(p.trimmed());
+      chunks.addAll(p.ids.trimmed());
     }
     // a customer placed twice: the newer snapshot, the later row of the same one
     index = new IdIndex(chunks.toArray(new byte[0][]), chunkOf, offset,
@@ -115,15 +115,13 @@ final class Segments {
 
   /** The rows of one data file: ids packed into chunks, the rest in arrays. */
   private static final class Part {
-    final List<byte[]> chunks = new ArrayList<>();
+    final ChunkedBytes ids = new ChunkedBytes(CHUNK);
     int[] chunkOf = new int[1024];
     int[] offset = new int[1024];
     int[] day = new int[1024];
     String[] run = new String[1024];
     byte[][] fields = new byte[1024][];
     int size;
-    private byte[] current;
-    private int used;
     private final StructType schema;
     private final JsonBytes json = new JsonBytes();
     private final RowCodec.Writer key = new RowCodec.Writer();
@@ -161,25 +159,11 @@ final class Segments {
           : KernelTable.string(v, r).getBytes(StandardCharsets.UTF_8);
     }
 
-    /** @return the chunks, the last one cut to its ids */
-    List<byte[]> trimmed() {
-      if (current != null && used < current.length) {
-        chunks.set(chunks.size() - 1, Arrays.copyOf(current, used));
-      }
-      return chunks;
-    }
-
     private void append(byte[] id, int snapshotDay, String runId, byte[] pair) {
       key.reset();
       key.varint(id.length);
       key.bytes(id, 0, id.length);
-      int n = key.length();
-      if (current == null || used + n > current.length) {
-        current = new byte[Math.max(CHUNK, n)];
-        chunks.add(current);
-        used = 0;
-      }
-      System.arraycopy(key.buffer(), 0, current, used, n);
+      int at = ids.append(key.buffer(), key.length());
       if (size == chunkOf.length) {
         chunkOf = Arrays.copyOf(chunkOf, size * 2);
         offset = Arrays.copyOf(offset, size * 2);
@@ -187,13 +171,12 @@ final class Segments {
         run = Arrays.copyOf(run, size * 2);
         fields = Arrays.copyOf(fields, size * 2);
       }
-      chunkOf[size] = chunks.size() - 1;
-      offset[size] = used;
+      chunkOf[size] = ids.lastChunk();
+      offset[size] = at;
       day[size] = snapshotDay;
       run[size] = runId;
       fields[size] = pair;
       size++;
-      used += n;
     }
   }
 }
