@@ -77,7 +77,16 @@ final class CrossValidation {
 
   /** One evaluated grid point. */
   record GridResult(int index, Map<String, Object> params, double[] foldMetrics, double mean,
-      double std, double seconds) {}
+      double std, double seconds) {
+
+    /** @return grid point {@code index}'s result: the mean and spread of its fold metrics */
+    static GridResult of(int index, ParamMap point, double[] foldMetrics, double seconds) {
+      double mean = Arrays.stream(foldMetrics).average().orElse(Double.NaN);
+      double std = Math.sqrt(Arrays.stream(foldMetrics).map(x -> (x - mean) * (x - mean))
+          .average().orElse(0));
+      return new GridResult(index, Candidates.describe(point), foldMetrics, mean, std, seconds);
+    }
+  }
 
   /**
    * @param evaluated the grid points evaluated, in grid order
@@ -189,13 +198,9 @@ final class CrossValidation {
         }));
       }
       await(running);
-      double mean = Arrays.stream(metrics).average().orElse(Double.NaN);
-      double std = Math.sqrt(Arrays.stream(metrics).map(x -> (x - mean) * (x - mean))
-          .average().orElse(0));
-      GridResult r = new GridResult(j, Candidates.describe(candidate.grid()[j]), metrics, mean,
-          std, seconds(pointStart));
+      GridResult r = GridResult.of(j, candidate.grid()[j], metrics, seconds(pointStart));
       evaluated.add(r);
-      if (best < 0 || mean > evaluated.get(best).mean()) {
+      if (best < 0 || r.mean() > evaluated.get(best).mean()) {
         best = evaluated.size() - 1;
         bestModels = models;
       }
@@ -204,7 +209,7 @@ final class CrossValidation {
       LOG.info("train: candidate {} of {} ({}), grid point {} of {} {}: cv {} {} +- {}"
               + " in {} s; elapsed {} s (run {} s), about {} s left for this grid",
           s.candidateIndex(), s.candidates(), name, j + 1, m, r.params(), s.metric(),
-          String.format("%.4f", mean), String.format("%.4f", std), Math.round(r.seconds()),
+          String.format("%.4f", r.mean()), String.format("%.4f", r.std()), Math.round(r.seconds()),
           Math.round(seconds(start)), Math.round(seconds(s.runStartNanos())), left);
     }
     return new Grid(evaluated, best, bestModels, exhausted);
@@ -273,20 +278,17 @@ final class CrossValidation {
         }));
       }
       await(running);
-      double mean = Arrays.stream(metrics).average().orElse(Double.NaN);
-      double std = Math.sqrt(Arrays.stream(metrics).map(x -> (x - mean) * (x - mean))
-          .average().orElse(0));
-      GridResult r = new GridResult(j, Candidates.describe(candidate.grid()[j]), metrics, mean,
-          std, fit.seconds() / m + seconds(pointStart));
+      GridResult r = GridResult.of(j, candidate.grid()[j], metrics,
+          fit.seconds() / m + seconds(pointStart));
       evaluated.add(r);
-      if (best < 0 || mean > evaluated.get(best).mean()) {
+      if (best < 0 || r.mean() > evaluated.get(best).mean()) {
         best = evaluated.size() - 1;
         bestModels = models;
       }
       LOG.info("train: candidate {} of {} ({}), grid point {} of {} {}: cv {} {} +- {}"
               + " (shared fit); elapsed {} s (run {} s)", s.candidateIndex(), s.candidates(),
-          name, j + 1, m, r.params(), s.metric(), String.format("%.4f", mean),
-          String.format("%.4f", std), Math.round(seconds(start)),
+          name, j + 1, m, r.params(), s.metric(), String.format("%.4f", r.mean()),
+          String.format("%.4f", r.std()), Math.round(seconds(start)),
           Math.round(seconds(s.runStartNanos())));
     }
     return new Grid(evaluated, best, bestModels, false);
