@@ -141,11 +141,15 @@ final class CrossValidation {
 
       long refitStart = System.nanoTime();
       String features = CandidatePipeline.featuresCol(name);
+      refitRows.sparkSession().sparkContext().setJobDescription("train: " + name + " refit");
       PipelineModel prep = preprocessing.fit(refitRows);
-      Dataset<Row> all = Materialized.of(prep.transform(refitRows), s.localCheckpoint());
+      // only what the classifier reads: the raw and intermediate columns would be kept too
+      Dataset<Row> all = Materialized.of(prep.transform(refitRows)
+          .select(headColumns(refitRows, features, s.idColumn())), s.localCheckpoint());
       int size = all.select(features).first().<Vector>getAs(0).size();
       ParamMap point = candidate.resolve(evaluated.get(best).index(), size);
-      PipelineModel head = candidate.head().fit(all, point);
+      PipelineModel head = lr != null ? sharedRefit(candidate, lr, point, all, name)
+          : candidate.head().fit(all, point);
       Materialized.release(all);
       // one flat saved model, described (CandidateDescription) as its last stage
       PipelineModel whole = CandidatePipeline.whole(candidate, prep, head);
@@ -154,6 +158,37 @@ final class CrossValidation {
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  /** @return the columns of the refit rows a classifier may read, and its features column */
+  private static Column[] headColumns(Dataset<Row> refitRows, String features, String idColumn) {
+    List<String> present = Arrays.asList(refitRows.columns());
+    List<Column> out = new ArrayList<>();
+    for (String c : List.of(idColumn, CandidatePipeline.LABEL, CandidatePipeline.FOLD,
+        CandidatePipeline.GBT_VALIDATION, CandidatePipeline.WEIGHT)) {
+      if (present.contains(c)) {
+        out.add(col(c));
+      }
+    }
+    out.add(col(features));
+    return out.toArray(Column[]::new);
+  }
+
+  /**
+   * The final logistic model through the same trainer as its grid ({@link SharedLogistic}, one
+   * task on all refit rows): one Spark pass per optimisation step, as MLlib's estimator but without
+   * its per-iteration job set-up, to the same optimum within the tolerance.
+   */
+  private static PipelineModel sharedRefit(Candidate candidate, LogisticRegression lr,
+      ParamMap point, Dataset<Row> all, String name) {
+    LogisticRegression estimator = (LogisticRegression) lr.copy(point);
+    String weight = estimator.isDefined(estimator.weightCol())
+        && !estimator.getWeightCol().isEmpty() ? estimator.getWeightCol() : null;
+    SharedLogistic.Result fit = SharedLogistic.fit(List.of(all), new SharedLogistic.Columns(
+            estimator.getFeaturesCol(), estimator.getLabelCol(), weight, null),
+        List.of(SharedLogistic.Task.of(0, -1, estimator)), "candidate " + name + " refit");
+    return new PipelineModel(candidate.head().uid(), new Transformer[] {
+        SharedLogistic.model(estimator, fit.fits().get(0))});
   }
 
   /** The evaluated grid, its best point and that point's fold models. */

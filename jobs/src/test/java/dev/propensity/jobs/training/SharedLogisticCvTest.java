@@ -80,9 +80,27 @@ class SharedLogisticCvTest extends SparkTestBase {
         } else {
           assertThat(means[ours.best()]).isCloseTo(means[mllib.best()], within(1e-4));
         }
+        if (ours.params().equals(mllib.params())) {
+          // the refit: the shared trainer's final model scores as MLlib's estimator's
+          double diff = maxProbabilityDifference(ours, mllib, train, c.name());
+          System.out.printf("weights %s: refit max |p ours - p MLlib| %.2e%n", weights, diff);
+          assertThat(diff).as("weights %s", weights).isLessThan(1e-3);
+        }
       } finally {
         train.unpersist();
       }
     }
+  }
+
+  private static double maxProbabilityDifference(CrossValidation.Result a,
+      CrossValidation.Result b, Dataset<Row> rows, String name) {
+    org.apache.spark.sql.Column p = CandidatePipeline.positiveProbability(name);
+    Dataset<Row> pa = a.model().transform(rows).select(col("customer_id"), p.as("pa"));
+    Dataset<Row> pb = b.model().transform(rows).select(col("customer_id"), p.as("pb"));
+    Row r = pa.join(pb, "customer_id").agg(
+        org.apache.spark.sql.functions.max(org.apache.spark.sql.functions.abs(
+            col("pa").minus(col("pb")))), org.apache.spark.sql.functions.count("*")).first();
+    assertThat(r.getLong(1)).isEqualTo(rows.count());
+    return r.getDouble(0);
   }
 }
