@@ -3,6 +3,7 @@ package dev.propensity.jobs.selection;
 import static org.apache.spark.sql.functions.col;
 
 import dev.propensity.common.run.ModelRun;
+import dev.propensity.common.spark.Materialized;
 import dev.propensity.jobs.RunData;
 import dev.propensity.jobs.model.Calibration;
 import dev.propensity.jobs.model.CandidatePipeline;
@@ -12,6 +13,7 @@ import dev.propensity.jobs.model.Metrics;
 import dev.propensity.jobs.model.Modes;
 import dev.propensity.jobs.model.Modes.Combine;
 import dev.propensity.jobs.model.Splits;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +21,7 @@ import java.util.OptionalDouble;
 import java.util.stream.IntStream;
 import org.apache.spark.ml.classification.LogisticRegression;
 import org.apache.spark.ml.classification.LogisticRegressionModel;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -65,8 +68,12 @@ record SelectedEnsemble(EnsembleModel model, Thresholds.Choice threshold,
         ? RunData.voterOutOfFold(spark, run, model, idColumn, HINT)
             .persist(StorageLevel.MEMORY_AND_DISK())
         : null;
-    Dataset<Row> rawReference = oofReference ? model.fromVoterProbabilities(oof)
-        : model.transform(validation);
+    // each voter scores validation and test once; combining, calibrating and the metrics
+    // read these few columns (the same values as scoring through the whole ensemble each time)
+    Dataset<Row> validationVotes = votes(model, validation);
+    Dataset<Row> testVotes = votes(model, test);
+    Dataset<Row> rawReference = model.fromVoterProbabilities(oofReference ? oof
+        : validationVotes);
     if (settings.calibration() == Modes.Calibration.PLATT) {
       double[] ab = Calibration.fitPlatt(rawReference, EnsembleModel.RAW, CandidatePipeline.LABEL);
       model = model.withPlatt(ab[0], ab[1]);
@@ -75,9 +82,10 @@ record SelectedEnsemble(EnsembleModel model, Thresholds.Choice threshold,
           CandidatePipeline.LABEL));
     }
 
-    Dataset<Row> scoredValidation = model.transform(validation)
+    Dataset<Row> scoredValidation = model.fromVoterProbabilities(validationVotes)
         .persist(StorageLevel.MEMORY_AND_DISK());
-    Dataset<Row> scoredTest = model.transform(test).persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> scoredTest = model.fromVoterProbabilities(testVotes)
+        .persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> scoredReference = oofReference ? model.fromVoterProbabilities(oof)
         : scoredValidation;
     Thresholds.Choice threshold = Thresholds.choose(scoredReference, EnsembleModel.PROPENSITY,
@@ -95,10 +103,25 @@ record SelectedEnsemble(EnsembleModel model, Thresholds.Choice threshold,
         CandidatePipeline.LABEL));
     scoredValidation.unpersist();
     scoredTest.unpersist();
+    Materialized.release(validationVotes);
+    Materialized.release(testVotes);
     if (oof != null) {
       oof.unpersist();
     }
     return new SelectedEnsemble(model, threshold, val, tst, tables, fittedOn);
+  }
+
+  /**
+   * @return the label and each voter's probability ({@link EnsembleModel#voterColumn}) of the
+   *     rows, computed now and kept (a local checkpoint: later passes read these columns only)
+   */
+  private static Dataset<Row> votes(EnsembleModel model, Dataset<Row> rows) {
+    List<Column> columns = new ArrayList<>(List.of(col(CandidatePipeline.LABEL)));
+    for (Voter v : model.voters()) {
+      columns.add(col(EnsembleModel.VOTER_PROBABILITIES).getItem(v.name())
+          .as(EnsembleModel.voterColumn(v.name())));
+    }
+    return Materialized.of(model.transform(rows).select(columns.toArray(Column[]::new)), true);
   }
 
   /**
