@@ -17,6 +17,8 @@ Family mapping (project -> scikit-learn), grid keys from propensity.train.<famil
   logistic       LogisticRegression (elastic net: saga; ridge: lbfgs), C = 1 / (n_train * reg-param)
   random-forest  RandomForestClassifier (gini; num-trees, max-depth, min-instances-per-node as
                  min_samples_leaf, feature-subset-strategy as max_features)
+  xgboost-rf     the same RandomForestClassifier with xgboost-rf's grid (the project's forest
+                 grown by XGBoost; its peer stays scikit-learn's classic forest)
   gbt            HistGradientBoostingClassifier (max-depth, step-size as learning_rate,
                  min-instances-per-node as min_samples_leaf, max-iter, early stopping on
                  validation-fraction)
@@ -71,8 +73,8 @@ def family(name, train, n_train, seed):
                     grid.append({"clf__C": [c], "clf__penalty": ["l2"], "clf__solver": ["lbfgs"]})
         est = LogisticRegression(max_iter=train["logistic"]["max-iter"], tol=train["logistic"]["tol"])
         return est, grid, True
-    if name == "random-forest":
-        rf = train["random-forest"]
+    if name in ("random-forest", "xgboost-rf"):
+        rf = train[name]
         est = RandomForestClassifier(random_state=seed, n_jobs=1)
         grid = {"clf__n_estimators": rf["num-trees"], "clf__max_depth": rf["max-depth"],
                 "clf__min_samples_leaf": rf["min-instances-per-node"],
@@ -100,7 +102,7 @@ def family(name, train, n_train, seed):
                 "clf__colsample_bytree": x["colsample-bytree"], "clf__reg_lambda": x["lambda"]}
         return est, grid, False
     raise SystemExit(f"sklearn_peer: no peer for candidate family '{name}' (known: logistic,"
-                     " random-forest, gbt, xgboost)")
+                     " random-forest, xgboost-rf, gbt, xgboost)")
 
 
 def main():
