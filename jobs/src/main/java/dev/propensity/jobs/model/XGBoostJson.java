@@ -54,7 +54,8 @@ final class XGBoostJson {
   /**
    * @param json the booster's JSON model
    * @param name the candidate (for messages)
-   * @return the trees of the first {@code best_iteration + 1} rounds (all without early stopping)
+   * @return the trees of the first {@code best_iteration + 1} rounds (all without early
+   *     stopping)
    * @throws PropensityException for a booster this class does not read (not gbtree, neither
    *     binary:logistic nor reg:squarederror, categorical splits, vector leaves)
    */
@@ -83,9 +84,15 @@ final class XGBoostJson {
     if (logistic && !(baseScore > 0 && baseScore < 1) || !Double.isFinite(baseScore)) {
       throw unsupported(name, "base_score " + baseScore + " is not a probability");
     }
-    JsonNode trees = learner.path("gradient_booster").path("model").path("trees");
+    JsonNode model = learner.path("gradient_booster").path("model");
+    JsonNode trees = model.path("trees");
+    // best_iteration counts rounds; a round grows num_parallel_tree trees (xgboost-rf: all of
+    // them in its one round)
+    int perRound = Math.max(1, model.path("gbtree_model_param").path("num_parallel_tree")
+        .asInt(1));
     String best = learner.path("attributes").path("best_iteration").asText("");
-    int used = best.isEmpty() ? trees.size() : Math.min(trees.size(), Integer.parseInt(best) + 1);
+    int used = best.isEmpty() ? trees.size()
+        : Math.min(trees.size(), (Integer.parseInt(best) + 1) * perRound);
     List<Tree> out = new ArrayList<>();
     double[] gain = new double[numFeatures];
     for (int t = 0; t < used; t++) {
