@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * in {@code src/gbm/gbtree.cc}: {@code learning_rate /= new_trees.size()}), so with {@code eta =
  * 1} each leaf holds {@code (rate - base_score) / T}, and {@code base_score + sum_t leaf_t(x)} is
  * the mean over the trees of the leaf positive rates, a probability ({@code
- * XGBoostForestCandidateTest} checks this against the rows themselves). {@code min_child_weight}
+ * XGBoostForestTest} checks this against the rows themselves). {@code min_child_weight}
  * is then the minimum number (weight sum) of sampled rows per child, MLlib's {@code
  * minInstancesPerNode}. The fitted {@link XGBoostForestModel} predicts that probability; the
  * family turns it into the probability vector with {@link ScoreToProbability}, as the MLlib

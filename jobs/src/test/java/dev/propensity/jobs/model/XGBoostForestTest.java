@@ -129,7 +129,7 @@ class XGBoostForestTest extends SparkTestBase {
   }
 
   @Test
-  void theForestsProbabilitiesAreInZeroOneWithTheMeanNearThePositiveRate() {
+  void theForestsProbabilitiesAreInZeroOneWithTheMeanNearThePositiveRate() throws Exception {
     XGBoostForest est = new XGBoostForest().setColumns("t").setSeed(3);
     est.set(est.featuresCol(), "features");
     est.set(est.labelCol(), "label");
@@ -149,6 +149,19 @@ class XGBoostForestTest extends SparkTestBase {
     }
     assertThat(sum / all.size()).isCloseTo(positives / all.size(), within(0.01));
     assertThat(m.getFeaturesPerNode()).isEqualTo(2); // sqrt of 3 features, rounded up
+    // each tree grows on its own sample of 0.632 of the rows, drawn without replacement: a
+    // root's hessian sum (rows, hessian 1 each) is its sample's size
+    JsonNode trees = new ObjectMapper().readTree(XGBoostBoosters.json(
+        XGBoostBoosters.take(toScala(m.nativeBooster()), "test"), "test"))
+        .path("learner").path("gradient_booster").path("model").path("trees");
+    assertThat(trees.size()).isEqualTo(30);
+    java.util.Set<Double> sizes = new java.util.HashSet<>();
+    for (JsonNode t : trees) {
+      double rows = t.path("sum_hessian").get(0).asDouble();
+      assertThat(rows).isCloseTo(0.632 * all.size(), within(0.03 * all.size()));
+      sizes.add(rows);
+    }
+    assertThat(sizes).hasSizeGreaterThan(1);
   }
 
   @Test
