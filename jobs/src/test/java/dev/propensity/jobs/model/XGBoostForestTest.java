@@ -157,9 +157,9 @@ class XGBoostForestTest extends SparkTestBase {
     assertThat(trees.size()).isEqualTo(30);
     java.util.Set<Double> sizes = new java.util.HashSet<>();
     for (JsonNode t : trees) {
-      double rows = t.path("sum_hessian").get(0).asDouble();
-      assertThat(rows).isCloseTo(0.632 * all.size(), within(0.03 * all.size()));
-      sizes.add(rows);
+      double sampled = t.path("sum_hessian").get(0).asDouble();
+      assertThat(sampled).isCloseTo(0.632 * all.size(), within(0.03 * all.size()));
+      sizes.add(sampled);
     }
     assertThat(sizes).hasSizeGreaterThan(1);
   }
