@@ -80,6 +80,7 @@ public final class Candidates {
     FAMILIES.put("mlp", Candidates::mlp);
     FAMILIES.put("factorization-machines", Candidates::factorizationMachines);
     FAMILIES.put("xgboost", new XGBoostFamily());
+    FAMILIES.put("xgboost-rf", new XGBoostForestFamily());
   }
 
   static final String KEY = "propensity.train.";
@@ -209,8 +210,11 @@ public final class Candidates {
     return probabilityTree(name, rf, grid, ctx.weights());
   }
 
-  /** Regression trees on the 0/1 label, their leaf means as probabilities (see ScoreToProbability). */
-  private static Candidate probabilityTree(String name, PipelineStage trees, ParamMap[] grid,
+  /**
+   * Regression trees on the 0/1 label, their leaf means as probabilities (see
+   * ScoreToProbability): the decision-tree, random-forest and xgboost-rf candidates.
+   */
+  static Candidate probabilityTree(String name, PipelineStage trees, ParamMap[] grid,
       boolean weighted) {
     ScoreToProbability toProbability = new ScoreToProbability()
         .setInputCol(name + "__score").setOutputCol(CandidatePipeline.probabilityCol(name));

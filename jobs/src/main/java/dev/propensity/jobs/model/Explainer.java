@@ -34,8 +34,8 @@ import org.slf4j.LoggerFactory;
  * sum(contributions) = output}):
  *
  * <ul>
- *   <li>a candidate, in its own output space: decision tree and random forest, the probability of
- *       class 1 (exact TreeSHAP); gradient-boosted trees, MLlib's margin {@code rawPrediction[1]}
+ *   <li>a candidate, in its own output space: decision tree, random forest and xgboost-rf, the
+ *       probability of class 1 (exact TreeSHAP); gradient-boosted trees, MLlib's margin {@code rawPrediction[1]}
  *       (exact TreeSHAP; probability = {@code 1 / (1 + exp(-2 margin))}); xgboost, its margin
  *       (exact TreeSHAP on its trees; probability {@code 1 / (1 + exp(-margin))}); logistic regression,
  *       the margin (log-odds; exact linear SHAP against the training means);

@@ -34,8 +34,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code tree-impurity}: decision tree, random forest, GBT: MLlib's {@code
  *       featureImportances} (mean decrease in impurity, normalised to sum 1);
- *   <li>{@code tree-gain}: xgboost: XGBoost's total gain (loss reduction of its splits) per
- *       feature, normalised to sum 1;
+ *   <li>{@code tree-gain}: xgboost and xgboost-rf: XGBoost's total gain (loss reduction of its
+ *       splits) per feature, normalised to sum 1;
  *   <li>{@code abs-standardized-coefficient}: logistic regression: {@code |coef_j| * sd_j} over the
  *       model's input slots (with the pipeline's StandardScaler the inputs have sd 1, so it is
  *       {@code |coef_j|}; without, sd from the given rows);

@@ -168,7 +168,8 @@ public final class ServingExport {
     if (exact.isEmpty()) {
       throw new NotExportable("voter " + voter + " is of family " + d.family() + ", which has"
           + " no exact plain form for live scoring (exported: the families with exact"
-          + " explanations, e.g. logistic, decision-tree, random-forest, gbt, xgboost)");
+          + " explanations, e.g. logistic, decision-tree, random-forest, gbt, xgboost,"
+          + " xgboost-rf)");
     }
     Family.Exact e = exact.get();
     if (e.trees() != null) {

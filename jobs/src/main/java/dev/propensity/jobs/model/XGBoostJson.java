@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.propensity.common.PropensityException;
+import dev.propensity.common.explain.Link;
 import dev.propensity.common.explain.Tree;
 import dev.propensity.common.explain.TreeEnsemble;
 import java.io.IOException;
@@ -14,8 +15,10 @@ import java.util.List;
 
 /**
  * Reads a binary XGBoost booster from its JSON model ({@code Booster.toByteArray("json")}, the
- * schema of XGBoost 3.1) into a plain {@link TreeEnsemble} in margin space: {@code m(x) =
- * logit(base_score) + sum_t leaf_t(x)}, probability {@code 1 / (1 + exp(-m))}. Written here
+ * schema of XGBoost 3.1) into a plain {@link TreeEnsemble}: for {@code binary:logistic} (the
+ * xgboost family) in margin space, {@code m(x) = logit(base_score) + sum_t leaf_t(x)},
+ * probability {@code 1 / (1 + exp(-m))}; for {@code reg:squarederror} (the xgboost-rf family's
+ * forest on the 0/1 label) in output space, {@code base_score + sum_t leaf_t(x)}. Written here
  * because XGBoost offers trees only as text or JSON, and fused scoring and TreeSHAP need them as
  * {@link Tree}s.
  *
@@ -37,9 +40,11 @@ final class XGBoostJson {
    * @param numFeatures the booster's input width
    * @param gain the total loss reduction (XGBoost's {@code total_gain}) of the trees in use,
    *     per input slot
+   * @param link how the ensemble's output becomes the probability: {@link Link#LOGISTIC} for
+   *     {@code binary:logistic}, {@link Link#IDENTITY} for {@code reg:squarederror}
    */
-  record Booster(TreeEnsemble ensemble, int treesTrained, int numFeatures, double[] gain)
-      implements Serializable {}
+  record Booster(TreeEnsemble ensemble, int treesTrained, int numFeatures, double[] gain,
+      Link link) implements Serializable {}
 
   private static final ObjectMapper JSON = new ObjectMapper()
       .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
@@ -49,9 +54,10 @@ final class XGBoostJson {
   /**
    * @param json the booster's JSON model
    * @param name the candidate (for messages)
-   * @return the trees of the first {@code best_iteration + 1} rounds (all without early stopping)
-   * @throws PropensityException for a booster this class does not read (not gbtree, not
-   *     binary:logistic, categorical splits, vector leaves)
+   * @return the trees of the first {@code best_iteration + 1} rounds (all without early
+   *     stopping)
+   * @throws PropensityException for a booster this class does not read (not gbtree, neither
+   *     binary:logistic nor reg:squarederror, categorical splits, vector leaves)
    */
   static Booster parse(String json, String name) {
     JsonNode learner;
@@ -65,20 +71,28 @@ final class XGBoostJson {
     String objective = learner.path("objective").path("name").asText();
     String booster = learner.path("gradient_booster").path("name").asText();
     JsonNode param = learner.path("learner_model_param");
-    if (!"binary:logistic".equals(objective) || !"gbtree".equals(booster)
+    boolean logistic = "binary:logistic".equals(objective);
+    if (!logistic && !"reg:squarederror".equals(objective) || !"gbtree".equals(booster)
         || param.path("num_target").asInt(1) != 1 || param.path("num_class").asInt(0) > 1) {
       throw unsupported(name, "objective " + objective + ", booster " + booster + ", classes "
-          + param.path("num_class").asText() + " (supported: binary:logistic with gbtree)");
+          + param.path("num_class").asText() + " (supported: binary:logistic or"
+          + " reg:squarederror with gbtree)");
     }
     int numFeatures = param.path("num_feature").asInt();
     double baseScore = Double.parseDouble(param.path("base_score").asText()
         .replace("[", "").replace("]", ""));
-    if (!(baseScore > 0 && baseScore < 1)) {
+    if (logistic && !(baseScore > 0 && baseScore < 1) || !Double.isFinite(baseScore)) {
       throw unsupported(name, "base_score " + baseScore + " is not a probability");
     }
-    JsonNode trees = learner.path("gradient_booster").path("model").path("trees");
+    JsonNode model = learner.path("gradient_booster").path("model");
+    JsonNode trees = model.path("trees");
+    // best_iteration counts rounds; a round grows num_parallel_tree trees (xgboost-rf: all of
+    // them in its one round)
+    int perRound = Math.max(1, model.path("gbtree_model_param").path("num_parallel_tree")
+        .asInt(1));
     String best = learner.path("attributes").path("best_iteration").asText("");
-    int used = best.isEmpty() ? trees.size() : Math.min(trees.size(), Integer.parseInt(best) + 1);
+    int used = best.isEmpty() ? trees.size()
+        : Math.min(trees.size(), (Integer.parseInt(best) + 1) * perRound);
     List<Tree> out = new ArrayList<>();
     double[] gain = new double[numFeatures];
     for (int t = 0; t < used; t++) {
@@ -86,9 +100,10 @@ final class XGBoostJson {
     }
     double[] weights = new double[used];
     Arrays.fill(weights, 1.0);
-    double baseMargin = Math.log(baseScore / (1 - baseScore));
-    return new Booster(new TreeEnsemble(out, weights, baseMargin), trees.size(), numFeatures,
-        gain);
+    // binary:logistic keeps base_score as a probability: the margin starts at its log-odds
+    double offset = logistic ? Math.log(baseScore / (1 - baseScore)) : baseScore;
+    return new Booster(new TreeEnsemble(out, weights, offset), trees.size(), numFeatures,
+        gain, logistic ? Link.LOGISTIC : Link.IDENTITY);
   }
 
   private static Tree.Node node(JsonNode tree, int i, double[] gain, String name) {
@@ -124,7 +139,7 @@ final class XGBoostJson {
 
   private static PropensityException unsupported(String name, String what) {
     return new PropensityException(String.format("Cannot read the XGBoost model of candidate"
-        + " '%s': %s. The xgboost candidate trains binary:logistic gbtree boosters on numeric"
-        + " (one-hot) inputs only.", name, what));
+        + " '%s': %s. The xgboost and xgboost-rf candidates train binary:logistic and"
+        + " reg:squarederror gbtree boosters on numeric (one-hot) inputs only.", name, what));
   }
 }

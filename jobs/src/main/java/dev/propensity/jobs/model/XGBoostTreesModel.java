@@ -3,16 +3,7 @@ package dev.propensity.jobs.model;
 import dev.propensity.common.PropensityException;
 import dev.propensity.common.explain.Link;
 import dev.propensity.common.explain.TreeEnsemble;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import ml.dmlc.xgboost4j.java.Booster;
-import ml.dmlc.xgboost4j.java.XGBoost;
-import ml.dmlc.xgboost4j.java.XGBoostError;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.ml.classification.ProbabilisticClassificationModel;
 import org.apache.spark.ml.linalg.DenseVector;
 import org.apache.spark.ml.linalg.Vector;
@@ -28,8 +19,7 @@ import scala.Option;
 
 /**
  * A fitted {@link XGBoostTrees}: the booster XGBoost trained, kept as its own UBJSON model (what
- * any XGBoost loads) and saved with the pipeline under {@code data/booster.ubj}, because
- * xgboost4j-spark's Spark ML persistence fails on Spark 4 (see {@code ../shared/PLATFORM.md}).
+ * any XGBoost loads) and saved with the pipeline under {@code data/booster.ubj} ({@link XGBoostBoosters}).
  *
  * <p>Scoring walks the booster's trees read by {@link XGBoostJson}, in double precision: {@code
  * rawPrediction = [-m, m]} with the margin {@code m}, {@code probability[1] = 1 / (1 +
@@ -42,7 +32,6 @@ public final class XGBoostTreesModel
     extends ProbabilisticClassificationModel<Vector, XGBoostTreesModel> implements MLWritable {
 
   private static final long serialVersionUID = 1L;
-  private static final String DATA = "data/booster.ubj";
 
   private final String uid;
   private final byte[] booster;
@@ -54,7 +43,8 @@ public final class XGBoostTreesModel
    * @param name the candidate, for messages
    */
   XGBoostTreesModel(String uid, byte[] booster, String name) {
-    this(uid, booster, XGBoostJson.parse(json(booster, name), name));
+    this(uid, booster, logistic(XGBoostJson.parse(XGBoostBoosters.json(booster, name), name),
+        name));
   }
 
   private XGBoostTreesModel(String uid, byte[] booster, XGBoostJson.Booster trees) {
@@ -66,6 +56,14 @@ public final class XGBoostTreesModel
     this.booster = booster;
     this.trees = trees;
     CONSTRUCTING.remove();
+  }
+
+  private static XGBoostJson.Booster logistic(XGBoostJson.Booster trees, String name) {
+    if (trees.link() != Link.LOGISTIC) {
+      throw new PropensityException("Cannot read the XGBoost booster of candidate '" + name
+          + "' as boosted trees: it is not a binary:logistic booster (the xgboost family's)");
+    }
+    return trees;
   }
 
   // Spark's superclass constructor creates the inherited params with parent uid(), before a
@@ -116,13 +114,7 @@ public final class XGBoostTreesModel
 
   /** @return a new native booster of this model; the caller disposes of it */
   public Booster nativeBooster() {
-    try {
-      return XGBoost.loadModel(booster);
-    } catch (XGBoostError | IOException e) {
-      throw new PropensityException("Cannot load the XGBoost booster of stage " + uid + ": "
-          + e.getMessage(),
-          PropensityException.EXIT_USER_ERROR, e);
-    }
+    return XGBoostBoosters.load(booster, uid);
   }
 
   // inherited from two Scala classes with covariant (in Java: incompatible) types: a raw override
@@ -172,22 +164,6 @@ public final class XGBoostTreesModel
     return new Writer(this);
   }
 
-  private static String json(byte[] ubjson, String name) {
-    Booster b = null;
-    try {
-      b = XGBoost.loadModel(ubjson);
-      return new String(b.toByteArray("json"), StandardCharsets.UTF_8);
-    } catch (XGBoostError | IOException e) {
-      throw new PropensityException("Cannot read the XGBoost booster of candidate '" + name
-          + "': " + e.getMessage(),
-          PropensityException.EXIT_USER_ERROR, e);
-    } finally {
-      if (b != null) {
-        b.dispose();
-      }
-    }
-  }
-
   /** Spark's params metadata plus the booster's UBJSON bytes. */
   private static final class Writer extends MLWriter {
     private final XGBoostTreesModel model;
@@ -199,17 +175,7 @@ public final class XGBoostTreesModel
     @Override
     public void saveImpl(String path) {
       DefaultParamsWriter$.MODULE$.saveMetadata(model, path, sparkSession());
-      Path data = new Path(path, DATA);
-      try {
-        FileSystem fs = data.getFileSystem(sc().hadoopConfiguration());
-        try (OutputStream out = fs.create(data, true)) {
-          out.write(model.booster);
-        }
-      } catch (IOException e) {
-        throw new PropensityException("Cannot save the XGBoost booster to " + data + ": "
-            + e.getMessage(),
-          PropensityException.EXIT_USER_ERROR, e);
-      }
+      XGBoostBoosters.save(model.booster, path, sc().hadoopConfiguration());
     }
   }
 
@@ -218,20 +184,7 @@ public final class XGBoostTreesModel
     public XGBoostTreesModel load(String path) {
       DefaultParamsReader.Metadata metadata = DefaultParamsReader$.MODULE$.loadMetadata(path,
           sparkSession(), XGBoostTreesModel.class.getName());
-      Path data = new Path(path, DATA);
-      byte[] bytes;
-      try {
-        FileSystem fs = data.getFileSystem(sc().hadoopConfiguration());
-        try (InputStream in = fs.open(data); ByteArrayOutputStream out =
-            new ByteArrayOutputStream()) {
-          in.transferTo(out);
-          bytes = out.toByteArray();
-        }
-      } catch (IOException e) {
-        throw new PropensityException("Cannot load the XGBoost booster " + data + " (saved by"
-            + " the xgboost candidate with its pipeline): " + e.getMessage(),
-          PropensityException.EXIT_USER_ERROR, e);
-      }
+      byte[] bytes = XGBoostBoosters.read(path, sc().hadoopConfiguration());
       XGBoostTreesModel model = new XGBoostTreesModel(metadata.uid(), bytes, path);
       metadata.getAndSetParams(model, Option.empty());
       return model;

@@ -83,7 +83,8 @@ public final class ExplainData {
           "train.decision-tree.max-depth=[5]", "train.random-forest.num-trees=[8]",
           "train.random-forest.max-depth=[4]", "train.gbt.validation-fraction=0",
           "train.xgboost.early-stopping-rounds=0", "train.xgboost.num-round=30",
-          "train.xgboost.max-depth=[3]");
+          "train.xgboost.max-depth=[3]", "train.xgboost-rf.num-trees=[8]",
+          "train.xgboost-rf.max-depth=[4]");
       Candidates.Candidate c = Candidates.fromConfig(config, false).get(0);
       PipelineModel prep = CandidatePipeline.preprocessing(name, SCHEMA, c.scaling(),
           CandidatePipeline.FeatureSelection.none()).fit(rows());

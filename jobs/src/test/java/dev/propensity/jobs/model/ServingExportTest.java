@@ -19,14 +19,14 @@ import org.junit.jupiter.api.Test;
 /**
  * The serving export reads each voter through its family's exact form and its description, not
  * by predictor class: every family with an exact explanation (logistic, decision tree and random
- * forest as the training job builds them, GBT, and xgboost, which the export never named) is
- * scored live exactly as the ensemble scores it in Spark, and a family without one is refused
- * with its name.
+ * forest as the training job builds them, GBT, xgboost and xgboost-rf, which the export never
+ * named) is scored live exactly as the ensemble scores it in Spark, and a family without one is
+ * refused with its name.
  */
 class ServingExportTest extends SparkTestBase {
 
   private static final List<String> FAMILIES =
-      List.of("logistic", "decision-tree", "random-forest", "gbt", "xgboost");
+      List.of("logistic", "decision-tree", "random-forest", "gbt", "xgboost", "xgboost-rf");
   private static final double[] EDGES = {0.2, 0.5};
   private static final List<String> LABELS = List.of("high", "medium", "low");
 
@@ -52,9 +52,10 @@ class ServingExportTest extends SparkTestBase {
             ExplainData.SCHEMA.features()).toJson(), "the test's export");
     assertThat(exported.exportable()).as(exported.reason()).isTrue();
     assertThat(exported.voters()).extracting(v -> v.predictor().kind())
-        .containsExactly("linear", "trees", "trees", "trees", "trees");
+        .containsExactly("linear", "trees", "trees", "trees", "trees", "trees");
     assertThat(exported.voters()).extracting(v -> v.predictor().link())
-        .containsExactly("logistic", "identity", "identity", "logistic-2x", "logistic");
+        .containsExactly("logistic", "identity", "identity", "logistic-2x", "logistic",
+            "identity");
 
     LiveScorer live = new LiveScorer(exported, 3, false);
     List<Row> batch = ensemble.transform(ExplainData.rows().orderBy("customer_id").limit(400))

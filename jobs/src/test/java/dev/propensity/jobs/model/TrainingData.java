@@ -73,7 +73,8 @@ public final class TrainingData {
         "train.factorization-machines.reg-param=[0.01]",
         "train.factorization-machines.max-iter=30",
         "train.xgboost.max-depth=[3]", "train.xgboost.num-round=40",
-        "train.xgboost.subsample=[1.0]", "train.xgboost.colsample-bytree=[1.0]"));
+        "train.xgboost.subsample=[1.0]", "train.xgboost.colsample-bytree=[1.0]",
+        "train.xgboost-rf.num-trees=[10]", "train.xgboost-rf.max-depth=[5]"));
     all.addAll(List.of(overrides));
     return JobConfig.defaults().with(all.toArray(new String[0]));
   }

@@ -53,7 +53,7 @@ import org.junit.jupiter.api.Test;
 class CandidatesTest extends SparkTestBase {
 
   private static final String ALL = "train.candidates=[logistic, decision-tree, random-forest,"
-      + " gbt, linear-svc, naive-bayes, mlp, factorization-machines, xgboost]";
+      + " gbt, linear-svc, naive-bayes, mlp, factorization-machines, xgboost, xgboost-rf]";
 
   @Test
   void unknownOrRepeatedCandidatesAreRejectedWithTheKnownNames() {
@@ -61,7 +61,8 @@ class CandidatesTest extends SparkTestBase {
         .with("train.candidates=[logistic, gbm]"), false))
         .isInstanceOf(PropensityException.class)
         .hasMessage("Unknown candidates 'gbm'; known: logistic, decision-tree, random-forest, gbt,"
-            + " linear-svc, naive-bayes, mlp, factorization-machines, xgboost (config key"
+            + " linear-svc, naive-bayes, mlp, factorization-machines, xgboost, xgboost-rf (config"
+            + " key"
             + " 'propensity.train.candidates')");
     assertThatThrownBy(() -> Candidates.fromConfig(JobConfig.defaults()
         .with("train.candidates=[gbt, gbt]"), false))
@@ -157,7 +158,8 @@ class CandidatesTest extends SparkTestBase {
 
   /** The families whose whole pipeline {@link FusedVoter} computes; the others keep MLlib's. */
   private static final List<String> FUSED = List.of("logistic", "decision-tree",
-      "random-forest", "gbt", "naive-bayes", "mlp", "factorization-machines", "xgboost");
+      "random-forest", "gbt", "naive-bayes", "mlp", "factorization-machines", "xgboost",
+      "xgboost-rf");
 
   /**
    * Scoring a voter with {@link FusedVoter} gives MLlib's probability and classifier input
