@@ -93,7 +93,7 @@ class CandidatesTest extends SparkTestBase {
     assertThat(all).extracting(Candidate::name).containsExactlyElementsOf(Candidates.known());
     assertThat(all).allSatisfy(c -> assertThat(c.grid()).isNotEmpty());
     assertThat(Candidates.fromConfig(JobConfig.defaults(), false)).extracting(Candidate::name)
-        .containsExactly("logistic", "random-forest", "xgboost");
+        .containsExactly("logistic", "xgboost-rf", "xgboost");
   }
 
   @Test
