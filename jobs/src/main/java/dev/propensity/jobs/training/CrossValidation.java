@@ -145,7 +145,8 @@ final class CrossValidation {
       PipelineModel prep = preprocessing.fit(refitRows);
       // only what the classifier reads: the raw and intermediate columns would be kept too
       Dataset<Row> all = Materialized.of(prep.transform(refitRows)
-          .select(headColumns(refitRows, features, s.idColumn())), s.localCheckpoint());
+          .select(withFeatures(FoldData.classifierColumns(refitRows, s.idColumn()), features)),
+          s.localCheckpoint());
       int size = all.select(features).first().<Vector>getAs(0).size();
       ParamMap point = candidate.resolve(evaluated.get(best).index(), size);
       PipelineModel head = lr != null ? sharedRefit(candidate, lr, point, all, name)
@@ -160,20 +161,6 @@ final class CrossValidation {
     }
   }
 
-  /** @return the columns of the refit rows a classifier may read, and its features column */
-  private static Column[] headColumns(Dataset<Row> refitRows, String features, String idColumn) {
-    List<String> present = Arrays.asList(refitRows.columns());
-    List<Column> out = new ArrayList<>();
-    for (String c : List.of(idColumn, CandidatePipeline.LABEL, CandidatePipeline.FOLD,
-        CandidatePipeline.GBT_VALIDATION, CandidatePipeline.WEIGHT)) {
-      if (present.contains(c)) {
-        out.add(col(c));
-      }
-    }
-    out.add(col(features));
-    return out.toArray(Column[]::new);
-  }
-
   /**
    * The final logistic model through the same trainer as its grid ({@link SharedLogistic}, one
    * task on all refit rows): one Spark pass per optimisation step, as MLlib's estimator but without
@@ -182,13 +169,23 @@ final class CrossValidation {
   private static PipelineModel sharedRefit(Candidate candidate, LogisticRegression lr,
       ParamMap point, Dataset<Row> all, String name) {
     LogisticRegression estimator = (LogisticRegression) lr.copy(point);
-    String weight = estimator.isDefined(estimator.weightCol())
-        && !estimator.getWeightCol().isEmpty() ? estimator.getWeightCol() : null;
-    SharedLogistic.Result fit = SharedLogistic.fit(List.of(all), new SharedLogistic.Columns(
-            estimator.getFeaturesCol(), estimator.getLabelCol(), weight, null),
+    SharedLogistic.Result fit = SharedLogistic.fit(List.of(all), columns(estimator, null),
         List.of(SharedLogistic.Task.of(0, -1, estimator)), "candidate " + name + " refit");
     return new PipelineModel(candidate.head().uid(), new Transformer[] {
         SharedLogistic.model(estimator, fit.fits().get(0))});
+  }
+
+  /** @return the columns a shared fit of {@code lr} reads; fold null: every row */
+  private static SharedLogistic.Columns columns(LogisticRegression lr, String fold) {
+    String weight = lr.isDefined(lr.weightCol()) && !lr.getWeightCol().isEmpty()
+        ? lr.getWeightCol() : null;
+    return new SharedLogistic.Columns(lr.getFeaturesCol(), lr.getLabelCol(), weight, fold);
+  }
+
+  private static Column[] withFeatures(Column[] columns, String features) {
+    Column[] out = Arrays.copyOf(columns, columns.length + 1);
+    out[columns.length] = col(features);
+    return out;
   }
 
   /** The evaluated grid, its best point and that point's fold models. */
@@ -285,11 +282,8 @@ final class CrossValidation {
     for (int f = 0; f < k; f++) {
       data.add(folds.forCandidate(f, name));
     }
-    String weight = lr.isDefined(lr.weightCol()) && !lr.getWeightCol().isEmpty()
-        ? lr.getWeightCol() : null;
-    SharedLogistic.Result fit = SharedLogistic.fit(data, new SharedLogistic.Columns(
-        lr.getFeaturesCol(), lr.getLabelCol(), weight, CandidatePipeline.FOLD), tasks,
-        "candidate " + name);
+    SharedLogistic.Result fit = SharedLogistic.fit(data, columns(lr, CandidatePipeline.FOLD),
+        tasks, "candidate " + name);
     List<GridResult> evaluated = new ArrayList<>();
     PipelineModel[] bestModels = null;
     int best = -1;

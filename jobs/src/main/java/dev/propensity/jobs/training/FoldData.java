@@ -64,12 +64,18 @@ final class FoldData implements AutoCloseable {
     this.selection = selection;
     this.folds = folds;
     this.checkpoint = checkpoint;
-    List<String> keep = new ArrayList<>(List.of(schema.idColumn(), CandidatePipeline.LABEL,
-        CandidatePipeline.FOLD, CandidatePipeline.GBT_VALIDATION));
-    if (Arrays.asList(train.columns()).contains(CandidatePipeline.WEIGHT)) {
-      keep.add(CandidatePipeline.WEIGHT);
-    }
-    this.kept = keep.stream().map(c -> col(c)).toArray(Column[]::new);
+    this.kept = classifierColumns(train, schema.idColumn());
+  }
+
+  /**
+   * @return the columns of training (or refit) rows a classifier may read besides its features:
+   *     id, label, and fold, hold-out and weight where present
+   */
+  static Column[] classifierColumns(Dataset<Row> rows, String idColumn) {
+    List<String> present = Arrays.asList(rows.columns());
+    return java.util.stream.Stream.of(idColumn, CandidatePipeline.LABEL, CandidatePipeline.FOLD,
+            CandidatePipeline.GBT_VALIDATION, CandidatePipeline.WEIGHT)
+        .filter(present::contains).map(c -> col(c)).toArray(Column[]::new);
   }
 
   int folds() {
