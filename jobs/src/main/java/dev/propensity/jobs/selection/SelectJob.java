@@ -147,9 +147,11 @@ public final class SelectJob implements Job {
     if (settings.importanceRows() == 0) {
       return;
     }
+    // limit() leaves its rows in one partition: spread them so that every core explains some
+    int cores = validation.sparkSession().sparkContext().defaultParallelism();
     try {
       Importance.saveForEnsemble(run, ensemble, schema, validation.limit(
-          settings.importanceRows()), settings.skipUnsupported());
+          settings.importanceRows()).repartition(cores), settings.skipUnsupported());
     } catch (PropensityException e) {
       if (!settings.skipUnsupported()) {
         throw e;

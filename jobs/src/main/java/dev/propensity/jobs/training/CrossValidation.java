@@ -23,6 +23,7 @@ import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.PipelineStage;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.classification.LogisticRegression;
+import org.apache.spark.ml.classification.LogisticRegressionModel;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.sql.Column;
@@ -149,7 +150,8 @@ final class CrossValidation {
           s.localCheckpoint());
       int size = all.select(features).first().<Vector>getAs(0).size();
       ParamMap point = candidate.resolve(evaluated.get(best).index(), size);
-      PipelineModel head = lr != null ? sharedRefit(candidate, lr, point, all, name)
+      PipelineModel head = lr != null
+          ? sharedRefit(candidate, lr, point, all, name, grid.bestModels(), size)
           : candidate.head().fit(all, point);
       Materialized.release(all);
       // one flat saved model, described (CandidateDescription) as its last stage
@@ -164,15 +166,40 @@ final class CrossValidation {
   /**
    * The final logistic model through the same trainer as its grid ({@link SharedLogistic}, one
    * task on all refit rows): one Spark pass per optimisation step, as MLlib's estimator but without
-   * its per-iteration job set-up, to the same optimum within the tolerance.
+   * its per-iteration job set-up, to the same optimum within the tolerance. It starts at the mean
+   * of the chosen point's fold models (near the optimum: their rows are most of the refit's), so
+   * it takes a fraction of a cold start's iterations.
    */
   private static PipelineModel sharedRefit(Candidate candidate, LogisticRegression lr,
-      ParamMap point, Dataset<Row> all, String name) {
+      ParamMap point, Dataset<Row> all, String name, PipelineModel[] foldModels, int size) {
     LogisticRegression estimator = (LogisticRegression) lr.copy(point);
+    SharedLogistic.Task task = SharedLogistic.Task.of(0, -1, estimator);
+    double[] start = meanOfFolds(foldModels, size);
     SharedLogistic.Result fit = SharedLogistic.fit(List.of(all), columns(estimator, null),
-        List.of(SharedLogistic.Task.of(0, -1, estimator)), "candidate " + name + " refit");
+        List.of(start == null ? task : task.startingAt(start)), "candidate " + name + " refit");
     return new PipelineModel(candidate.head().uid(), new Transformer[] {
         SharedLogistic.model(estimator, fit.fits().get(0))});
+  }
+
+  /**
+   * @return the mean coefficients, then intercept, of the fold models, or null when one of them
+   *     has another width (its fold's encoding saw other categories) or an infinite intercept
+   */
+  static double[] meanOfFolds(PipelineModel[] foldModels, int size) {
+    double[] mean = new double[size + 1];
+    for (PipelineModel fold : foldModels) {
+      LogisticRegressionModel m = (LogisticRegressionModel) fold.stages()[
+          fold.stages().length - 1];
+      if (m.coefficients().size() != size || !Double.isFinite(m.intercept())) {
+        return null;
+      }
+      double[] c = m.coefficients().toArray();
+      for (int j = 0; j < size; j++) {
+        mean[j] += c[j] / foldModels.length;
+      }
+      mean[size] += m.intercept() / foldModels.length;
+    }
+    return mean;
   }
 
   /** @return the columns a shared fit of {@code lr} reads; fold null: every row */

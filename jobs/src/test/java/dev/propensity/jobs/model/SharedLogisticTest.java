@@ -125,6 +125,51 @@ class SharedLogisticTest extends SparkTestBase {
     }
   }
 
+  /**
+   * The final refit starts at the mean of its fold models: the same optimum as a cold start (to
+   * the default tolerance) in fewer iterations; a start of another width is ignored.
+   */
+  @Test
+  void warmStartFromTheFoldModelsReachesTheOptimumInFewerIterations() {
+    Dataset<Row> df = data();
+    List<Row> rows = df.collectAsList();
+    for (double alpha : ALPHA) {
+      LogisticRegression lr = estimator(0.01, alpha, true, 100, 1e-5);
+      List<SharedLogistic.Task> folds = new ArrayList<>();
+      for (int fold = 0; fold < 3; fold++) {
+        folds.add(SharedLogistic.Task.of(0, fold, lr));
+      }
+      SharedLogistic.Columns columns = new SharedLogistic.Columns("features", "label", "w",
+          "fold");
+      double[] start = new double[7];
+      for (SharedLogistic.Fit f : SharedLogistic.fit(List.of(df), columns, folds, "folds").fits()) {
+        for (int j = 0; j < 6; j++) {
+          start[j] += f.coefficients()[j] / 3;
+        }
+        start[6] += f.intercept() / 3;
+      }
+      SharedLogistic.Task all = SharedLogistic.Task.of(0, -1, lr);
+      List<SharedLogistic.Fit> fits = SharedLogistic.fit(List.of(df), columns, List.of(all,
+          all.startingAt(start), all.startingAt(new double[3])), "refit").fits();
+      SharedLogistic.Fit cold = fits.get(0);
+      SharedLogistic.Fit warm = fits.get(1);
+      String what = String.format("alpha %s: cold %d iterations (%s), warm %d (%s)", alpha,
+          cold.iterations(), cold.stop(), warm.iterations(), warm.stop());
+      assertThat(warm.iterations()).as(what).isLessThan(cold.iterations());
+      assertThat(warm.stop()).as(what).isIn("FUNCTION_VALUES", "GRADIENT");
+      LogisticRegressionModel mllib = lr.fit(df);
+      assertThat(warm.coefficients()).as(what)
+          .containsExactly(mllib.coefficients().toArray(), within(1e-3));
+      assertThat(objective(rows, true, lr, warm.coefficients(), warm.intercept())).as(what)
+          .isLessThanOrEqualTo(objective(rows, true, lr, mllib.coefficients().toArray(),
+              mllib.intercept()) + 1e-5);
+      SharedLogistic.Fit ignored = fits.get(2);
+      assertThat(ignored.coefficients()).as("a start of another width is ignored")
+          .containsExactly(cold.coefficients());
+      assertThat(ignored.iterations()).isEqualTo(cold.iterations());
+    }
+  }
+
   @Test
   void builtModelSavesLoadsAndScoresLikeMllibs() throws Exception {
     Dataset<Row> df = data();
