@@ -58,9 +58,12 @@ public final class SelectJob implements Job {
         .openOrNewest(settings.runId());
     RunData.requireStatus(run, "select", List.of("trained", "selected", ModelRun.COMPLETED));
     Dataset<Row> rows = RunData.splitRows(warehouse, schema, run);
-    Dataset<Row> validation = rows.where(col(Splits.COLUMN).equalTo(Splits.VALIDATION))
+    // validation and test kept together: the split is a window over the whole features table,
+    // computed once rather than again for the test rows
+    Dataset<Row> heldOut = rows.where(col(Splits.COLUMN).isin(Splits.VALIDATION, Splits.TEST))
         .persist(StorageLevel.MEMORY_AND_DISK());
-    Dataset<Row> test = rows.where(col(Splits.COLUMN).equalTo(Splits.TEST));
+    Dataset<Row> validation = heldOut.where(col(Splits.COLUMN).equalTo(Splits.VALIDATION));
+    Dataset<Row> test = heldOut.where(col(Splits.COLUMN).equalTo(Splits.TEST));
 
     Modes.Refit refit = RunData.refit(run);
     Ranking ranking = Ranking.of(spark, run, settings, refit, validation, schema.idColumn());
@@ -73,7 +76,7 @@ public final class SelectJob implements Job {
 
     writeFiles(run, settings, refit, ranking, selected);
     saveImportance(settings, run, Ensemble.of(selected.model()), schema, validation);
-    validation.unpersist();
+    heldOut.unpersist();
     writeLeaderboardRow(spark, warehouse, run, settings, selected, voters);
     if (!ModelRun.COMPLETED.equals(run.status())) {
       run.setStatus("selected");

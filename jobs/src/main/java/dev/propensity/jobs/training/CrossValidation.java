@@ -25,7 +25,9 @@ import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.classification.LogisticRegression;
 import org.apache.spark.ml.classification.LogisticRegressionModel;
 import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.SparkContext;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -152,7 +154,8 @@ final class CrossValidation {
       ParamMap point = candidate.resolve(evaluated.get(best).index(), size);
       PipelineModel head = lr != null
           ? sharedRefit(candidate, lr, point, all, name, grid.bestModels(), size)
-          : candidate.head().fit(all, point);
+          : candidate.head().fit(all, refitPoint(candidate, point, Math.min(s.parallelism(), k),
+              all.sparkSession().sparkContext()));
       Materialized.release(all);
       // one flat saved model, described (CandidateDescription) as its last stage
       PipelineModel whole = CandidatePipeline.whole(candidate, prep, head);
@@ -179,6 +182,35 @@ final class CrossValidation {
         List.of(start == null ? task : task.startingAt(start)), "candidate " + name + " refit");
     return new PipelineModel(candidate.head().uid(), new Transformer[] {
         SharedLogistic.model(estimator, fit.fits().get(0))});
+  }
+
+  /**
+   * The grid point for the refit, which trains alone where cross-validation trained {@code
+   * concurrent} folds at once: a classifier that trains on Spark workers (XGBoost's {@code
+   * numWorkers}) gets the workers those folds used together, at most the task slots of the
+   * cluster, so that the refit keeps the cores busy that the folds did (one worker of one thread
+   * by default in local[2] leaves a core idle for the longest fit of the family).
+   */
+  static ParamMap refitPoint(Candidate candidate, ParamMap point, int concurrent,
+      SparkContext sc) {
+    int slots = Math.max(1, sc.defaultParallelism() / sc.getConf().getInt("spark.task.cpus", 1));
+    ParamMap out = point.copy();
+    for (PipelineStage stage : candidate.head().getStages()) {
+      if (stage.hasParam("numWorkers")) {
+        Param<Object> param = stage.getParam("numWorkers");
+        int workers = (Integer) (point.contains(param) ? point.apply(param)
+            : stage.getOrDefault(param));
+        int refit = Math.max(workers, Math.min(workers * concurrent, slots));
+        out.put(param, refit);
+        if (refit == workers) {
+          continue;
+        }
+        LOG.info("train: candidate {} refit on {} XGBoost workers ({} per fold, {} folds at"
+            + " once in cross-validation, {} task slots)", candidate.name(), refit, workers,
+            concurrent, slots);
+      }
+    }
+    return out;
   }
 
   /**
