@@ -201,13 +201,12 @@ final class CrossValidation {
         int workers = (Integer) (point.contains(param) ? point.apply(param)
             : stage.getOrDefault(param));
         int refit = Math.max(workers, Math.min(workers * concurrent, slots));
-        out.put(param, refit);
-        if (refit == workers) {
-          continue;
+        if (refit != workers) {
+          out.put(param, refit);
+          LOG.info("train: candidate {} refit on {} workers ({} per fold, {} folds at once in"
+              + " cross-validation, {} task slots)", candidate.name(), refit, workers,
+              concurrent, slots);
         }
-        LOG.info("train: candidate {} refit on {} XGBoost workers ({} per fold, {} folds at"
-            + " once in cross-validation, {} task slots)", candidate.name(), refit, workers,
-            concurrent, slots);
       }
     }
     return out;
@@ -217,7 +216,7 @@ final class CrossValidation {
    * @return the mean coefficients, then intercept, of the fold models, or null when one of them
    *     has another width (its fold's encoding saw other categories) or an infinite intercept
    */
-  static double[] meanOfFolds(PipelineModel[] foldModels, int size) {
+  private static double[] meanOfFolds(PipelineModel[] foldModels, int size) {
     double[] mean = new double[size + 1];
     for (PipelineModel fold : foldModels) {
       LogisticRegressionModel m = (LogisticRegressionModel) fold.stages()[

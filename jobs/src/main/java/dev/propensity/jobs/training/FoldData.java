@@ -14,6 +14,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Column;
@@ -73,7 +74,7 @@ final class FoldData implements AutoCloseable {
    */
   static Column[] classifierColumns(Dataset<Row> rows, String idColumn) {
     List<String> present = Arrays.asList(rows.columns());
-    return java.util.stream.Stream.of(idColumn, CandidatePipeline.LABEL, CandidatePipeline.FOLD,
+    return Stream.of(idColumn, CandidatePipeline.LABEL, CandidatePipeline.FOLD,
             CandidatePipeline.GBT_VALIDATION, CandidatePipeline.WEIGHT)
         .filter(present::contains).map(c -> col(c)).toArray(Column[]::new);
   }
