@@ -7,10 +7,13 @@ import dev.propensity.common.schema.FeatureSchema;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
+import org.apache.spark.ml.Estimator;
+import org.apache.spark.ml.Model;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.PipelineStage;
 import org.apache.spark.ml.Transformer;
+import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.Identifiable;
 import org.apache.spark.ml.feature.Imputer;
@@ -175,6 +178,49 @@ public final class CandidatePipeline {
     // the preprocessing half of the description; whole() completes it with the predictor
     stages.add(d);
     return new Pipeline().setStages(stages.toArray(new PipelineStage[0]));
+  }
+
+  /**
+   * A fitted {@link #preprocessing} made the fit of another candidate's preprocessing of the same
+   * schema, scaling and selection: each fitted stage keeps what it learnt (medians, category
+   * labels, scaling statistics, selected slots) and takes the column names of {@code target}'s
+   * stage; transformers are {@code target}'s own. The result transforms as {@code target} fitted
+   * on the same rows would, without another pass over them.
+   *
+   * @param fitted a fitted preprocessing of another prefix
+   * @param target the unfitted preprocessing to stand in for, stage for stage the same kinds
+   * @throws IllegalArgumentException when the two pipelines do not have the same stages
+   */
+  public static PipelineModel fittedAs(PipelineModel fitted, Pipeline target) {
+    PipelineStage[] want = target.getStages();
+    Transformer[] have = fitted.stages();
+    if (want.length != have.length) {
+      throw new IllegalArgumentException("Cannot reuse a fitted preprocessing of "
+          + have.length + " stages for one of " + want.length);
+    }
+    Transformer[] out = new Transformer[want.length];
+    for (int i = 0; i < want.length; i++) {
+      if (want[i] instanceof Transformer t) {
+        out[i] = t;
+        continue;
+      }
+      if (!(want[i] instanceof Estimator<?>)
+          || !(have[i] instanceof Model<?> model)) {
+        throw new IllegalArgumentException("Stage " + i + " differs: " + have[i].getClass()
+            .getSimpleName() + " fitted, " + want[i].getClass().getSimpleName() + " wanted");
+      }
+      ParamMap names = new ParamMap();
+      for (Param<?> p : want[i].params()) {
+        if (want[i].isSet(p) && model.hasParam(p.name())) {
+          @SuppressWarnings("unchecked")
+          Param<Object> to =
+              (Param<Object>) model.getParam(p.name());
+          names.put(to, want[i].getOrDefault(p));
+        }
+      }
+      out[i] = model.copy(names);
+    }
+    return new PipelineModel(target.uid(), out);
   }
 
   /**

@@ -24,7 +24,6 @@ import org.apache.spark.ml.PipelineStage;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.classification.LogisticRegression;
 import org.apache.spark.ml.classification.LogisticRegressionModel;
-import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.SparkContext;
@@ -143,20 +142,17 @@ final class CrossValidation {
       double cvSeconds = seconds(start);
 
       long refitStart = System.nanoTime();
-      String features = CandidatePipeline.featuresCol(name);
       refitRows.sparkSession().sparkContext().setJobDescription("train: " + name + " refit");
-      PipelineModel prep = preprocessing.fit(refitRows);
-      // only what the classifier reads: the raw and intermediate columns would be kept too
-      Dataset<Row> all = Materialized.of(prep.transform(refitRows)
-          .select(withFeatures(FoldData.classifierColumns(refitRows, s.idColumn()), features)),
-          s.localCheckpoint());
-      int size = all.select(features).first().<Vector>getAs(0).size();
+      // preprocessed once per scaling kind: the candidates of one kind share it
+      FoldData.Refit refit = foldData.refit(candidate.scaling(), refitRows, s.idColumn());
+      PipelineModel prep = refit.modelFor(preprocessing);
+      Dataset<Row> all = refit.forCandidate(name);
+      int size = refit.size();
       ParamMap point = candidate.resolve(evaluated.get(best).index(), size);
       PipelineModel head = lr != null
           ? sharedRefit(candidate, lr, point, all, name, grid.bestModels(), size)
           : candidate.head().fit(all, refitPoint(candidate, point, Math.min(s.parallelism(), k),
               all.sparkSession().sparkContext()));
-      Materialized.release(all);
       // one flat saved model, described (CandidateDescription) as its last stage
       PipelineModel whole = CandidatePipeline.whole(candidate, prep, head);
       return new Result(evaluated, m, best, exhausted, whole, Candidates.describe(point),
@@ -238,12 +234,6 @@ final class CrossValidation {
     String weight = lr.isDefined(lr.weightCol()) && !lr.getWeightCol().isEmpty()
         ? lr.getWeightCol() : null;
     return new SharedLogistic.Columns(lr.getFeaturesCol(), lr.getLabelCol(), weight, fold);
-  }
-
-  private static Column[] withFeatures(Column[] columns, String features) {
-    Column[] out = Arrays.copyOf(columns, columns.length + 1);
-    out[columns.length] = col(features);
-    return out;
   }
 
   /** The evaluated grid, its best point and that point's fold models. */

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Column;
@@ -44,6 +45,26 @@ final class FoldData implements AutoCloseable {
     }
   }
 
+  /**
+   * The refit rows preprocessed once for a scaling kind, for every candidate of that kind.
+   *
+   * @param model the preprocessing fitted on the refit rows, under this class's column prefix
+   * @param data the refit rows' classifier columns and {@code featuresCol}
+   * @param size the length of the feature vector
+   */
+  record Refit(PipelineModel model, Dataset<Row> data, int size, String featuresCol) {
+
+    /** @return the rows with the features column renamed for a candidate's head */
+    Dataset<Row> forCandidate(String candidate) {
+      return data.withColumnRenamed(featuresCol, CandidatePipeline.featuresCol(candidate));
+    }
+
+    /** @return the fitted preprocessing with a candidate's column names ({@code target}'s) */
+    PipelineModel modelFor(Pipeline target) {
+      return CandidatePipeline.fittedAs(model, target);
+    }
+  }
+
   private final Dataset<Row> train;
   private final FeatureSchema schema;
   private final FeatureSelection selection;
@@ -51,6 +72,8 @@ final class FoldData implements AutoCloseable {
   private final boolean checkpoint;
   private final Column[] kept;
   private final Map<Scaling, Folds> cached = new EnumMap<>(Scaling.class);
+  private final Map<Scaling, Refit> refits = new EnumMap<>(Scaling.class);
+  private Dataset<Row> refitRows;
 
   /**
    * @param train training rows with {@link CandidatePipeline#LABEL}, {@link CandidatePipeline#FOLD}
@@ -88,17 +111,50 @@ final class FoldData implements AutoCloseable {
     return cached.computeIfAbsent(scaling, this::build);
   }
 
-  /** Drops the cached folds of one scaling kind. */
+  /**
+   * @param rows the rows the final models are fitted on; the same rows for every call of one
+   *     FoldData (other rows are preprocessed afresh and not kept)
+   * @param idColumn the id column, kept for the classifier
+   * @return the refit rows preprocessed for {@code scaling}, fitted on first use: candidates of
+   *     one scaling kind fit the same preprocessing on the same rows
+   */
+  synchronized Refit refit(Scaling scaling, Dataset<Row> rows, String idColumn) {
+    if (refitRows != null && refitRows != rows) {
+      return buildRefit(scaling, rows, idColumn, "__refit_other");
+    }
+    refitRows = rows;
+    return refits.computeIfAbsent(scaling, k -> buildRefit(k, rows, idColumn,
+        "__refit_" + k.name().toLowerCase(Locale.ROOT)));
+  }
+
+  /** Drops the cached folds and refit rows of one scaling kind. */
   synchronized void release(Scaling scaling) {
     Folds f = cached.remove(scaling);
     if (f != null) {
       f.data().forEach(Materialized::release);
     }
+    Refit r = refits.remove(scaling);
+    if (r != null) {
+      Materialized.release(r.data());
+    }
   }
 
   @Override
   public synchronized void close() {
-    List.copyOf(cached.keySet()).forEach(this::release);
+    Stream.concat(cached.keySet().stream(), refits.keySet().stream()).distinct().toList()
+        .forEach(this::release);
+  }
+
+  private Refit buildRefit(Scaling scaling, Dataset<Row> rows, String idColumn, String prefix) {
+    String features = CandidatePipeline.featuresCol(prefix);
+    PipelineModel prep = CandidatePipeline.preprocessing(prefix, schema, scaling, selection)
+        .fit(rows);
+    Column[] kept = classifierColumns(rows, idColumn);
+    Column[] columns = Arrays.copyOf(kept, kept.length + 1);
+    columns[kept.length] = col(features);
+    // only what the classifier reads: the raw and intermediate columns would be kept too
+    Dataset<Row> d = Materialized.of(prep.transform(rows).select(columns), checkpoint);
+    return new Refit(prep, d, d.select(features).first().<Vector>getAs(0).size(), features);
   }
 
   private Folds build(Scaling scaling) {
