@@ -3,12 +3,15 @@ package dev.propensity.jobs.model;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.row_number;
+import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
 import dev.propensity.common.Errors;
 import dev.propensity.common.config.JobConfig;
+import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -23,8 +26,9 @@ import org.apache.spark.sql.expressions.WindowSpec;
  * run's pinned input version and seed without storing them.
  *
  * <p>The ranking is a window per label value, so each class is sorted in one task: fine up to
- * tens of millions of rows; beyond that hash-bucketed ranks would be needed. {@link #spread}
- * lays the rows out evenly again for what follows.
+ * tens of millions of rows; beyond that hash-bucketed ranks would be needed. The split sorts only
+ * (label, hash, id); the folds sort the training rows. {@link #spread} lays the rows out evenly
+ * again for what follows.
  */
 public record Splits(double train, double validation, double test, long seed) {
 
@@ -47,18 +51,48 @@ public record Splits(double train, double validation, double test, long seed) {
   }
 
   /**
+   * Each row's split, as if every class were sorted by (hash, id) and cut at the fractions: the
+   * sort runs on three narrow columns (label, hash, id) only, to find per class the (hash, id) of
+   * its last train and last validation row; the wide rows then get their split from a comparison
+   * with those, without a shuffle. One Spark job here, the rows themselves stay lazy.
+   *
    * @param df rows with unique ids and a non-null label
    * @return {@code df} with {@link #COLUMN} naming each row's split
    */
   public Dataset<Row> assign(Dataset<Row> df, String idColumn, String labelColumn) {
     Column label = col(labelColumn).cast("double");
-    WindowSpec ordered = Window.partitionBy(label)
-        .orderBy(xxhash64(lit(seed), lit("split"), col(idColumn).cast("string")), col(idColumn));
+    Column key = xxhash64(lit(seed), lit("split"), col(idColumn).cast("string"));
+    Column id = col(idColumn);
+    WindowSpec ordered = Window.partitionBy(col("l")).orderBy(col("h"), col("id"));
     // the middle of the row's rank interval: cuts at fractions give exact per-class shares
     Column u = row_number().over(ordered).minus(0.5)
-        .divide(count(lit(1)).over(Window.partitionBy(label)));
+        .divide(count(lit(1)).over(Window.partitionBy(col("l"))));
+    Column position = struct(col("h"), col("id"));
+    List<Row> cuts = df.select(label.as("l"), key.as("h"), id.as("id"))
+        .withColumn("u", u)
+        .groupBy("l")
+        .agg(max(when(col("u").lt(train), position)),
+            max(when(col("u").lt(train + validation), position)))
+        .collectAsList();
+    Column inTrain = lit(false);
+    Column inValidation = lit(false);
+    for (Row cut : cuts) {
+      Column sameClass = label.eqNullSafe(cut.isNullAt(0) ? lit(null).cast("double")
+          : lit(cut.getDouble(0)));
+      inTrain = inTrain.or(sameClass.and(atOrBefore(key, id, cut.getStruct(1))));
+      inValidation = inValidation.or(sameClass.and(atOrBefore(key, id, cut.getStruct(2))));
+    }
     return df.withColumn(COLUMN,
-        when(u.lt(train), TRAIN).when(u.lt(train + validation), VALIDATION).otherwise(TEST));
+        when(inTrain, TRAIN).when(inValidation, VALIDATION).otherwise(TEST));
+  }
+
+  /** @return whether (key, id) sorts at or before {@code last}'s; false when there is none */
+  private static Column atOrBefore(Column key, Column id, Row last) {
+    if (last == null) {
+      return lit(false);
+    }
+    long h = last.getLong(0);
+    return key.lt(h).or(key.equalTo(h).and(id.leq(lit(last.get(1)))));
   }
 
   /**

@@ -19,6 +19,7 @@ import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 
 /**
  * Checks of the training rows that the schema check cannot make: features that carry no
@@ -34,6 +35,9 @@ public final class FeatureChecks {
    */
   public record Result(FeatureSchema schema, List<String> dropped, List<String> warnings) {}
 
+  /** Aggregates per Spark job: three per feature, under code generation's 100 fields. */
+  static final int AGGREGATES_PER_PASS = 90;
+
   private FeatureChecks() {}
 
   /**
@@ -43,25 +47,28 @@ public final class FeatureChecks {
    *     or when no feature is left
    */
   public static Result degenerateFeatures(Dataset<Row> train, FeatureSchema schema, boolean drop) {
-    List<Column> aggs = new ArrayList<>();
-    aggs.add(count(lit(1)));
+    List<Column> numbers = new ArrayList<>();
     for (String c : schema.numeric()) {
       // the imputer treats NaN as missing too
       Column v = col(c).cast("double");
       Column valid = when(v.isNotNull().and(not(isnan(v))), v);
-      aggs.addAll(List.of(count(valid), min(valid), max(valid)));
+      numbers.addAll(List.of(count(valid), min(valid), max(valid)));
     }
+    List<Column> strings = new ArrayList<>();
     for (String c : schema.categorical()) {
       Column s = col(c).cast("string");
-      aggs.addAll(List.of(count(s), min(s), max(s)));
+      strings.addAll(List.of(count(s), min(s), max(s)));
     }
-    Row r = train.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(new Column[0])).first();
-    long rows = r.getLong(0);
+    long rows = train.count();
+    // apart: a string's min and max keep the numbers from the faster hash aggregation
+    List<Object> values = aggregate(train, numbers);
+    values.addAll(aggregate(train, strings));
+    Row r = RowFactory.create(values.toArray());
     List<String> numeric = new ArrayList<>();
     List<String> categorical = new ArrayList<>();
     List<String> dropped = new ArrayList<>();
     List<String> warnings = new ArrayList<>();
-    int i = 1;
+    int i = 0;
     for (String c : schema.numeric()) {
       // nulls are imputed with the median: a single non-null value makes the column constant
       String problem = r.getLong(i) == 0 ? "is null (or NaN) in every row"
@@ -88,6 +95,24 @@ public final class FeatureChecks {
         schema.snapshotColumn(), schema.labelColumn(), numeric, categorical,
         schema.weightColumn(), schema.profitColumn());
     return new Result(kept, dropped, warnings);
+  }
+
+  /**
+   * @return the values of {@code aggs} over {@code rows}, in order: a few aggregations of at most
+   *     {@link #AGGREGATES_PER_PASS} each (over a cached table each reads only its columns), as
+   *     whole-stage code generation stops at 100 fields and a wide table's min and max per column
+   *     would otherwise be interpreted, row by row
+   */
+  private static List<Object> aggregate(Dataset<Row> rows, List<Column> aggs) {
+    List<Object> values = new ArrayList<>();
+    for (int from = 0; from < aggs.size(); from += AGGREGATES_PER_PASS) {
+      List<Column> part = aggs.subList(from, Math.min(aggs.size(), from + AGGREGATES_PER_PASS));
+      Row r = rows.agg(part.get(0), part.subList(1, part.size()).toArray(new Column[0])).first();
+      for (int k = 0; k < r.size(); k++) {
+        values.add(r.get(k));
+      }
+    }
+    return values;
   }
 
   private static void keepOrDrop(FeatureSchema schema, String column, String problem, String key,

@@ -15,8 +15,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.apache.spark.ml.Estimator;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.ml.Transformer;
+import org.apache.spark.ml.feature.VectorAssembler;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -147,14 +151,10 @@ final class FoldData implements AutoCloseable {
 
   private Refit buildRefit(Scaling scaling, Dataset<Row> rows, String idColumn, String prefix) {
     String features = CandidatePipeline.featuresCol(prefix);
-    PipelineModel prep = CandidatePipeline.preprocessing(prefix, schema, scaling, selection)
-        .fit(rows);
-    Column[] kept = classifierColumns(rows, idColumn);
-    Column[] columns = Arrays.copyOf(kept, kept.length + 1);
-    columns[kept.length] = col(features);
-    // only what the classifier reads: the raw and intermediate columns would be kept too
-    Dataset<Row> d = Materialized.of(prep.transform(rows).select(columns), checkpoint);
-    return new Refit(prep, d, d.select(features).first().<Vector>getAs(0).size(), features);
+    Prepared p = prepare(CandidatePipeline.preprocessing(prefix, schema, scaling, selection),
+        rows, null, classifierColumns(rows, idColumn), features);
+    return new Refit(p.model(), p.data(),
+        p.data().select(features).first().<Vector>getAs(0).size(), features);
   }
 
   private Folds build(Scaling scaling) {
@@ -163,14 +163,65 @@ final class FoldData implements AutoCloseable {
     List<Dataset<Row>> data = new ArrayList<>();
     int[] sizes = new int[folds];
     for (int f = 0; f < folds; f++) {
-      PipelineModel prep = CandidatePipeline.preprocessing(prefix, schema, scaling, selection)
-          .fit(train.where(col(CandidatePipeline.FOLD).notEqual(f)));
-      Column[] columns = Arrays.copyOf(kept, kept.length + 1);
-      columns[kept.length] = col(features);
-      Dataset<Row> d = Materialized.of(prep.transform(train).select(columns), checkpoint);
+      Dataset<Row> d = prepare(CandidatePipeline.preprocessing(prefix, schema, scaling,
+          selection), train, col(CandidatePipeline.FOLD).notEqual(f), kept, features).data();
       data.add(d);
       sizes[f] = d.select(features).first().<Vector>getAs(0).size();
     }
     return new Folds(data, sizes, features);
+  }
+
+  /** A fitted preprocessing and the rows it made, kept ({@link Materialized}). */
+  private record Prepared(PipelineModel model, Dataset<Row> data) {}
+
+  /**
+   * Fits {@code pipeline} on the rows of {@code rows} where {@code fitWhere} holds (all when
+   * null) and keeps {@code rows} transformed: the columns {@code kept} and {@code features}
+   * (only what the classifier reads: the raw and intermediate columns would be kept too).
+   *
+   * <p>With local checkpoints, the stages after the assembly (the scaler, a feature selector)
+   * are fitted on the kept assembled rows rather than through the imputation and encoding once
+   * more: a pass over materialised vectors instead of over the raw table. The same rows in the
+   * same partitions and order reach them, so they learn the same numbers.
+   */
+  private Prepared prepare(Pipeline pipeline, Dataset<Row> rows, Column fitWhere, Column[] kept,
+      String features) {
+    PipelineStage[] stages = pipeline.getStages();
+    int assembler = -1;
+    for (int i = 0; i < stages.length; i++) {
+      if (stages[i] instanceof VectorAssembler) {
+        assembler = i;
+      }
+    }
+    boolean fittedAfter = assembler >= 0 && Arrays.stream(stages, assembler + 1, stages.length)
+        .anyMatch(st -> st instanceof Estimator<?>);
+    if (!checkpoint || !fittedAfter) {
+      PipelineModel model = pipeline.fit(fitWhere == null ? rows : rows.where(fitWhere));
+      return new Prepared(model, Materialized.of(model.transform(rows)
+          .select(withColumn(kept, features)), checkpoint));
+    }
+    PipelineModel encoding = new Pipeline().setStages(Arrays.copyOf(stages, assembler + 1))
+        .fit(fitWhere == null ? rows : rows.where(fitWhere));
+    String assembled = ((VectorAssembler) stages[assembler]).getOutputCol();
+    Dataset<Row> encoded = Materialized.of(encoding.transform(rows)
+        .select(withColumn(kept, assembled)), true);
+    try {
+      PipelineModel rest = new Pipeline()
+          .setStages(Arrays.copyOfRange(stages, assembler + 1, stages.length))
+          .fit(fitWhere == null ? encoded : encoded.where(fitWhere));
+      Dataset<Row> data = Materialized.of(rest.transform(encoded)
+          .select(withColumn(kept, features)), true);
+      Transformer[] all = Stream.concat(Arrays.stream(encoding.stages()),
+          Arrays.stream(rest.stages())).toArray(Transformer[]::new);
+      return new Prepared(new PipelineModel(pipeline.uid(), all), data);
+    } finally {
+      Materialized.release(encoded);
+    }
+  }
+
+  private static Column[] withColumn(Column[] columns, String column) {
+    Column[] out = Arrays.copyOf(columns, columns.length + 1);
+    out[columns.length] = col(column);
+    return out;
   }
 }

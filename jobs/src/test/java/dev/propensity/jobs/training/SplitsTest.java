@@ -15,8 +15,12 @@ import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.schema.FeatureSchema;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.expressions.WindowSpec;
+import org.apache.spark.sql.functions;
 import org.junit.jupiter.api.Test;
 
 /** Stratified splits and folds: shares per class, determinism, and too-rare classes. */
@@ -40,6 +44,47 @@ class SplitsTest extends SparkTestBase {
       assertThat((double) r.getLong(2)).as("%s label %d", r.getString(0), r.getInt(1))
           .isBetween(share * perClass.get(r.getInt(1)) - 1, share * perClass.get(r.getInt(1)) + 1);
     }
+  }
+
+  /**
+   * The split from the narrow sort's cut points is the one of a window over the whole rows (the
+   * rule before it, kept here): for long and string ids, a null label class, other fractions and
+   * a split without test rows.
+   */
+  @Test
+  void splitsFromCutPointsEqualTheWindowRankRule() {
+    Dataset<Row> longIds = TrainingData.frame(spark(), 3000, 8)
+        .withColumn("label", functions.when(col("customer_id").mod(97).equalTo(0),
+                functions.lit(null)).otherwise(col("label")));
+    Dataset<Row> stringIds = longIds.withColumn("customer_id",
+        functions.concat(functions.lit("c-"), col("customer_id").cast("string")));
+    for (Dataset<Row> df : List.of(longIds, stringIds.repartition(3))) {
+      for (Splits s : List.of(SPLITS, new Splits(0.6, 0.25, 0.15, 7),
+          new Splits(0.8, 0.2, 0, 42))) {
+        Dataset<Row> expected = windowRule(s, df, "customer_id", "label")
+            .select(col("customer_id"), col(Splits.COLUMN).as("expected"));
+        Dataset<Row> actual = s.assign(df, "customer_id", "label");
+        assertThat(actual.count()).isEqualTo(3000);
+        Dataset<Row> joined = actual.join(expected, "customer_id");
+        assertThat(joined.count()).isEqualTo(3000);
+        assertThat(joined.where(col(Splits.COLUMN).notEqual(col("expected"))).count())
+            .as("rows in another split than the window rule's, %s", s).isZero();
+        assertThat(actual.where(col(Splits.COLUMN).equalTo(Splits.TEST)).count() > 0)
+            .isEqualTo(s.test() > 0);
+      }
+    }
+  }
+
+  /** The window rank rule: within each label, (rank - 0.5) / n cut at the fractions. */
+  private static Dataset<Row> windowRule(Splits s, Dataset<Row> df, String id, String label) {
+    Column l = col(label).cast("double");
+    WindowSpec ordered = Window.partitionBy(l).orderBy(
+        functions.xxhash64(functions.lit(s.seed()), functions.lit("split"), col(id).cast("string")),
+        col(id));
+    Column u = functions.row_number().over(ordered).minus(0.5)
+        .divide(functions.count(functions.lit(1)).over(Window.partitionBy(l)));
+    return df.withColumn(Splits.COLUMN, functions.when(u.lt(s.train()), Splits.TRAIN)
+        .when(u.lt(s.train() + s.validation()), Splits.VALIDATION).otherwise(Splits.TEST));
   }
 
   @Test
