@@ -32,10 +32,12 @@ import java.util.Arrays;
  * {@link Tree} and shared by all rows and threads): each node's zero fraction, the reciprocals of
  * its {@code q} at the points, where its feature was split before on the path, and for nodes whose
  * two children are leaves their whole contribution as two vectors per case (x left, x right, the
- * feature already cold), so half the nodes cost 8 multiply-adds. Trees whose paths test at most 8
- * distinct features (depth 8 and less: the default forest and GBT) take an unrolled 4-point
- * kernel; deeper ones a general loop. The results agree with {@link ReferenceTreeShap} to
- * rounding (about 1e-15; {@code FastTreeShapTest}).
+ * feature already cold), so half the nodes cost 2 m multiply-adds at m points. Two unrolled
+ * kernels keep the path's values in locals: a 4-point one for trees whose paths test at most 8
+ * distinct features (depth 8 and less: the default forest and GBT) and a 6-point one for 9 to 12
+ * (depth 12, the grid's other value; those needing 5 points take 6, still exact, rather than a
+ * third kernel). Trees with longer paths take a general loop over the points. The results agree
+ * with {@link ReferenceTreeShap} to rounding (about 1e-15; {@code FastTreeShapTest}).
  *
  * <p>An instance holds the buffers for trees up to a given depth; it is not thread-safe: use one
  * per thread (per Spark partition), and reuse it across rows and trees.
@@ -49,7 +51,7 @@ public final class TreeShap {
   /** {@code WEIGHTS[m - 1][k] / (1 - POINTS[m - 1][k])}: the factor of a cold (o = 0) split. */
   private static final double[][] COLD;
   private static final int MAX_POINTS = 64;
-  /** The unrolled kernel's points: exact for paths of up to 8 distinct features. */
+  /** The 4-point unrolled kernel's points: exact for paths of up to 8 distinct features. */
   static final int UNROLLED = 4;
   private static final double T0;
   private static final double T1;
@@ -63,6 +65,21 @@ public final class TreeShap {
   private static final double C1;
   private static final double C2;
   private static final double C3;
+  /** The 6-point unrolled kernel's: exact up to 12 distinct features (it serves 9 to 12). */
+  static final int UNROLLED_6 = 6;
+  // its points and cold factors as constants (the JIT folds them; array elements it would load)
+  private static final double T6_0;
+  private static final double T6_1;
+  private static final double T6_2;
+  private static final double T6_3;
+  private static final double T6_4;
+  private static final double T6_5;
+  private static final double C6_0;
+  private static final double C6_1;
+  private static final double C6_2;
+  private static final double C6_3;
+  private static final double C6_4;
+  private static final double C6_5;
 
   static {
     POINTS = new double[MAX_POINTS][];
@@ -91,6 +108,20 @@ public final class TreeShap {
     C1 = c[1];
     C2 = c[2];
     C3 = c[3];
+    double[] t6 = POINTS[UNROLLED_6 - 1];
+    double[] c6 = COLD[UNROLLED_6 - 1];
+    T6_0 = t6[0];
+    T6_1 = t6[1];
+    T6_2 = t6[2];
+    T6_3 = t6[3];
+    T6_4 = t6[4];
+    T6_5 = t6[5];
+    C6_0 = c6[0];
+    C6_1 = c6[1];
+    C6_2 = c6[2];
+    C6_3 = c6[3];
+    C6_4 = c6[4];
+    C6_5 = c6[5];
   }
 
   private final int maxDepth;
@@ -129,7 +160,9 @@ public final class TreeShap {
           + (2 * MAX_POINTS) + " supported");
     }
     this.maxDepth = maxDepth;
-    this.stride = Math.max(UNROLLED, pointsFor(maxDepth));
+    // a tree's Plan may round its points up to the next unrolled kernel's (see Plan)
+    int points = pointsFor(maxDepth);
+    this.stride = points <= UNROLLED ? UNROLLED : Math.max(UNROLLED_6, points);
     int size = (maxDepth + 2) * stride;
     g = new double[size];
     s = new double[size];
@@ -176,6 +209,10 @@ public final class TreeShap {
       if (m == UNROLLED) {
         // everything below is linear in g: starting from scale instead of 1 applies it
         node4(0, 0, scale, scale, scale, scale);
+        return;
+      }
+      if (m == UNROLLED_6) {
+        node6(0, 0, scale, scale, scale, scale, scale, scale);
         return;
       }
       Arrays.fill(g, 0, m, scale);
@@ -515,6 +552,199 @@ public final class TreeShap {
     phi[f] += o * hotSum - (1 - o) * coldSum;
   }
 
+  // ---- the unrolled kernel for trees whose paths test 9 to 12 distinct features (6 points): the
+  // same steps as node4 / child4 with six values (on the general loop, through arrays, full
+  // depth-12 trees took 2.3 to 3.4 times the CPU: TreeShapKernelBenchmark)
+
+  /** Writes the sum of {@code v prod q} over the leaves below {@code node} to s at level. */
+  private void node6(int node, int level, double g0, double g1, double g2, double g3, double g4,
+      double g5) {
+    Tree tr = tree;
+    int f = tr.feature(node);
+    double oOld = one[f];
+    Plan p = plan;
+    int bottom = p.bottom[node];
+    if (bottom >= 0) {
+      // both children are leaves: their sums and f's credit are g times precomputed vectors
+      int at = bottom + (oOld == 0 ? 0 : tr.goesLeft(node, row) ? 12 : 24);
+      double[] b = p.bottomTables;
+      double a0 = g0 * b[at];
+      double a1 = g1 * b[at + 1];
+      double a2 = g2 * b[at + 2];
+      double a3 = g3 * b[at + 3];
+      double a4 = g4 * b[at + 4];
+      double a5 = g5 * b[at + 5];
+      phi[f] += g0 * b[at + 6] + g1 * b[at + 7] + g2 * b[at + 8] + g3 * b[at + 9]
+          + g4 * b[at + 10] + g5 * b[at + 11];
+      int base = level * stride;
+      s[base] = a0;
+      s[base + 1] = a1;
+      s[base + 2] = a2;
+      s[base + 3] = a3;
+      s[base + 4] = a4;
+      s[base + 5] = a5;
+      if (p.repeatsAbove[node]) {
+        int cf = f * stride;
+        claimed[cf] += a0;
+        claimed[cf + 1] += a1;
+        claimed[cf + 2] += a2;
+        claimed[cf + 3] += a3;
+        claimed[cf + 4] += a4;
+        claimed[cf + 5] += a5;
+      }
+      return;
+    }
+    // branch-free in x: the children in a fixed order, the side x takes as a 0/1 factor
+    double oLeft = tr.goesLeft(node, row) ? oOld : 0;
+    boolean below = p.repeatsBelow[node];
+    int cf = f * stride;
+    double c0 = 0;
+    double c1 = 0;
+    double c2 = 0;
+    double c3 = 0;
+    double c4 = 0;
+    double c5 = 0;
+    if (below) {
+      c0 = claimed[cf];
+      c1 = claimed[cf + 1];
+      c2 = claimed[cf + 2];
+      c3 = claimed[cf + 3];
+      c4 = claimed[cf + 4];
+      c5 = claimed[cf + 5];
+    }
+    int next = (level + 1) * stride;
+    child6(tr.left(node), next, f, below, oOld, oLeft, g0, g1, g2, g3, g4, g5);
+    double a0 = s[next];
+    double a1 = s[next + 1];
+    double a2 = s[next + 2];
+    double a3 = s[next + 3];
+    double a4 = s[next + 4];
+    double a5 = s[next + 5];
+    child6(tr.right(node), next, f, below, oOld, oOld - oLeft, g0, g1, g2, g3, g4, g5);
+    a0 += s[next];
+    a1 += s[next + 1];
+    a2 += s[next + 2];
+    a3 += s[next + 3];
+    a4 += s[next + 4];
+    a5 += s[next + 5];
+    one[f] = oOld;
+    int base = level * stride;
+    s[base] = a0;
+    s[base + 1] = a1;
+    s[base + 2] = a2;
+    s[base + 3] = a3;
+    s[base + 4] = a4;
+    s[base + 5] = a5;
+    if (below) {
+      claimed[cf] = c0 + a0;
+      claimed[cf + 1] = c1 + a1;
+      claimed[cf + 2] = c2 + a2;
+      claimed[cf + 3] = c3 + a3;
+      claimed[cf + 4] = c4 + a4;
+      claimed[cf + 5] = c5 + a5;
+    } else if (p.repeatsAbove[node]) {
+      claimed[cf] += a0;
+      claimed[cf + 1] += a1;
+      claimed[cf + 2] += a2;
+      claimed[cf + 3] += a3;
+      claimed[cf + 4] += a4;
+      claimed[cf + 5] += a5;
+    }
+  }
+
+  /** As {@link #child4}, at 6 points. */
+  private void child6(int node, int next, int f, boolean below, double oOld, double o,
+      double g0, double g1, double g2, double g3, double g4, double g5) {
+    Plan p = plan;
+    double z = p.zero[node];
+    if (z == 0 && o == 0) {
+      // no coalition reaches it with positive weight: it adds nothing
+      s[next] = 0;
+      s[next + 1] = 0;
+      s[next + 2] = 0;
+      s[next + 3] = 0;
+      s[next + 4] = 0;
+      s[next + 5] = 0;
+      return;
+    }
+    double slope = o - z;
+    double h0 = g0 * (z + slope * T6_0);
+    double h1 = g1 * (z + slope * T6_1);
+    double h2 = g2 * (z + slope * T6_2);
+    double h3 = g3 * (z + slope * T6_3);
+    double h4 = g4 * (z + slope * T6_4);
+    double h5 = g5 * (z + slope * T6_5);
+    int prev = p.previous[node];
+    if (prev >= 0) {
+      // undo the earlier split of f: divide by its q (hot or cold as x went there)
+      double[] hot = p.invHot;
+      double[] cold = p.invCold;
+      int pi = prev * UNROLLED_6;
+      double notOld = 1 - oOld;
+      h0 *= oOld * hot[pi] + notOld * cold[pi];
+      h1 *= oOld * hot[pi + 1] + notOld * cold[pi + 1];
+      h2 *= oOld * hot[pi + 2] + notOld * cold[pi + 2];
+      h3 *= oOld * hot[pi + 3] + notOld * cold[pi + 3];
+      h4 *= oOld * hot[pi + 4] + notOld * cold[pi + 4];
+      h5 *= oOld * hot[pi + 5] + notOld * cold[pi + 5];
+    }
+    double t0;
+    double t1;
+    double t2;
+    double t3;
+    double t4;
+    double t5;
+    Tree tr = tree;
+    if (tr.isLeaf(node)) {
+      double v = tr.value(node);
+      t0 = v * h0;
+      t1 = v * h1;
+      t2 = v * h2;
+      t3 = v * h3;
+      t4 = v * h4;
+      t5 = v * h5;
+      s[next] = t0;
+      s[next + 1] = t1;
+      s[next + 2] = t2;
+      s[next + 3] = t3;
+      s[next + 4] = t4;
+      s[next + 5] = t5;
+    } else {
+      one[f] = o;
+      int cf = f * stride;
+      if (below) {
+        claimed[cf] = 0;
+        claimed[cf + 1] = 0;
+        claimed[cf + 2] = 0;
+        claimed[cf + 3] = 0;
+        claimed[cf + 4] = 0;
+        claimed[cf + 5] = 0;
+      }
+      node6(node, next / stride, h0, h1, h2, h3, h4, h5);
+      t0 = s[next];
+      t1 = s[next + 1];
+      t2 = s[next + 2];
+      t3 = s[next + 3];
+      t4 = s[next + 4];
+      t5 = s[next + 5];
+      if (below) {
+        t0 -= claimed[cf];
+        t1 -= claimed[cf + 1];
+        t2 -= claimed[cf + 2];
+        t3 -= claimed[cf + 3];
+        t4 -= claimed[cf + 4];
+        t5 -= claimed[cf + 5];
+      }
+    }
+    // integrate (o - z) t / q: -t w / (1 - t) on the cold side, t w (1 - z) / q on the hot one
+    double[] hc = p.hotCoef;
+    int ni = node * UNROLLED_6;
+    double hotSum = hc[ni] * t0 + hc[ni + 1] * t1 + hc[ni + 2] * t2 + hc[ni + 3] * t3
+        + hc[ni + 4] * t4 + hc[ni + 5] * t5;
+    double coldSum = C6_0 * t0 + C6_1 * t1 + C6_2 * t2 + C6_3 * t3 + C6_4 * t4 + C6_5 * t5;
+    phi[f] += o * hotSum - (1 - o) * coldSum;
+  }
+
   /**
    * What {@link TreeShap} precomputes once per tree (and shares between rows and threads): the
    * quadrature, each node's zero fraction of its parent's feature, the reciprocal of its hot
@@ -555,7 +785,8 @@ public final class TreeShap {
     Plan(Tree tree) {
       int n = tree.size();
       int needed = pointsFor(tree.maxPathFeatures());
-      m = needed <= UNROLLED ? UNROLLED : needed;
+      // more points than needed are still exact; 5 become 6 so that the wide kernel serves them
+      m = needed <= UNROLLED ? UNROLLED : needed <= UNROLLED_6 ? UNROLLED_6 : needed;
       t = POINTS[m - 1];
       w = WEIGHTS[m - 1];
       cold = COLD[m - 1];
@@ -565,8 +796,8 @@ public final class TreeShap {
       }
       zero = new double[n];
       invHot = new double[n * m];
-      // only the unrolled kernel reads these two
-      boolean unrolled = m == UNROLLED;
+      // only the unrolled kernels read these two
+      boolean unrolled = m == UNROLLED || m == UNROLLED_6;
       hotCoef = new double[unrolled ? n * m : 0];
       invCold = new double[unrolled ? n * m : 0];
       previous = new int[n];

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
  * against {@link ReferenceTreeShap} (Algorithm 2 as published) on trees the size of the default
  * ensemble's: regression trees, averaged forests and boosted sums, depth up to 12, categorical
  * and one-hot slots, missing (NaN) values going either way, features repeated on a path, and
- * zero-cover branches. {@link TreeShapTest} checks both against brute force.
+ * zero-cover branches; the quadrature's three kernels (unrolled at 4 and 6 points, the general
+ * loop beyond). {@link TreeShapTest} checks both against brute force.
  */
 class FastTreeShapTest {
 
@@ -67,6 +68,69 @@ class FastTreeShapTest {
       }
       TreeEnsemble forest = TreeEnsemble.average(trees);
       assertSame(forest, rnd, 20, "forest depth " + depth);
+    }
+  }
+
+  @Test
+  void depth9To12TreesTakeTheSixPointKernelAndMatchTheReference() {
+    // paths of 9 to 12 distinct features need 5 or 6 points: the unrolled 6-point kernel serves
+    // both. Each workspace is sized to its tree, so depth 9 and 10 check the 6-wide stride.
+    Random rnd = new Random(61);
+    int fivePointTrees = 0;
+    int repeatedSplits = 0;
+    int pureShares = 0;
+    for (int depth = 9; depth <= 12; depth++) {
+      for (int trial = 0; trial < 6; trial++) {
+        String what = "depth " + depth + " trial " + trial;
+        Tree tree;
+        do {
+          // 30 features of all kinds (repeats on most paths), 30% empty leaves (shares 0 and 1)
+          tree = Tree.of(randomNode(rnd, 0, depth, 0.3));
+        } while (tree.maxPathFeatures() < 9);
+        TreeShap.Plan plan = tree.shapPlan();
+        assertThat(plan.m).as(what).isEqualTo(TreeShap.UNROLLED_6);
+        fivePointTrees += TreeShap.pointsFor(tree.maxDepth()) == 5 ? 1 : 0;
+        for (int n = 0; n < tree.size(); n++) {
+          if (!tree.isLeaf(n)) {
+            repeatedSplits += plan.repeatsAbove[n] ? 1 : 0;
+            pureShares += tree.leftShare(n) == 0 || tree.leftShare(n) == 1 ? 1 : 0;
+          }
+        }
+        TreeShap fast = new TreeShap(tree.maxDepth());
+        ReferenceTreeShap reference = new ReferenceTreeShap(tree.maxDepth());
+        double scale = 0.3 + 2 * rnd.nextDouble();
+        double expected = tree.expectedValue();
+        for (int r = 0; r < 15; r++) {
+          // about 5% missing values, going left or right as the split says
+          double[] x = randomRow(rnd);
+          double[] a = new double[M];
+          double[] b = new double[M];
+          fast.accumulate(tree, x, scale, a);
+          reference.accumulate(tree, x, scale, b);
+          for (int j = 0; j < M; j++) {
+            assertThat(a[j]).as("%s row %d feature %d", what, r, j)
+                .isCloseTo(b[j], within(1e-12 * Math.max(1, Math.abs(b[j]))));
+          }
+          assertThat(Arrays.stream(a).sum()).as("%s row %d additivity", what, r)
+              .isCloseTo(scale * (tree.predict(x) - expected), within(1e-9));
+        }
+      }
+    }
+    assertThat(fivePointTrees).as("trees needing 5 points").isPositive();
+    assertThat(repeatedSplits).as("features repeated on a path").isGreaterThan(100);
+    assertThat(pureShares).as("cover shares of 0 or 1").isGreaterThan(20);
+  }
+
+  @Test
+  void treesOfMoreThan12PathFeaturesTakeTheGeneralLoopAndMatchTheReference() {
+    Random rnd = new Random(67);
+    for (int trial = 0; trial < 4; trial++) {
+      Tree tree;
+      do {
+        tree = Tree.of(randomNode(rnd, 0, 14 + trial % 2, 0.2));
+      } while (tree.maxPathFeatures() < 13);
+      assertThat(tree.shapPlan().m).as("trial %d", trial).isGreaterThan(TreeShap.UNROLLED_6);
+      assertSame(TreeEnsemble.single(tree).withTableLimit(0), rnd, 10, "trial " + trial);
     }
   }
 

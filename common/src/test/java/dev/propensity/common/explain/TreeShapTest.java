@@ -88,6 +88,36 @@ class TreeShapTest {
   }
 
   @Test
+  void treesOf9To12PathFeaturesMatchTheOracle() {
+    // the unrolled 6-point kernel (which also serves the 5 points 9 or 10 features need) against
+    // brute force over 12 features: 2^12 coalitions, so few rows
+    Random rnd = new Random(13);
+    int features = 12;
+    for (int depth = 10; depth <= 12; depth++) {
+      Tree.Node root;
+      Tree tree;
+      do {
+        // continuous features, missing values either way, 10% empty leaves
+        root = FastTreeShapTest.randomNode(rnd, 0, depth, 0.1, features);
+        tree = Tree.of(root);
+      } while (tree.maxPathFeatures() < 9);
+      assertThat(tree.shapPlan().m).as("depth %d", depth).isEqualTo(TreeShap.UNROLLED_6);
+      ShapleyOracle.Model oracle = new ShapleyOracle.Model(List.of(root), new double[] {1}, 0);
+      TreeShap fast = new TreeShap(tree.maxDepth());
+      for (int row = 0; row < 3; row++) {
+        double[] x = Arrays.copyOf(FastTreeShapTest.randomRow(rnd), features);
+        double[] expected = ShapleyOracle.shapley(oracle, x, features);
+        double[] phi = new double[features];
+        fast.accumulate(tree, x, 1.5, phi);
+        for (int j = 0; j < features; j++) {
+          assertThat(phi[j]).as("depth %d row %d feature %d", depth, row, j)
+              .isCloseTo(1.5 * expected[j], within(1e-9));
+        }
+      }
+    }
+  }
+
+  @Test
   void rejectsInvalidTrees() {
     assertThatThrownBy(() -> Tree.of(Tree.leaf(Double.NaN, 1)))
         .hasMessageContaining("Invalid tree leaf: value NaN");
