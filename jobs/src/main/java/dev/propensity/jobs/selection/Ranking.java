@@ -18,6 +18,10 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -63,8 +67,39 @@ record Ranking(List<Voter> voters, String rankedOn) {
     String rankedOn = outOfFold ? OUT_OF_FOLD : Splits.VALIDATION;
     LOG.info("select: candidates ranked by {} on {}: {}", settings.metric(), rankedOn,
         ranked.stream().map(Voter::describe).toList());
-    return new Ranking(ranked.stream().map(v -> new Voter(v.name(), 1.0, v.metric(),
-        PipelineModel.load(RunLayout.of(run).candidateModel(v.name())))).toList(), rankedOn);
+    return new Ranking(loaded(run, ranked), rankedOn);
+  }
+
+  /**
+   * @return the ranked candidates with their models, loaded side by side: loading a pipeline is
+   *     a few dozen one-task Spark jobs (each stage's metadata and data), one after the other
+   */
+  private static List<Voter> loaded(ModelRun run, List<Voter> ranked) {
+    ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, ranked.size()));
+    try {
+      List<Future<PipelineModel>> models = new ArrayList<>();
+      for (Voter v : ranked) {
+        models.add(pool.submit(() -> PipelineModel.load(RunLayout.of(run)
+            .candidateModel(v.name()))));
+      }
+      List<Voter> out = new ArrayList<>();
+      for (int i = 0; i < ranked.size(); i++) {
+        Voter v = ranked.get(i);
+        out.add(new Voter(v.name(), 1.0, v.metric(), models.get(i).get()));
+      }
+      return out;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while loading the candidates of run "
+          + run.id(), e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IllegalStateException("Cannot load a candidate of run " + run.id(), e.getCause());
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   /**

@@ -55,7 +55,13 @@ record TrainingRows(Dataset<Row> all, Dataset<Row> train, Dataset<Row> refit,
    */
   static TrainingRows prepare(Dataset<Row> rows, FeatureSchema schema, Splits splits,
       TrainJob.TrainSettings settings, List<Candidate> candidates, boolean weights) {
-    Dataset<Row> data = splits.assign(rows, schema.idColumn(), schema.labelColumn())
+    // only the columns training reads are kept: a feature table often holds more (other labels,
+    // raw columns), and every column costs its share of building and holding the cache
+    List<String> used = new ArrayList<>(schema.inputColumns());
+    used.add(schema.labelColumn());
+    Dataset<Row> data = splits.assign(rows.select(used.stream().distinct()
+            .map(c -> col("`" + c + "`")).toArray(Column[]::new)),
+            schema.idColumn(), schema.labelColumn())
         .withColumn(CandidatePipeline.LABEL, col(schema.labelColumn()).cast("double"))
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
