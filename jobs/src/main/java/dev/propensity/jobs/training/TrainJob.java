@@ -223,16 +223,24 @@ public final class TrainJob implements Job {
         throw new UncheckedIOException("Cannot save " + name + " to " + run.path(), e);
       }
 
-      Map<String, Object> valMetrics = Metrics.evaluate(cv.model().transform(
-              data.where(col(Splits.COLUMN).equalTo(Splits.VALIDATION))),
-          CandidatePipeline.positiveProbability(name), CandidatePipeline.LABEL,
-          settings.threshold() == null ? OptionalDouble.empty()
-              : OptionalDouble.of(settings.threshold()));
+      // validation and test scored in one pass over the rows, kept narrow for their metrics
+      Dataset<Row> heldOut = cv.model().transform(
+              data.where(col(Splits.COLUMN).isin(Splits.VALIDATION, Splits.TEST)))
+          .select(col(Splits.COLUMN), CandidatePipeline.positiveProbability(name).as("p"),
+              col(CandidatePipeline.LABEL).as("y"))
+          .persist(StorageLevel.MEMORY_AND_DISK());
+      Map<String, Object> valMetrics;
+      Map<String, Object> testMetrics;
+      try {
+        valMetrics = Metrics.evaluate(heldOut.where(col(Splits.COLUMN).equalTo(
+                Splits.VALIDATION)), col("p"), "y", settings.threshold() == null
+            ? OptionalDouble.empty() : OptionalDouble.of(settings.threshold()));
+        testMetrics = Metrics.evaluate(heldOut.where(col(Splits.COLUMN).equalTo(Splits.TEST)),
+            col("p"), "y", OptionalDouble.of((Double) valMetrics.get("threshold")));
+      } finally {
+        heldOut.unpersist();
+      }
       double threshold = (Double) valMetrics.get("threshold");
-      Map<String, Object> testMetrics = Metrics.evaluate(cv.model().transform(
-              data.where(col(Splits.COLUMN).equalTo(Splits.TEST))),
-          CandidatePipeline.positiveProbability(name), CandidatePipeline.LABEL,
-          OptionalDouble.of(threshold));
       if (Importance.isModelBased(cv.model()) || settings.permutationImportance()) {
         Importance.saveForCandidate(run, name, cv.model(), schema,
             data.where(col(Splits.COLUMN).equalTo(Splits.VALIDATION)), settings.seed());
