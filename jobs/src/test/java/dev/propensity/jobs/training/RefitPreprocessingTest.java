@@ -46,10 +46,9 @@ class RefitPreprocessingTest extends SparkTestBase {
     FeatureSelection variance = new FeatureSelection("variance", 0.01, "fpr", 0.05);
     FeatureSelection univariate = new FeatureSelection("univariate", 0.0, "fpr", 0.05);
     record Case(FeatureSelection selection, Scaling scaling) {}
+    // every scaling kind and every selection method once
     List<Case> cases = List.of(new Case(FeatureSelection.none(), Scaling.NONE),
-        new Case(FeatureSelection.none(), Scaling.STANDARD),
-        new Case(FeatureSelection.none(), Scaling.UNIT_RANGE),
-        new Case(variance, Scaling.STANDARD), new Case(univariate, Scaling.NONE));
+        new Case(variance, Scaling.STANDARD), new Case(univariate, Scaling.UNIT_RANGE));
     String candidate = "logistic";
     String features = CandidatePipeline.featuresCol(candidate);
     for (Case c : cases) {
