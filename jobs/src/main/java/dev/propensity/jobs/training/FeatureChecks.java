@@ -47,7 +47,7 @@ public final class FeatureChecks {
    *     or when no feature is left
    */
   public static Result degenerateFeatures(Dataset<Row> train, FeatureSchema schema, boolean drop) {
-    List<Column> numbers = new ArrayList<>();
+    List<Column> numbers = new ArrayList<>(List.of(count(lit(1))));
     for (String c : schema.numeric()) {
       // the imputer treats NaN as missing too
       Column v = col(c).cast("double");
@@ -59,16 +59,16 @@ public final class FeatureChecks {
       Column s = col(c).cast("string");
       strings.addAll(List.of(count(s), min(s), max(s)));
     }
-    long rows = train.count();
     // apart: a string's min and max keep the numbers from the faster hash aggregation
     List<Object> values = aggregate(train, numbers);
     values.addAll(aggregate(train, strings));
     Row r = RowFactory.create(values.toArray());
+    long rows = r.getLong(0);
     List<String> numeric = new ArrayList<>();
     List<String> categorical = new ArrayList<>();
     List<String> dropped = new ArrayList<>();
     List<String> warnings = new ArrayList<>();
-    int i = 0;
+    int i = 1;
     for (String c : schema.numeric()) {
       // nulls are imputed with the median: a single non-null value makes the column constant
       String problem = r.getLong(i) == 0 ? "is null (or NaN) in every row"

@@ -77,6 +77,8 @@ final class FoldData implements AutoCloseable {
   private final Column[] kept;
   private final Map<Scaling, Folds> cached = new EnumMap<>(Scaling.class);
   private final Map<Scaling, Refit> refits = new EnumMap<>(Scaling.class);
+  // refits of rows other than the kept ones: not shared, released on close
+  private final List<Dataset<Row>> unshared = new ArrayList<>();
   private Dataset<Row> refitRows;
 
   /**
@@ -124,7 +126,9 @@ final class FoldData implements AutoCloseable {
    */
   synchronized Refit refit(Scaling scaling, Dataset<Row> rows, String idColumn) {
     if (refitRows != null && refitRows != rows) {
-      return buildRefit(scaling, rows, idColumn, "__refit_other");
+      Refit other = buildRefit(scaling, rows, idColumn, "__refit_other");
+      unshared.add(other.data());
+      return other;
     }
     refitRows = rows;
     return refits.computeIfAbsent(scaling, k -> buildRefit(k, rows, idColumn,
@@ -147,14 +151,15 @@ final class FoldData implements AutoCloseable {
   public synchronized void close() {
     Stream.concat(cached.keySet().stream(), refits.keySet().stream()).distinct().toList()
         .forEach(this::release);
+    unshared.forEach(Materialized::release);
+    unshared.clear();
   }
 
   private Refit buildRefit(Scaling scaling, Dataset<Row> rows, String idColumn, String prefix) {
     String features = CandidatePipeline.featuresCol(prefix);
     Prepared p = prepare(CandidatePipeline.preprocessing(prefix, schema, scaling, selection),
         rows, null, classifierColumns(rows, idColumn), features);
-    return new Refit(p.model(), p.data(),
-        p.data().select(features).first().<Vector>getAs(0).size(), features);
+    return new Refit(p.model(), p.data(), p.size(features), features);
   }
 
   private Folds build(Scaling scaling) {
@@ -163,16 +168,22 @@ final class FoldData implements AutoCloseable {
     List<Dataset<Row>> data = new ArrayList<>();
     int[] sizes = new int[folds];
     for (int f = 0; f < folds; f++) {
-      Dataset<Row> d = prepare(CandidatePipeline.preprocessing(prefix, schema, scaling,
-          selection), train, col(CandidatePipeline.FOLD).notEqual(f), kept, features).data();
-      data.add(d);
-      sizes[f] = d.select(features).first().<Vector>getAs(0).size();
+      Prepared p = prepare(CandidatePipeline.preprocessing(prefix, schema, scaling, selection),
+          train, col(CandidatePipeline.FOLD).notEqual(f), kept, features);
+      data.add(p.data());
+      sizes[f] = p.size(features);
     }
     return new Folds(data, sizes, features);
   }
 
   /** A fitted preprocessing and the rows it made, kept ({@link Materialized}). */
-  private record Prepared(PipelineModel model, Dataset<Row> data) {}
+  private record Prepared(PipelineModel model, Dataset<Row> data) {
+
+    /** @return the length of the feature vector in column {@code features} */
+    int size(String features) {
+      return data.select(features).first().<Vector>getAs(0).size();
+    }
+  }
 
   /**
    * Fits {@code pipeline} on the rows of {@code rows} where {@code fitWhere} holds (all when

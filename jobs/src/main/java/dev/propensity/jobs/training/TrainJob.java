@@ -231,16 +231,17 @@ public final class TrainJob implements Job {
           .persist(StorageLevel.MEMORY_AND_DISK());
       Map<String, Object> valMetrics;
       Map<String, Object> testMetrics;
+      double threshold;
       try {
         valMetrics = Metrics.evaluate(heldOut.where(col(Splits.COLUMN).equalTo(
                 Splits.VALIDATION)), col("p"), "y", settings.threshold() == null
             ? OptionalDouble.empty() : OptionalDouble.of(settings.threshold()));
+        threshold = (Double) valMetrics.get("threshold");
         testMetrics = Metrics.evaluate(heldOut.where(col(Splits.COLUMN).equalTo(Splits.TEST)),
-            col("p"), "y", OptionalDouble.of((Double) valMetrics.get("threshold")));
+            col("p"), "y", OptionalDouble.of(threshold));
       } finally {
         heldOut.unpersist();
       }
-      double threshold = (Double) valMetrics.get("threshold");
       if (Importance.isModelBased(cv.model()) || settings.permutationImportance()) {
         Importance.saveForCandidate(run, name, cv.model(), schema,
             data.where(col(Splits.COLUMN).equalTo(Splits.VALIDATION)), settings.seed());
