@@ -26,6 +26,9 @@ public abstract class SparkTestBase {
           .config("spark.default.parallelism", "2")
           .config("spark.databricks.delta.snapshotPartitions", "2")
           .config("spark.sql.session.timeZone", "UTC")
+          // as train gives its session one (SparkSessions.ensureCheckpointDir): GBT cuts its
+          // lineage with it
+          .config("spark.checkpoint.dir", tempWarehouse("checkpoints").toString())
           .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
           .config("spark.sql.catalog.spark_catalog",
               "org.apache.spark.sql.delta.catalog.DeltaCatalog")

@@ -26,6 +26,8 @@ public final class SparkSessions {
   static final String CATALOG_KEY = "spark.sql.catalog.spark_catalog";
   static final String DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension";
   static final String DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog";
+  /** Under the warehouse: RDD checkpoints, unless the user set {@code spark.checkpoint.dir}. */
+  static final String CHECKPOINTS = "_checkpoints";
 
   private SparkSessions() {}
 
@@ -79,6 +81,33 @@ public final class SparkSessions {
     // the progress bar only on a terminal: under a scheduler it floods the log with \r lines
     conf.setIfMissing("spark.ui.showConsoleProgress", String.valueOf(System.console() != null));
     return conf;
+  }
+
+  /**
+   * Gives the session a checkpoint directory, {@code <warehouse>/_checkpoints}, unless it has one
+   * ({@code spark.checkpoint.dir}, or a notebook's {@code setCheckpointDir}). Iterative MLlib
+   * fits cut their RDD lineage every {@code checkpointInterval} rounds only when one is set:
+   * without it, GBT's 200 boosting rounds build a lineage deep enough to overflow the stack that
+   * serialises a task. Called by the jobs that fit models once the warehouse has been reached
+   * (it creates the directory), not at session start.
+   *
+   * @return the session's checkpoint directory
+   */
+  public static String ensureCheckpointDir(SparkSession spark, JobConfig config) {
+    scala.Option<String> current = spark.sparkContext().getCheckpointDir();
+    if (current.isDefined()) {
+      return current.get();
+    }
+    String dir = checkpointDir(config);
+    spark.sparkContext().setCheckpointDir(dir);
+    LOG.info("Spark: RDD checkpoints under {} (set spark.checkpoint.dir to choose)", dir);
+    return spark.sparkContext().getCheckpointDir().get();
+  }
+
+  /** @return {@code <warehouse>/_checkpoints} */
+  static String checkpointDir(JobConfig config) {
+    String warehouse = config.string("propensity.warehouse");
+    return (warehouse.endsWith("/") ? warehouse : warehouse + "/") + CHECKPOINTS;
   }
 
   private static void setUnlessUserSet(SparkConf conf, String key, String deltaValue) {

@@ -3,7 +3,9 @@ package dev.propensity.common.spark;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.propensity.common.config.JobConfig;
+import dev.propensity.common.SparkTestBase;
 import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 
 /** The user's Spark settings win over the session factory's Delta defaults. */
@@ -37,5 +39,14 @@ class SparkSessionsTest {
     SparkConf conf = SparkSessions.configure(new SparkConf(false), config);
     assertThat(conf.get(SparkSessions.EXTENSIONS_KEY)).isEqualTo(list);
     assertThat(conf.get(SparkSessions.CATALOG_KEY)).isEqualTo(SparkSessions.DELTA_CATALOG);
+  }
+
+  @Test
+  void checkpointsGoUnderTheWarehouseUnlessTheSessionHasADirectory() {
+    JobConfig config = JobConfig.defaults().withLiteral("propensity.warehouse", "s3a://lake/wh/");
+    assertThat(SparkSessions.checkpointDir(config)).isEqualTo("s3a://lake/wh/_checkpoints");
+    SparkSession spark = SparkTestBase.spark();
+    String before = spark.sparkContext().getCheckpointDir().get();
+    assertThat(SparkSessions.ensureCheckpointDir(spark, config)).isEqualTo(before);
   }
 }

@@ -22,6 +22,7 @@ import dev.propensity.common.run.ModelRun;
 import dev.propensity.common.run.ModelRuns;
 import dev.propensity.common.schema.FeatureSchema;
 import dev.propensity.common.table.Tables;
+import dev.propensity.common.spark.SparkSessions;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.FeatureInput;
 import dev.propensity.jobs.Job;
@@ -94,6 +95,7 @@ public final class TrainJob implements Job {
         candidates, weights)) {
       ModelRuns runs = new ModelRuns(warehouse.root(), spark.sparkContext().hadoopConfiguration());
       ModelRun run = runs.create(config.string("propensity.train.run-id"));
+      SparkSessions.ensureCheckpointDir(spark, config);
       LOG.info("train: run {} on {} snapshot {} (version {}), {} candidate(s), {}-fold"
               + " stratified CV", run.id(), schema.table(), input.snapshot().orElse("(all)"),
           input.version(), candidates.size(), settings.folds());
