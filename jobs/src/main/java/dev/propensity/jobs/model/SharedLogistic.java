@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.ml.classification.LogisticRegression;
@@ -81,7 +82,8 @@ public final class SharedLogistic {
   /**
    * @param fits per task, in the order given
    * @param iterations the most iterations of one model
-   * @param passes Spark passes (jobs) over the data, the statistics pass included
+   * @param passes Spark passes (jobs) over the data, the statistics pass included; on the driver
+   *     the one job that collects the rows
    * @param converged models that stopped by a convergence rule rather than max-iter or failure
    */
   public record Result(List<Fit> fits, int iterations, int passes, int converged, double seconds) {}
@@ -100,17 +102,31 @@ public final class SharedLogistic {
   }
 
   /**
-   * Fits every task, one Spark pass per optimisation step for all of them.
+   * Fits every task, one Spark pass per optimisation step for all of them (never on the driver).
    *
-   * @param data the data sets the tasks refer to (labels 0/1, each best cached by the caller)
-   * @param name for the Spark UI's job descriptions and the log
+   * @see #fit(List, Columns, List, String, long)
    */
   public static Result fit(List<Dataset<Row>> data, Columns columns, List<Task> tasks,
       String name) {
+    return fit(data, columns, tasks, name, 0);
+  }
+
+  /**
+   * Fits every task, one pass over the rows per optimisation step for all of them. The passes are
+   * Spark jobs over the persisted rows, or, when those rows take at most {@code driverMaxBytes}
+   * as dense doubles, loops on the driver's cores over a copy of them collected once: on small
+   * data a Spark job's fixed cost (a fraction of a second) is most of a pass. Both evaluate the
+   * same sums block by block; the driver adds the blocks up in a fixed order.
+   *
+   * @param data the data sets the tasks refer to (labels 0/1, each best cached by the caller)
+   * @param name for the Spark UI's job descriptions and the log
+   * @param driverMaxBytes the most the rows may take to be fitted on the driver; 0: never
+   */
+  public static Result fit(List<Dataset<Row>> data, Columns columns, List<Task> tasks,
+      String name, long driverMaxBytes) {
     long start = System.nanoTime();
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(
         data.get(0).sparkSession().sparkContext());
-    JavaRDD<Block> blocks = blocks(data, columns);
     // slices: distinct (data set, excluded fold), the rows a model sees
     Map<List<Integer>, Integer> sliceIndex = new LinkedHashMap<>();
     int[] taskSlice = new int[tasks.size()];
@@ -121,11 +137,9 @@ public final class SharedLogistic {
     }
     int[][] slices = sliceIndex.keySet().stream()
         .map(k -> new int[] {k.get(0), k.get(1)}).toArray(int[][]::new);
-    try {
-      sc.setJobDescription("train: " + name + " shared logistic statistics");
-      Moments[] moments = blocks.treeAggregate(Moments.zeros(slices.length),
-          (acc, b) -> Moments.add(acc, b, slices), Moments::merge, 2);
-      int passes = 1;
+    sc.setJobDescription("train: " + name + " shared logistic statistics");
+    try (Passes passes = Passes.of(blocks(data, columns), driverMaxBytes)) {
+      Moments[] moments = passes.moments(slices);
       Model[] models = new Model[tasks.size()];
       for (int t = 0; t < models.length; t++) {
         models[t] = new Model(tasks.get(t), moments[taskSlice[t]]);
@@ -152,10 +166,7 @@ public final class SharedLogistic {
         }
         sc.setJobDescription("train: " + name + " shared logistic pass " + (++round) + " ("
             + active.size() + " models)");
-        double[] sums = blocks.treeAggregate(new double[offsets[active.size()]],
-            (acc, b) -> Block.addLoss(acc, b, slices, slice, gamma, offsets),
-            SharedLogistic::sum, 2);
-        passes++;
+        double[] sums = passes.losses(slices, slice, gamma, offsets);
         for (int a = 0; a < active.size(); a++) {
           models[active.get(a)].accept(Arrays.copyOfRange(sums, offsets[a], offsets[a + 1]));
         }
@@ -166,12 +177,10 @@ public final class SharedLogistic {
           || f.stop().equals("GRADIENT") || f.stop().equals("CONSTANT_LABEL")).count();
       double seconds = (System.nanoTime() - start) / 1e9;
       LOG.info("train: {} shared logistic fit of {} models: {} iterations (the most of one model),"
-              + " {} Spark passes, {} of {} models converged (others: max-iter or line search),"
-              + " {} s", name, tasks.size(), iterations, passes, converged, tasks.size(),
-          String.format("%.1f", seconds));
-      return new Result(fits, iterations, passes, converged, seconds);
-    } finally {
-      blocks.unpersist(false);
+              + " {} passes {}, {} of {} models converged (others: max-iter or line search),"
+              + " {} s", name, tasks.size(), iterations, round + 1, passes.where(), converged,
+          tasks.size(), String.format("%.1f", seconds));
+      return new Result(fits, iterations, passes.sparkPasses(), converged, seconds);
     }
   }
 
@@ -206,6 +215,138 @@ public final class SharedLogistic {
       a[i] += b[i];
     }
     return a;
+  }
+
+  /** Where the passes over the blocks run; frees what it holds on close. */
+  private abstract static class Passes implements AutoCloseable {
+
+    /**
+     * @return passes over {@code blocks} (persisted) as Spark jobs, or on the driver when they
+     *     take at most {@code driverMaxBytes}
+     */
+    static Passes of(JavaRDD<Block> blocks, long driverMaxBytes) {
+      if (driverMaxBytes > 0) {
+        try {
+          long bytes = blocks.map(Block::bytes).reduce(Long::sum);
+          if (bytes <= driverMaxBytes) {
+            Block[] local = blocks.collect().toArray(Block[]::new);
+            blocks.unpersist(false);
+            return new OnDriver(local, bytes);
+          }
+        } catch (RuntimeException e) {
+          blocks.unpersist(false);
+          throw e;
+        }
+      }
+      return new OnSpark(blocks);
+    }
+
+    abstract Moments[] moments(int[][] slices);
+
+    abstract double[] losses(int[][] slices, int[] slice, double[][] gamma, int[] offsets);
+
+    /** @return for the log: where the passes ran */
+    abstract String where();
+
+    /** @return the Spark jobs that passed over the rows */
+    abstract int sparkPasses();
+
+    @Override
+    public abstract void close();
+  }
+
+  /** Each pass one Spark job (a tree aggregation) over the persisted blocks. */
+  private static final class OnSpark extends Passes {
+    private final JavaRDD<Block> blocks;
+    private int jobs;
+
+    OnSpark(JavaRDD<Block> blocks) {
+      this.blocks = blocks;
+    }
+
+    @Override
+    Moments[] moments(int[][] slices) {
+      jobs++;
+      return blocks.treeAggregate(Moments.zeros(slices.length),
+          (acc, b) -> Moments.add(acc, b, slices), Moments::merge, 2);
+    }
+
+    @Override
+    double[] losses(int[][] slices, int[] slice, double[][] gamma, int[] offsets) {
+      jobs++;
+      return blocks.treeAggregate(new double[offsets[slice.length]],
+          (acc, b) -> Block.addLoss(acc, b, slices, slice, gamma, offsets),
+          SharedLogistic::sum, 2);
+    }
+
+    @Override
+    String where() {
+      return "as Spark jobs";
+    }
+
+    @Override
+    int sparkPasses() {
+      return jobs;
+    }
+
+    @Override
+    public void close() {
+      blocks.unpersist(false);
+    }
+  }
+
+  /**
+   * Each pass a loop over the collected blocks on the driver's cores (a parallel stream, one
+   * block per step), the blocks' sums added up in block order: the same result every run.
+   */
+  private static final class OnDriver extends Passes {
+    private final Block[] blocks;
+    private final long bytes;
+
+    OnDriver(Block[] blocks, long bytes) {
+      this.blocks = blocks;
+      this.bytes = bytes;
+    }
+
+    @Override
+    Moments[] moments(int[][] slices) {
+      List<Moments[]> parts = IntStream.range(0, blocks.length).parallel()
+          .mapToObj(i -> Moments.add(Moments.zeros(slices.length), blocks[i], slices)).toList();
+      Moments[] out = Moments.zeros(slices.length);
+      for (Moments[] part : parts) {
+        out = Moments.merge(out, part);
+      }
+      return out;
+    }
+
+    @Override
+    double[] losses(int[][] slices, int[] slice, double[][] gamma, int[] offsets) {
+      int n = offsets[slice.length];
+      List<double[]> parts = IntStream.range(0, blocks.length).parallel()
+          .mapToObj(i -> Block.addLoss(new double[n], blocks[i], slices, slice, gamma, offsets))
+          .toList();
+      double[] out = new double[n];
+      for (double[] part : parts) {
+        sum(out, part);
+      }
+      return out;
+    }
+
+    @Override
+    String where() {
+      return String.format("on the driver (%d blocks, %.1f MiB collected)", blocks.length,
+          bytes / 1048576.0);
+    }
+
+    @Override
+    int sparkPasses() {
+      return 2; // the size and the collect
+    }
+
+    @Override
+    public void close() {
+      Arrays.fill(blocks, null);
+    }
   }
 
   /** One partition's rows, dense, for the passes. */
@@ -250,6 +391,11 @@ public final class SharedLogistic {
         }
       }
       return new Block(dataset, rows.size(), width, x, label, weight, fold);
+    }
+
+    /** @return what the block's arrays take */
+    long bytes() {
+      return 8L * x.length + 20L * rows;
     }
 
     /** Adds each active model's weighted log-loss sum and gradient (effective coefficients). */

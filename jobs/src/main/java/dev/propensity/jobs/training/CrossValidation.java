@@ -64,16 +64,18 @@ final class CrossValidation {
    *     than cached ({@code propensity.train.cv.local-checkpoint}, see {@link Materialized})
    * @param sharedLogistic fit a logistic grid as one shared fit ({@link SharedLogistic},
    *     {@code propensity.train.logistic.shared-pass})
+   * @param logisticDriverBytes the shared fit's passes run on the driver when its rows take at
+   *     most this ({@code propensity.train.logistic.driver-max-mib}); 0: as Spark jobs
    */
   record Settings(int folds, int parallelism, boolean localCheckpoint, double budgetSeconds,
       String metric, String idColumn, int candidateIndex, int candidates, long runStartNanos,
-      boolean sharedLogistic) {
+      boolean sharedLogistic, long logisticDriverBytes) {
 
-    /** With the logistic family's shared pass on, its default. */
+    /** With the logistic family's shared pass on as Spark jobs. */
     Settings(int folds, int parallelism, boolean localCheckpoint, double budgetSeconds,
         String metric, String idColumn, int candidateIndex, int candidates, long runStartNanos) {
       this(folds, parallelism, localCheckpoint, budgetSeconds, metric, idColumn, candidateIndex,
-          candidates, runStartNanos, true);
+          candidates, runStartNanos, true, 0);
     }
   }
 
@@ -150,7 +152,8 @@ final class CrossValidation {
       int size = refit.size();
       ParamMap point = candidate.resolve(evaluated.get(best).index(), size);
       PipelineModel head = lr != null
-          ? sharedRefit(candidate, lr, point, all, name, grid.bestModels(), size)
+          ? sharedRefit(candidate, lr, point, all, name, grid.bestModels(), size,
+              s.logisticDriverBytes())
           : candidate.head().fit(all, refitPoint(candidate, point, Math.min(s.parallelism(), k),
               all.sparkSession().sparkContext()));
       // one flat saved model, described (CandidateDescription) as its last stage
@@ -170,12 +173,14 @@ final class CrossValidation {
    * it takes a fraction of a cold start's iterations.
    */
   private static PipelineModel sharedRefit(Candidate candidate, LogisticRegression lr,
-      ParamMap point, Dataset<Row> all, String name, PipelineModel[] foldModels, int size) {
+      ParamMap point, Dataset<Row> all, String name, PipelineModel[] foldModels, int size,
+      long driverMaxBytes) {
     LogisticRegression estimator = (LogisticRegression) lr.copy(point);
     SharedLogistic.Task task = SharedLogistic.Task.of(0, -1, estimator);
     double[] start = meanOfFolds(foldModels, size);
     SharedLogistic.Result fit = SharedLogistic.fit(List.of(all), columns(estimator, null),
-        List.of(start == null ? task : task.startingAt(start)), "candidate " + name + " refit");
+        List.of(start == null ? task : task.startingAt(start)), "candidate " + name + " refit",
+        driverMaxBytes);
     return new PipelineModel(candidate.head().uid(), new Transformer[] {
         SharedLogistic.model(estimator, fit.fits().get(0))});
   }
@@ -331,7 +336,7 @@ final class CrossValidation {
       data.add(folds.forCandidate(f, name));
     }
     SharedLogistic.Result fit = SharedLogistic.fit(data, columns(lr, CandidatePipeline.FOLD),
-        tasks, "candidate " + name);
+        tasks, "candidate " + name, s.logisticDriverBytes());
     List<GridResult> evaluated = new ArrayList<>();
     PipelineModel[] bestModels = null;
     int best = -1;

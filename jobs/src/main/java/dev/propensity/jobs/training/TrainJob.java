@@ -144,7 +144,7 @@ public final class TrainJob implements Job {
   record TrainSettings(int folds, int parallelism, boolean localCheckpoint, String metric,
       boolean balanced, Double threshold, double budgetSeconds, boolean dropDegenerate, long seed,
       double gbtValidationFraction, boolean permutationImportance, Modes.Refit refit,
-      boolean sharedLogistic) {
+      boolean sharedLogistic, long logisticDriverBytes) {
 
     static final List<String> METRICS = List.of("auc_roc", "auc_pr");
     static final String BEST_F1 = "best-f1";
@@ -179,13 +179,18 @@ public final class TrainJob implements Job {
       }
       boolean drop = "drop".equals(config.oneOf(k + "degenerate-features",
           List.of("drop", "fail")));
+      long driverMib = config.longValue(k + "logistic.driver-max-mib");
+      if (driverMib < 0) {
+        throw Errors.invalidConfig(k + "logistic.driver-max-mib", driverMib,
+            "0 (every pass a Spark job) or more");
+      }
       return new TrainSettings(folds, parallelism, config.bool(k + "cv.local-checkpoint"),
           config.oneOf(k + "cv.metric", METRICS),
           "balanced".equals(weights), threshold, budget, drop, config.longValue(k + "seed"),
           config.number(k + "gbt.validation-fraction"),
           config.bool(k + "permutation-importance"),
           Modes.fromConfig(config, k + "refit", Modes.Refit.class),
-          config.bool(k + "logistic.shared-pass"));
+          config.bool(k + "logistic.shared-pass"), driverMib << 20);
     }
   }
 
@@ -215,7 +220,7 @@ public final class TrainJob implements Job {
       CrossValidation.Settings cvs = new CrossValidation.Settings(settings.folds(),
           settings.parallelism(), settings.localCheckpoint(), settings.budgetSeconds(),
           settings.metric(), schema.idColumn(), index, total, runStart,
-          settings.sharedLogistic());
+          settings.sharedLogistic(), settings.logisticDriverBytes());
       RunLayout layout = RunLayout.of(run);
       CrossValidation.Result cv = CrossValidation.run(candidate, folds, preprocessing, train,
           refitRows, cvs, oof -> oof.write().format("delta").mode("overwrite").save(layout.outOfFold(name)));

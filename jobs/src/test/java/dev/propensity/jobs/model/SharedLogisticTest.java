@@ -202,6 +202,62 @@ class SharedLogisticTest extends SparkTestBase {
   }
 
   /**
+   * Small rows fitted on the driver give what the Spark passes give, the same iterations and
+   * coefficients to rounding, with two Spark jobs (the size and the collect) instead of one per
+   * pass; over the size limit they stay Spark jobs.
+   */
+  @Test
+  void onTheDriverAsOnSparkWithTwoJobs() throws Exception {
+    Dataset<Row> df = data();
+    df.count();
+    List<SharedLogistic.Task> tasks = new ArrayList<>();
+    for (double alpha : ALPHA) {
+      for (int fold = -1; fold < 3; fold++) {
+        tasks.add(SharedLogistic.Task.of(0, fold, estimator(0.001, alpha, true, 100, 1e-5)));
+      }
+    }
+    SharedLogistic.Columns columns = new SharedLogistic.Columns("features", "label", "w",
+        "fold");
+    AtomicInteger jobs = new AtomicInteger();
+    SparkListener counter = new SparkListener() {
+      @Override
+      public void onJobStart(SparkListenerJobStart jobStart) {
+        jobs.incrementAndGet();
+      }
+    };
+    spark().sparkContext().addSparkListener(counter);
+    try {
+      SharedLogistic.Result spark = SharedLogistic.fit(List.of(df), columns, tasks, "spark");
+      spark().sparkContext().listenerBus().waitUntilEmpty();
+      int sparkJobs = jobs.getAndSet(0);
+      // 3000 rows x (6 features + label, weight, fold): about 200 KB
+      SharedLogistic.Result driver = SharedLogistic.fit(List.of(df), columns, tasks, "driver",
+          1 << 20);
+      spark().sparkContext().listenerBus().waitUntilEmpty();
+      int driverJobs = jobs.getAndSet(0);
+      SharedLogistic.Result tooBig = SharedLogistic.fit(List.of(df), columns, tasks, "too big",
+          100_000);
+      spark().sparkContext().listenerBus().waitUntilEmpty();
+      int tooBigJobs = jobs.getAndSet(0);
+      assertThat(driverJobs).isEqualTo(driver.passes()).isEqualTo(2);
+      assertThat(sparkJobs).isEqualTo(spark.passes()).isGreaterThan(20);
+      assertThat(tooBigJobs).as("the size job, then the Spark passes")
+          .isEqualTo(tooBig.passes() + 1).isEqualTo(sparkJobs + 1);
+      for (int t = 0; t < tasks.size(); t++) {
+        SharedLogistic.Fit a = spark.fits().get(t);
+        SharedLogistic.Fit b = driver.fits().get(t);
+        assertThat(b.iterations()).as("task %d", t).isEqualTo(a.iterations());
+        assertThat(b.stop()).isEqualTo(a.stop());
+        assertThat(b.coefficients()).as("task %d", t)
+            .containsExactly(a.coefficients(), within(1e-9));
+        assertThat(b.intercept()).isCloseTo(a.intercept(), within(1e-9));
+      }
+    } finally {
+      spark().sparkContext().removeSparkListener(counter);
+    }
+  }
+
+  /**
    * 18 models (3 reg x 2 alpha x 3 folds) fitted together take about as many Spark jobs as the
    * slowest of them alone (one pass per step), not the sum of their fits.
    */

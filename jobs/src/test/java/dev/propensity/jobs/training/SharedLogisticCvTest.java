@@ -20,8 +20,9 @@ import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 
 /**
- * The logistic family's cross-validation with the shared pass gives the per-fold metrics and the
- * best grid point of MLlib's estimator path, with and without class weights.
+ * The logistic family's cross-validation with the shared pass (its passes on the driver, as the
+ * default config runs rows this small) gives the per-fold metrics and the best grid point of
+ * MLlib's estimator path, with and without class weights.
  */
 class SharedLogisticCvTest extends SparkTestBase {
 
@@ -50,7 +51,7 @@ class SharedLogisticCvTest extends SparkTestBase {
           results[shared] = CrossValidation.run(c, folds, CandidatePipeline.preprocessing(
                   c.name(), schema, c.scaling(), FeatureSelection.fromConfig(config)), train,
               new CrossValidation.Settings(3, 2, true, 0, "auc_roc", "customer_id", 1, 1,
-                  System.nanoTime(), shared == 1), oof -> oofRows.set(oof.count()));
+                  System.nanoTime(), shared == 1, 128L << 20), oof -> oofRows.set(oof.count()));
           System.out.printf("weights %s, shared %s: cv %.1f s%n", weights, shared == 1,
               (System.nanoTime() - start) / 1e9);
           assertThat(oofRows.get()).isEqualTo(train.count());
