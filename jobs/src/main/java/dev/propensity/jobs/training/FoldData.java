@@ -11,11 +11,11 @@ import dev.propensity.jobs.model.CandidatePipeline.Scaling;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.apache.spark.ml.Estimator;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.PipelineStage;
@@ -27,11 +27,13 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 /**
- * The preprocessed cross-validation folds, shared by the candidates that need the same scaling:
- * for fold f the preprocessing (imputation, encoding, selection, scaling) is fitted on the other
- * folds only, applied to all training rows and kept (locally checkpointed, or cached: {@link
- * Materialized}). Fitted once per scaling kind rather than once per candidate; the caller releases
- * a kind after its last candidate.
+ * The preprocessed cross-validation folds, shared by the candidates: for fold f the preprocessing
+ * (imputation, encoding, selection, scaling) is fitted on the other folds only and applied to all
+ * training rows. The encoding (every stage up to the assembled vector) is the same for every
+ * scaling kind: it is fitted once per fold and its rows kept (locally checkpointed, or cached:
+ * {@link Materialized}); a scaling kind's folds are its scaler (and selector) fitted on those kept
+ * rows and applied as they are read, a projection, not another copy. The same for the refit rows.
+ * Everything kept is released on close.
  */
 final class FoldData implements AutoCloseable {
 
@@ -77,8 +79,11 @@ final class FoldData implements AutoCloseable {
   private final Column[] kept;
   private final Map<Scaling, Folds> cached = new EnumMap<>(Scaling.class);
   private final Map<Scaling, Refit> refits = new EnumMap<>(Scaling.class);
-  // refits of rows other than the kept ones: not shared, released on close
-  private final List<Dataset<Row>> unshared = new ArrayList<>();
+  // per fold, the encoding fitted without it and all training rows encoded
+  private final Map<Integer, Encoded> encodedFolds = new HashMap<>();
+  private Encoded encodedRefit;
+  // encodings of rows other than the refit rows: not shared, released on close
+  private final List<Encoded> unshared = new ArrayList<>();
   private Dataset<Row> refitRows;
 
   /**
@@ -125,40 +130,45 @@ final class FoldData implements AutoCloseable {
    *     one scaling kind fit the same preprocessing on the same rows
    */
   synchronized Refit refit(Scaling scaling, Dataset<Row> rows, String idColumn) {
+    Column[] columns = classifierColumns(rows, idColumn);
     if (refitRows != null && refitRows != rows) {
-      Refit other = buildRefit(scaling, rows, idColumn, "__refit_other");
-      unshared.add(other.data());
-      return other;
+      Encoded other = encode(rows, null, columns);
+      unshared.add(other);
+      return buildRefit(scaling, other, "__refit_other");
     }
     refitRows = rows;
-    return refits.computeIfAbsent(scaling, k -> buildRefit(k, rows, idColumn,
+    if (encodedRefit == null) {
+      encodedRefit = encode(rows, null, columns);
+    }
+    return refits.computeIfAbsent(scaling, k -> buildRefit(k, encodedRefit,
         "__refit_" + k.name().toLowerCase(Locale.ROOT)));
   }
 
-  /** Drops the cached folds and refit rows of one scaling kind. */
+  /**
+   * Forgets the folds and refit rows of one scaling kind (its scaler and selector): the encoded
+   * rows they read stay kept for the other kinds until {@link #close}.
+   */
   synchronized void release(Scaling scaling) {
-    Folds f = cached.remove(scaling);
-    if (f != null) {
-      f.data().forEach(Materialized::release);
-    }
-    Refit r = refits.remove(scaling);
-    if (r != null) {
-      Materialized.release(r.data());
-    }
+    cached.remove(scaling);
+    refits.remove(scaling);
   }
 
+  /** Releases every kept row set. */
   @Override
   public synchronized void close() {
-    Stream.concat(cached.keySet().stream(), refits.keySet().stream()).distinct().toList()
-        .forEach(this::release);
-    unshared.forEach(Materialized::release);
+    cached.clear();
+    refits.clear();
+    Stream.concat(Stream.concat(encodedFolds.values().stream(), Stream.ofNullable(encodedRefit)),
+        unshared.stream()).forEach(e -> Materialized.release(e.data()));
+    encodedFolds.clear();
+    encodedRefit = null;
     unshared.clear();
   }
 
-  private Refit buildRefit(Scaling scaling, Dataset<Row> rows, String idColumn, String prefix) {
+  private Refit buildRefit(Scaling scaling, Encoded encoded, String prefix) {
     String features = CandidatePipeline.featuresCol(prefix);
     Prepared p = prepare(CandidatePipeline.preprocessing(prefix, schema, scaling, selection),
-        rows, null, classifierColumns(rows, idColumn), features);
+        encoded, null, features);
     return new Refit(p.model(), p.data(), p.size(features), features);
   }
 
@@ -168,15 +178,43 @@ final class FoldData implements AutoCloseable {
     List<Dataset<Row>> data = new ArrayList<>();
     int[] sizes = new int[folds];
     for (int f = 0; f < folds; f++) {
+      Column fitWhere = col(CandidatePipeline.FOLD).notEqual(f);
+      Encoded encoded = encodedFolds.computeIfAbsent(f, k -> encode(train, fitWhere, kept));
       Prepared p = prepare(CandidatePipeline.preprocessing(prefix, schema, scaling, selection),
-          train, col(CandidatePipeline.FOLD).notEqual(f), kept, features);
+          encoded, fitWhere, features);
       data.add(p.data());
       sizes[f] = p.size(features);
     }
     return new Folds(data, sizes, features);
   }
 
-  /** A fitted preprocessing and the rows it made, kept ({@link Materialized}). */
+  /**
+   * The encoding (imputation, categorical encoding, the assembled vector) fitted on some rows, and
+   * rows encoded by it and kept: the same for every scaling kind.
+   *
+   * @param model the fitted stages up to the assembler, under {@link #ENCODING}'s column names
+   * @param data the kept columns and {@code column}, the assembled vector
+   */
+  private record Encoded(PipelineModel model, Dataset<Row> data, String column) {}
+
+  private static final String ENCODING = "__encoded";
+
+  /**
+   * Fits the encoding on the rows of {@code rows} where {@code fitWhere} holds (all when null)
+   * and keeps every row of {@code rows} encoded: the columns {@code kept} and the vector.
+   */
+  private Encoded encode(Dataset<Row> rows, Column fitWhere, Column[] kept) {
+    PipelineStage[] stages = CandidatePipeline.preprocessing(ENCODING, schema, Scaling.NONE,
+        FeatureSelection.none()).getStages();
+    int assembler = assemblerIndex(stages);
+    PipelineModel model = new Pipeline().setStages(Arrays.copyOf(stages, assembler + 1))
+        .fit(fitWhere == null ? rows : rows.where(fitWhere));
+    String column = ((VectorAssembler) stages[assembler]).getOutputCol();
+    return new Encoded(model, Materialized.of(model.transform(rows)
+        .select(withColumn(kept, column)), checkpoint), column);
+  }
+
+  /** A fitted preprocessing and the rows it makes (the kept encoded rows, completed). */
   private record Prepared(PipelineModel model, Dataset<Row> data) {
 
     /** @return the length of the feature vector in column {@code features} */
@@ -186,48 +224,43 @@ final class FoldData implements AutoCloseable {
   }
 
   /**
-   * Fits {@code pipeline} on the rows of {@code rows} where {@code fitWhere} holds (all when
-   * null) and keeps {@code rows} transformed: the columns {@code kept} and {@code features}
-   * (only what the classifier reads: the raw and intermediate columns would be kept too).
-   *
-   * <p>With local checkpoints, the stages after the assembly (the scaler, a feature selector)
-   * are fitted on the kept assembled rows rather than through the imputation and encoding once
-   * more: a pass over materialised vectors instead of over the raw table. The same rows in the
-   * same partitions and order reach them, so they learn the same numbers.
+   * Completes {@code pipeline} on encoded rows: its encoding is the shared one under its own
+   * column names, and the stages after the assembly (a selector, a scaler) are fitted on the kept
+   * encoded rows where {@code fitWhere} holds. The rows it makes are the kept ones with those
+   * stages applied as they are read: the same rows in the same partitions and order, so the
+   * numbers are those of fitting the whole pipeline at once.
    */
-  private Prepared prepare(Pipeline pipeline, Dataset<Row> rows, Column fitWhere, Column[] kept,
+  private static Prepared prepare(Pipeline pipeline, Encoded encoded, Column fitWhere,
       String features) {
     PipelineStage[] stages = pipeline.getStages();
-    int assembler = -1;
-    for (int i = 0; i < stages.length; i++) {
-      if (stages[i] instanceof VectorAssembler) {
-        assembler = i;
+    int assembler = assemblerIndex(stages);
+    PipelineModel encoding = CandidatePipeline.fittedAs(encoded.model(),
+        new Pipeline().setStages(Arrays.copyOf(stages, assembler + 1)));
+    String assembled = ((VectorAssembler) stages[assembler]).getOutputCol();
+    Dataset<Row> in = encoded.data().withColumnRenamed(encoded.column(), assembled);
+    PipelineModel rest = new Pipeline()
+        .setStages(Arrays.copyOfRange(stages, assembler + 1, stages.length))
+        .fit(fitWhere == null ? in : in.where(fitWhere));
+    List<Column> columns = new ArrayList<>();
+    for (String c : encoded.data().columns()) {
+      if (!c.equals(encoded.column())) {
+        columns.add(col(c));
       }
     }
-    boolean fittedAfter = assembler >= 0 && Arrays.stream(stages, assembler + 1, stages.length)
-        .anyMatch(st -> st instanceof Estimator<?>);
-    if (!checkpoint || !fittedAfter) {
-      PipelineModel model = pipeline.fit(fitWhere == null ? rows : rows.where(fitWhere));
-      return new Prepared(model, Materialized.of(model.transform(rows)
-          .select(withColumn(kept, features)), checkpoint));
+    columns.add(col(features));
+    Dataset<Row> data = rest.transform(in).select(columns.toArray(Column[]::new));
+    Transformer[] all = Stream.concat(Arrays.stream(encoding.stages()),
+        Arrays.stream(rest.stages())).toArray(Transformer[]::new);
+    return new Prepared(new PipelineModel(pipeline.uid(), all), data);
+  }
+
+  private static int assemblerIndex(PipelineStage[] stages) {
+    for (int i = stages.length - 1; i >= 0; i--) {
+      if (stages[i] instanceof VectorAssembler) {
+        return i;
+      }
     }
-    PipelineModel encoding = new Pipeline().setStages(Arrays.copyOf(stages, assembler + 1))
-        .fit(fitWhere == null ? rows : rows.where(fitWhere));
-    String assembled = ((VectorAssembler) stages[assembler]).getOutputCol();
-    Dataset<Row> encoded = Materialized.of(encoding.transform(rows)
-        .select(withColumn(kept, assembled)), true);
-    try {
-      PipelineModel rest = new Pipeline()
-          .setStages(Arrays.copyOfRange(stages, assembler + 1, stages.length))
-          .fit(fitWhere == null ? encoded : encoded.where(fitWhere));
-      Dataset<Row> data = Materialized.of(rest.transform(encoded)
-          .select(withColumn(kept, features)), true);
-      Transformer[] all = Stream.concat(Arrays.stream(encoding.stages()),
-          Arrays.stream(rest.stages())).toArray(Transformer[]::new);
-      return new Prepared(new PipelineModel(pipeline.uid(), all), data);
-    } finally {
-      Materialized.release(encoded);
-    }
+    throw new IllegalArgumentException("A preprocessing without a VectorAssembler");
   }
 
   private static Column[] withColumn(Column[] columns, String column) {
