@@ -114,7 +114,8 @@ public final class SharedLogistic {
   /**
    * Fits every task, one pass over the rows per optimisation step for all of them. The passes are
    * Spark jobs over the persisted rows, or, when those rows take at most {@code driverMaxBytes}
-   * as dense doubles, loops on the driver's cores over a copy of them collected once: on small
+   * as dense doubles (and at most an eighth of the driver's heap), loops on the driver's cores
+   * over a copy of them collected once: on small
    * data a Spark job's fixed cost (a fraction of a second) is most of a pass. Both evaluate the
    * same sums block by block; the driver adds the blocks up in a fixed order.
    *
@@ -225,20 +226,24 @@ public final class SharedLogistic {
      *     take at most {@code driverMaxBytes}
      */
     static Passes of(JavaRDD<Block> blocks, long driverMaxBytes) {
-      if (driverMaxBytes > 0) {
+      // and at most an eighth of the driver's heap
+      long limit = Math.min(driverMaxBytes, Runtime.getRuntime().maxMemory() / 8);
+      if (limit > 0) {
         try {
           long bytes = blocks.map(Block::bytes).reduce(Long::sum);
-          if (bytes <= driverMaxBytes) {
+          if (bytes <= limit) {
             Block[] local = blocks.collect().toArray(Block[]::new);
             blocks.unpersist(false);
             return new OnDriver(local, bytes);
           }
+          return new OnSpark(blocks, String.format(" (%.1f MiB of rows, over the driver's %.1f)",
+              bytes / 1048576.0, limit / 1048576.0));
         } catch (RuntimeException e) {
           blocks.unpersist(false);
           throw e;
         }
       }
-      return new OnSpark(blocks);
+      return new OnSpark(blocks, "");
     }
 
     abstract Moments[] moments(int[][] slices);
@@ -258,10 +263,12 @@ public final class SharedLogistic {
   /** Each pass one Spark job (a tree aggregation) over the persisted blocks. */
   private static final class OnSpark extends Passes {
     private final JavaRDD<Block> blocks;
+    private final String why;
     private int jobs;
 
-    OnSpark(JavaRDD<Block> blocks) {
+    OnSpark(JavaRDD<Block> blocks, String why) {
       this.blocks = blocks;
+      this.why = why;
     }
 
     @Override
@@ -281,7 +288,7 @@ public final class SharedLogistic {
 
     @Override
     String where() {
-      return "as Spark jobs";
+      return "as Spark jobs" + why;
     }
 
     @Override
