@@ -405,32 +405,63 @@ public final class SharedLogistic {
       return 8L * x.length + 20L * rows;
     }
 
-    /** Adds each active model's weighted log-loss sum and gradient (effective coefficients). */
+    /**
+     * Adds each active model's weighted log-loss sum and gradient (effective coefficients). Row
+     * by row, every model of the block's data set at once: a row is read once for all of them,
+     * and their margins are independent sums the processor overlaps, each still added up in
+     * feature order (the same numbers as one model at a time).
+     */
     static double[] addLoss(double[] acc, Block b, int[][] slices, int[] slice, double[][] gamma,
         int[] offsets) {
+      int n = 0;
+      int[] mine = new int[slice.length];
       for (int a = 0; a < slice.length; a++) {
-        int[] sl = slices[slice[a]];
-        if (sl[0] != b.dataset) {
+        if (slices[slice[a]][0] == b.dataset) {
+          mine[n++] = a;
+        }
+      }
+      if (n == 0) {
+        return acc;
+      }
+      int d = gamma[mine[0]].length - 1;
+      // coefficients feature-major: gt[j * n + i] is model mine[i]'s coefficient j
+      double[] gt = new double[(d + 1) * n];
+      int[] excluded = new int[n];
+      for (int i = 0; i < n; i++) {
+        double[] g = gamma[mine[i]];
+        for (int j = 0; j <= d; j++) {
+          gt[j * n + i] = g[j];
+        }
+        excluded[i] = slices[slice[mine[i]]][1];
+      }
+      double[] m = new double[n];
+      for (int r = 0; r < b.rows; r++) {
+        double w = b.weight[r];
+        if (w == 0) {
           continue;
         }
-        double[] g = gamma[a];
-        int d = g.length - 1;
-        int o = offsets[a];
-        for (int r = 0; r < b.rows; r++) {
-          double w = b.weight[r];
-          if (w == 0 || b.fold[r] == sl[1] && sl[1] >= 0) {
+        int fold = b.fold[r];
+        int base = r * b.width;
+        System.arraycopy(gt, d * n, m, 0, n);
+        for (int j = 0; j < d; j++) {
+          double x = b.x[base + j];
+          int gj = j * n;
+          for (int i = 0; i < n; i++) {
+            m[i] += gt[gj + i] * x;
+          }
+        }
+        double y = b.label[r];
+        for (int i = 0; i < n; i++) {
+          if (fold == excluded[i] && excluded[i] >= 0) {
             continue;
           }
-          int base = r * b.width;
-          double m = g[d];
-          for (int j = 0; j < d; j++) {
-            m += g[j] * b.x[base + j];
-          }
-          double y = b.label[r];
+          double mi = m[i];
           // log(1 + e^m) - y m, stably
-          double loss = (m > 0 ? m + Math.log1p(Math.exp(-m)) : Math.log1p(Math.exp(m))) - y * m;
-          double p = 1 / (1 + Math.exp(-m));
+          double loss = (mi > 0 ? mi + Math.log1p(Math.exp(-mi)) : Math.log1p(Math.exp(mi)))
+              - y * mi;
+          double p = 1 / (1 + Math.exp(-mi));
           double mult = w * (p - y);
+          int o = offsets[mine[i]];
           acc[o] += w * loss;
           for (int j = 0; j < d; j++) {
             acc[o + 1 + j] += mult * b.x[base + j];
