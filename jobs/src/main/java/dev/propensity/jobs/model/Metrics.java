@@ -95,6 +95,41 @@ public final class Metrics {
   }
 
   /**
+   * AUC-ROC of scores held on the driver, as {@link #cvMetric} computes it on a Dataset: twice the
+   * (positive, negative) pairs ranked right, ties counted half, over twice the pairs.
+   *
+   * @param probability the scores
+   * @param label 1 for a positive, anything else a negative
+   */
+  public static double aucRoc(double[] probability, double[] label) {
+    Integer[] order = new Integer[probability.length];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    java.util.Arrays.sort(order, (a, b) -> Double.compare(probability[b], probability[a]));
+    long positives = 0;
+    long negatives = 0;
+    long pairs = 0;
+    int i = 0;
+    while (i < order.length) {
+      double p = probability[order[i]];
+      long pos = 0;
+      long neg = 0;
+      for (; i < order.length && Double.compare(probability[order[i]], p) == 0; i++) {
+        if (label[order[i]] == 1) {
+          pos++;
+        } else {
+          neg++;
+        }
+      }
+      positives += pos;
+      negatives += neg;
+      pairs += neg * (2 * positives - pos);
+    }
+    return pairs / (2.0 * positives * negatives);
+  }
+
+  /**
    * Every metric of one split: AUC-ROC, AUC-PR, log loss, Brier score, precision, recall and F1
    * at a threshold (predicted positive when p >= threshold), the confusion matrix, the calibration
    * table (10 equal-width bins of p: rows, mean predicted, observed rate; empty bins left out) and

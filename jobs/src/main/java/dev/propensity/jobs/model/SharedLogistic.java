@@ -85,8 +85,20 @@ public final class SharedLogistic {
    * @param passes Spark passes (jobs) over the data, the statistics pass included; on the driver
    *     the one job that collects the rows
    * @param converged models that stopped by a convergence rule rather than max-iter or failure
+   * @param heldOut per task, its held-out rows scored (null for a task without an excluded fold);
+   *     the list is null when the passes ran as Spark jobs (the rows are not on the driver)
    */
-  public record Result(List<Fit> fits, int iterations, int passes, int converged, double seconds) {}
+  public record Result(List<Fit> fits, int iterations, int passes, int converged, double seconds,
+      List<HeldOut> heldOut) {}
+
+  /**
+   * One task's held-out rows (its data set's rows in its excluded fold) scored by its fit, as its
+   * MLlib model scores them up to rounding: {@code 1 / (1 + exp(-margin))}.
+   *
+   * @param probability the positive probability of each row
+   * @param label its label, 0 or 1
+   */
+  public record HeldOut(double[] probability, double[] label) {}
 
   /** Columns of the data sets: weight may be null (all 1), fold may be null (no exclusions). */
   public record Columns(String features, String label, String weight, String fold) {}
@@ -181,7 +193,8 @@ public final class SharedLogistic {
               + " {} passes {}, {} of {} models converged (others: max-iter or line search),"
               + " {} s", name, tasks.size(), iterations, round + 1, passes.where(), converged,
           tasks.size(), String.format("%.1f", seconds));
-      return new Result(fits, iterations, passes.sparkPasses(), converged, seconds);
+      return new Result(fits, iterations, passes.sparkPasses(), converged, seconds,
+          passes.heldOut(tasks, fits));
     }
   }
 
@@ -253,6 +266,9 @@ public final class SharedLogistic {
     /** @return for the log: where the passes ran */
     abstract String where();
 
+    /** @return per task its held-out rows scored, or null where the rows are not at hand */
+    abstract List<HeldOut> heldOut(List<Task> tasks, List<Fit> fits);
+
     /** @return the Spark jobs that passed over the rows */
     abstract int sparkPasses();
 
@@ -289,6 +305,11 @@ public final class SharedLogistic {
     @Override
     String where() {
       return "as Spark jobs" + why;
+    }
+
+    @Override
+    List<HeldOut> heldOut(List<Task> tasks, List<Fit> fits) {
+      return null;
     }
 
     @Override
@@ -348,6 +369,40 @@ public final class SharedLogistic {
     @Override
     int sparkPasses() {
       return 2; // the size and the collect
+    }
+
+    @Override
+    List<HeldOut> heldOut(List<Task> tasks, List<Fit> fits) {
+      List<HeldOut> out = new ArrayList<>();
+      for (int t = 0; t < tasks.size(); t++) {
+        Task task = tasks.get(t);
+        if (task.excludedFold() < 0) {
+          out.add(null);
+          continue;
+        }
+        Fit fit = fits.get(t);
+        double[] c = fit.coefficients();
+        List<double[]> scored = new ArrayList<>();
+        for (Block b : blocks) {
+          if (b.dataset != task.dataset()) {
+            continue;
+          }
+          for (int r = 0; r < b.rows; r++) {
+            if (b.fold[r] != task.excludedFold()) {
+              continue;
+            }
+            double m = 0;
+            for (int j = 0; j < c.length; j++) {
+              m += c[j] * b.x[r * b.width + j];
+            }
+            m += fit.intercept();
+            scored.add(new double[] {1 / (1 + Math.exp(-m)), b.label[r]});
+          }
+        }
+        out.add(new HeldOut(scored.stream().mapToDouble(x -> x[0]).toArray(),
+            scored.stream().mapToDouble(x -> x[1]).toArray()));
+      }
+      return out;
     }
 
     @Override

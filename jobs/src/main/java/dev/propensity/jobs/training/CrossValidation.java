@@ -349,6 +349,13 @@ final class CrossValidation {
         int fold = f;
         models[f] = new PipelineModel(candidate.head().uid(), new Transformer[] {
             SharedLogistic.model(estimators[j][f], fit.fits().get(j * k + f))});
+        SharedLogistic.HeldOut heldOut = fit.heldOut() == null ? null
+            : fit.heldOut().get(j * k + f);
+        if (heldOut != null && "auc_roc".equals(s.metric())) {
+          // the fit's rows are on the driver: its held-out rows scored there, no Spark job
+          metrics[f] = Metrics.aucRoc(heldOut.probability(), heldOut.label());
+          continue;
+        }
         String step = String.format("train: %s grid point %d/%d fold %d/%d (scoring)", name,
             j + 1, m, f + 1, k);
         running.add(pool.submit(() -> {

@@ -46,6 +46,23 @@ class MetricsTest extends SparkTestBase {
     return spark().createDataFrame(list, SCHEMA);
   }
 
+  /** The driver's AUC-ROC (the shared logistic fit's folds) is the Spark one, ties and all. */
+  @Test
+  void aucRocOnTheDriverEqualsTheSparkOne() {
+    for (long seed : new long[] {3, 4}) {
+      double[][] rows = sample(seed);
+      double[] p = new double[rows.length];
+      double[] y = new double[rows.length];
+      for (int i = 0; i < rows.length; i++) {
+        p[i] = rows[i][0];
+        y[i] = rows[i][1];
+      }
+      double spark = Metrics.cvMetric(frame(rows), col("p"), "y", "auc_roc");
+      assertThat(Metrics.aucRoc(p, y)).as("seed %d", seed).isEqualTo(spark);
+      assertThat(spark).isBetween(0.6, 0.9);
+    }
+  }
+
   @Test
   void everyMetricMatchesAComputationOverPlainArrays() {
     double[][] rows = sample(7);

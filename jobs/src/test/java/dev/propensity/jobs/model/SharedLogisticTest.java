@@ -243,6 +243,32 @@ class SharedLogisticTest extends SparkTestBase {
       assertThat(sparkJobs).isEqualTo(spark.passes()).isGreaterThan(20);
       assertThat(tooBigJobs).as("the size job, then the Spark passes")
           .isEqualTo(tooBig.passes() + 1).isEqualTo(sparkJobs + 1);
+      assertThat(spark.heldOut()).as("no rows on the driver").isNull();
+      List<Row> rows = df.collectAsList();
+      for (int t = 0; t < tasks.size(); t++) {
+        SharedLogistic.Task task = tasks.get(t);
+        SharedLogistic.HeldOut held = driver.heldOut().get(t);
+        if (task.excludedFold() < 0) {
+          assertThat(held).isNull();
+          continue;
+        }
+        // the held-out rows, scored as MLlib's model of the fit scores them
+        LogisticRegressionModel model = SharedLogistic.model(estimator(0.001,
+            task.elasticNetParam(), true, 100, 1e-5), driver.fits().get(t));
+        List<Double> expected = new ArrayList<>();
+        List<Double> labels = new ArrayList<>();
+        for (Row r : rows) {
+          if (r.getInt(3) == task.excludedFold()) {
+            expected.add(model.predictProbability(r.<Vector>getAs(0)).apply(1));
+            labels.add(r.getDouble(1));
+          }
+        }
+        assertThat(held.probability()).hasSize(expected.size());
+        for (int i = 0; i < expected.size(); i++) {
+          assertThat(held.probability()[i]).isCloseTo(expected.get(i), within(1e-12));
+          assertThat(held.label()[i]).isEqualTo(labels.get(i));
+        }
+      }
       for (int t = 0; t < tasks.size(); t++) {
         SharedLogistic.Fit a = spark.fits().get(t);
         SharedLogistic.Fit b = driver.fits().get(t);
