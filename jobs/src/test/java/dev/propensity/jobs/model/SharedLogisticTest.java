@@ -218,27 +218,16 @@ class SharedLogisticTest extends SparkTestBase {
     }
     SharedLogistic.Columns columns = new SharedLogistic.Columns("features", "label", "w",
         "fold");
-    AtomicInteger jobs = new AtomicInteger();
-    SparkListener counter = new SparkListener() {
-      @Override
-      public void onJobStart(SparkListenerJobStart jobStart) {
-        jobs.incrementAndGet();
-      }
-    };
-    spark().sparkContext().addSparkListener(counter);
-    try {
+    try (JobCounter jobs = new JobCounter()) {
       SharedLogistic.Result spark = SharedLogistic.fit(List.of(df), columns, tasks, "spark");
-      spark().sparkContext().listenerBus().waitUntilEmpty();
-      int sparkJobs = jobs.getAndSet(0);
+      int sparkJobs = jobs.take();
       // 3000 rows x (6 features + label, weight, fold): about 200 KB
       SharedLogistic.Result driver = SharedLogistic.fit(List.of(df), columns, tasks, "driver",
           1 << 20);
-      spark().sparkContext().listenerBus().waitUntilEmpty();
-      int driverJobs = jobs.getAndSet(0);
+      int driverJobs = jobs.take();
       SharedLogistic.Result tooBig = SharedLogistic.fit(List.of(df), columns, tasks, "too big",
           100_000);
-      spark().sparkContext().listenerBus().waitUntilEmpty();
-      int tooBigJobs = jobs.getAndSet(0);
+      int tooBigJobs = jobs.take();
       assertThat(driverJobs).isEqualTo(driver.passes()).isEqualTo(2);
       assertThat(sparkJobs).isEqualTo(spark.passes()).isGreaterThan(20);
       assertThat(tooBigJobs).as("the size job, then the Spark passes")
@@ -278,8 +267,6 @@ class SharedLogisticTest extends SparkTestBase {
             .containsExactly(a.coefficients(), within(1e-9));
         assertThat(b.intercept()).isCloseTo(a.intercept(), within(1e-9));
       }
-    } finally {
-      spark().sparkContext().removeSparkListener(counter);
     }
   }
 
@@ -301,25 +288,15 @@ class SharedLogisticTest extends SparkTestBase {
     }
     SharedLogistic.Columns columns = new SharedLogistic.Columns("features", "label", null,
         "fold");
-    AtomicInteger jobs = new AtomicInteger();
-    SparkListener counter = new SparkListener() {
-      @Override
-      public void onJobStart(SparkListenerJobStart jobStart) {
-        jobs.incrementAndGet();
-      }
-    };
-    spark().sparkContext().addSparkListener(counter);
-    try {
+    try (JobCounter jobs = new JobCounter()) {
       SharedLogistic.Result shared = SharedLogistic.fit(List.of(df), columns, tasks, "test");
-      spark().sparkContext().listenerBus().waitUntilEmpty();
-      int sharedJobs = jobs.getAndSet(0);
+      int sharedJobs = jobs.take();
       int slowest = 0;
       int sum = 0;
       for (int t = 0; t < tasks.size(); t++) {
         SharedLogistic.Result alone = SharedLogistic.fit(List.of(df), columns,
             List.of(tasks.get(t)), "test");
-        spark().sparkContext().listenerBus().waitUntilEmpty();
-        int n = jobs.getAndSet(0);
+        int n = jobs.take();
         assertThat(alone.fits().get(0).coefficients())
             .containsExactly(shared.fits().get(t).coefficients(), within(1e-12));
         slowest = Math.max(slowest, n);
@@ -327,16 +304,38 @@ class SharedLogisticTest extends SparkTestBase {
       }
       // MLlib itself, one of the 18 fits: one job per evaluation, as ours alone
       estimator(0.001, 0.5, false, 100, 1e-5).fit(df.where(col("fold").notEqual(0)));
-      spark().sparkContext().listenerBus().waitUntilEmpty();
-      int mllibOne = jobs.getAndSet(0);
+      int mllibOne = jobs.take();
       System.out.printf("shared fit of %d models: %d jobs (%d passes, %d iterations); alone:"
               + " slowest %d jobs, sum %d; MLlib, one model: %d jobs%n", tasks.size(), sharedJobs,
           shared.passes(), shared.iterations(), slowest, sum, mllibOne);
       assertThat(sharedJobs).isEqualTo(shared.passes());
       assertThat(sharedJobs).isBetween(slowest - 1, slowest + 1);
       assertThat(sharedJobs * 5).isLessThan(sum);
-    } finally {
-      spark().sparkContext().removeSparkListener(counter);
+    }
+  }
+
+  /** Counts the Spark jobs started while it is open. */
+  private static final class JobCounter extends SparkListener implements AutoCloseable {
+    private final AtomicInteger jobs = new AtomicInteger();
+
+    JobCounter() {
+      spark().sparkContext().addSparkListener(this);
+    }
+
+    @Override
+    public void onJobStart(SparkListenerJobStart jobStart) {
+      jobs.incrementAndGet();
+    }
+
+    /** @return the jobs started since the last call, once the listener bus has caught up */
+    int take() {
+      spark().sparkContext().listenerBus().waitUntilEmpty();
+      return jobs.getAndSet(0);
+    }
+
+    @Override
+    public void close() {
+      spark().sparkContext().removeSparkListener(this);
     }
   }
 
