@@ -328,7 +328,7 @@ class SharedLogisticTest extends SparkTestBase {
     }
 
     /** @return the jobs started since the last call, once the listener bus has caught up */
-    int take() {
+    int take() throws java.util.concurrent.TimeoutException {
       spark().sparkContext().listenerBus().waitUntilEmpty();
       return jobs.getAndSet(0);
     }
