@@ -27,10 +27,17 @@ public final class Ensemble {
     this.model = model;
   }
 
-  /** Saves the ensemble model, then records the voters (the file select's success is read by). */
+  /**
+   * Saves the ensemble model, then records the voters (the file select's success is read by).
+   *
+   * @param model an ensemble whose voters are the run's candidates as {@code train} saved them
+   *     (their folders are copied into the ensemble's)
+   */
   public static void save(ModelRun run, Map<String, Object> description, EnsembleModel model) {
     try {
-      model.write().overwrite().save(RunLayout.of(run).ensembleModel());
+      // the voters are the run's candidates, loaded unchanged: their folders are copied
+      RunLayout layout = RunLayout.of(run);
+      model.writeCopyingVoters(layout::candidateModel).overwrite().save(layout.ensembleModel());
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("Cannot save the ensemble of run " + run.id(), e);
     }

@@ -20,6 +20,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Function;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.FileUtil;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.PipelineModel;
@@ -418,7 +421,18 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
 
   @Override
   public MLWriter write() {
-    return new Writer(this);
+    return new Writer(this, null);
+  }
+
+  /**
+   * A writer that copies each voter's saved pipeline, file by file, from where it was saved
+   * rather than serialising it again (a few dozen small Spark jobs per voter): for voters loaded
+   * unchanged from those folders, such as the select job's, loaded from the run's candidates.
+   *
+   * @param savedAt a voter's name -> the folder its pipeline was loaded from
+   */
+  public MLWriter writeCopyingVoters(Function<String, String> savedAt) {
+    return new Writer(this, savedAt);
   }
 
   /** @return the reader {@code load} uses; found by reflection like Spark's own models */
@@ -438,16 +452,24 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
    */
   private static final class Writer extends MLWriter {
     private final EnsembleModel model;
+    private final Function<String, String> savedAt;
 
-    Writer(EnsembleModel model) {
+    /** @param savedAt where each voter's pipeline is saved already, or null to save it again */
+    Writer(EnsembleModel model, Function<String, String> savedAt) {
       this.model = model;
+      this.savedAt = savedAt;
     }
 
     @Override
     public void saveImpl(String path) {
       try {
         for (Voter v : model.voters) {
-          v.model().write().overwrite().save(path + "/voters/" + v.name());
+          String target = path + "/voters/" + v.name();
+          if (savedAt == null) {
+            v.model().write().overwrite().save(target);
+          } else {
+            copyFolder(new Path(savedAt.apply(v.name())), new Path(target));
+          }
         }
         if (model.meta != null) {
           model.meta.write().overwrite().save(path + "/meta");
@@ -460,6 +482,18 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
       }
       // metadata last: a folder without it is not a loadable model
       DefaultParamsWriter$.MODULE$.saveMetadata(model, path, sparkSession());
+    }
+
+    private void copyFolder(Path from, Path to) throws IOException {
+      org.apache.hadoop.conf.Configuration conf = sparkSession().sparkContext()
+          .hadoopConfiguration();
+      FileSystem source = from.getFileSystem(conf);
+      if (!source.exists(new Path(from, "metadata"))) {
+        throw new PropensityException("Cannot copy the voter pipeline at " + from + " into the"
+            + " ensemble: it is not a saved Spark ML model (no metadata folder). Re-run the train"
+            + " job for the run.");
+      }
+      FileUtil.copy(source, from, to.getFileSystem(conf), to, false, true, conf);
     }
   }
 

@@ -142,6 +142,39 @@ class EnsembleModelTest extends SparkTestBase {
   }
 
   @Test
+  void votersCopiedFromWhereTheyWereSavedLoadAsTheEnsembleSavedWhole() throws Exception {
+    java.nio.file.Path dir = Files.createTempDirectory("ensemble-copy");
+    Map<String, String> saved = Map.of("a", dir.resolve("candidates/a").toString(),
+        "b", dir.resolve("candidates/b").toString());
+    a.write().save(saved.get("a"));
+    b.write().save(saved.get("b"));
+    EnsembleModel m = EnsembleModel.softVote(voters(2, 1), Modes.Combine.WEIGHTED);
+    String copied = dir.resolve("copied").toString();
+    m.writeCopyingVoters(saved::get).save(copied);
+    EnsembleModel loaded = EnsembleModel.load(copied);
+    assertThat(propensity(loaded)).isEqualTo(propensity(m));
+    // the voters' folders hold the saved pipelines' files, byte for byte
+    for (String name : List.of("a", "b")) {
+      java.nio.file.Path from = java.nio.file.Path.of(saved.get(name));
+      java.nio.file.Path to = java.nio.file.Path.of(copied, "voters", name);
+      List<java.nio.file.Path> files;
+      try (var walk = Files.walk(from)) {
+        files = walk.filter(Files::isRegularFile).map(from::relativize).toList();
+      }
+      assertThat(files).isNotEmpty();
+      for (java.nio.file.Path f : files) {
+        assertThat(Files.readAllBytes(to.resolve(f))).isEqualTo(Files.readAllBytes(from.resolve(f)));
+      }
+    }
+    // a folder that is not a saved model is named
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> m.writeCopyingVoters(
+            name -> dir.resolve("nowhere").toString()).save(dir.resolve("other").toString()))
+        .isInstanceOf(dev.propensity.common.PropensityException.class)
+        .hasMessageContaining(dir.resolve("nowhere").toString())
+        .hasMessageContaining("train");
+  }
+
+  @Test
   void anEnsembleSavedInTheOldFormatIsRefusedWithWhatToDo() throws Exception {
     java.nio.file.Path dir = Files.createTempDirectory("ensemble").resolve("model");
     Files.createDirectories(dir);
