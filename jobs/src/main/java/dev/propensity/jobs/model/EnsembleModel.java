@@ -21,7 +21,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Function;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.FileUtil;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.ml.Model;
@@ -445,6 +444,14 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
     return read().load(path);
   }
 
+  private static boolean exists(SparkSession spark, Path p) {
+    try {
+      return p.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(p);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read " + p, e);
+    }
+  }
+
   /**
    * Spark ML's params metadata ({@code metadata/}, by {@code DefaultParamsWriter}), then each
    * voter's pipeline under {@code voters/<name>}, the meta-learner under {@code meta} and the
@@ -485,15 +492,14 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
     }
 
     private void copyFolder(Path from, Path to) throws IOException {
-      org.apache.hadoop.conf.Configuration conf = sparkSession().sparkContext()
-          .hadoopConfiguration();
-      FileSystem source = from.getFileSystem(conf);
-      if (!source.exists(new Path(from, "metadata"))) {
+      if (!exists(sparkSession(), new Path(from, "metadata"))) {
         throw new PropensityException("Cannot copy the voter pipeline at " + from + " into the"
             + " ensemble: it is not a saved Spark ML model (no metadata folder). Re-run the train"
             + " job for the run.");
       }
-      FileUtil.copy(source, from, to.getFileSystem(conf), to, false, true, conf);
+      org.apache.hadoop.conf.Configuration conf = sparkSession().sparkContext()
+          .hadoopConfiguration();
+      FileUtil.copy(from.getFileSystem(conf), from, to.getFileSystem(conf), to, false, true, conf);
     }
   }
 
@@ -526,14 +532,6 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
       EnsembleModel model = new EnsembleModel(metadata.uid(), voters, meta, iso);
       metadata.getAndSetParams(model, Option.empty());
       return model;
-    }
-
-    private static boolean exists(SparkSession spark, Path p) {
-      try {
-        return p.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(p);
-      } catch (IOException e) {
-        throw new UncheckedIOException("Cannot read " + p, e);
-      }
     }
   }
 

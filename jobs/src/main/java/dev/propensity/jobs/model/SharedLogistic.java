@@ -127,9 +127,9 @@ public final class SharedLogistic {
    * Fits every task, one pass over the rows per optimisation step for all of them. The passes are
    * Spark jobs over the persisted rows, or, when those rows take at most {@code driverMaxBytes}
    * as dense doubles (and at most an eighth of the driver's heap), loops on the driver's cores
-   * over a copy of them collected once: on small
-   * data a Spark job's fixed cost (a fraction of a second) is most of a pass. Both evaluate the
-   * same sums block by block; the driver adds the blocks up in a fixed order.
+   * over a copy of them collected once: on small data a Spark job's fixed cost (a fraction of a
+   * second) is most of a pass. Both evaluate the same sums block by block; the driver adds the
+   * blocks up in a fixed order.
    *
    * @param data the data sets the tasks refer to (labels 0/1, each best cached by the caller)
    * @param name for the Spark UI's job descriptions and the log
@@ -382,12 +382,17 @@ public final class SharedLogistic {
         }
         Fit fit = fits.get(t);
         double[] c = fit.coefficients();
-        List<double[]> scored = new ArrayList<>();
+        int rows = 0;
         for (Block b : blocks) {
-          if (b.dataset != task.dataset()) {
-            continue;
+          for (int r = 0; b.dataset == task.dataset() && r < b.rows; r++) {
+            rows += b.fold[r] == task.excludedFold() ? 1 : 0;
           }
-          for (int r = 0; r < b.rows; r++) {
+        }
+        double[] probability = new double[rows];
+        double[] label = new double[rows];
+        int i = 0;
+        for (Block b : blocks) {
+          for (int r = 0; b.dataset == task.dataset() && r < b.rows; r++) {
             if (b.fold[r] != task.excludedFold()) {
               continue;
             }
@@ -396,11 +401,11 @@ public final class SharedLogistic {
               m += c[j] * b.x[r * b.width + j];
             }
             m += fit.intercept();
-            scored.add(new double[] {1 / (1 + Math.exp(-m)), b.label[r]});
+            probability[i] = 1 / (1 + Math.exp(-m));
+            label[i++] = b.label[r];
           }
         }
-        out.add(new HeldOut(scored.stream().mapToDouble(x -> x[0]).toArray(),
-            scored.stream().mapToDouble(x -> x[1]).toArray()));
+        out.add(new HeldOut(probability, label));
       }
       return out;
     }
