@@ -28,7 +28,14 @@ public final class MaintainJob implements Job {
   private static final Logger LOG = LoggerFactory.getLogger(MaintainJob.class);
   /** Delta's own minimum unless its retention check is switched off. */
   static final Duration DELTA_MINIMUM = Duration.ofHours(168);
+  private static final String MAX_FILE_SIZE = "spark.databricks.delta.optimize.maxFileSize";
   private static final String CHECK = "spark.databricks.delta.retentionDurationCheck.enabled";
+  /**
+   * How many tasks VACUUM's file listing is spread over: Delta repartitions the listing of the
+   * table's folder to this many (Spark's default is 10,000, whatever the table's size).
+   */
+  static final String LISTING_PARALLELISM =
+      "spark.sql.sources.parallelPartitionDiscovery.parallelism";
 
   @Override
   public String name() {
@@ -42,6 +49,7 @@ public final class MaintainJob implements Job {
     Duration margin = duration(config, "propensity.maintain.pin-margin");
     List<String> zorder = config.strings("propensity.maintain.zorder-by");
     long maxFileSize = bytes(config, "propensity.maintain.max-file-size");
+    int listing = listingParallelism(spark, config);
     Map<String, Long> pins = pinnedVersions(spark, warehouse);
     List<String> lines = new ArrayList<>();
 
@@ -50,7 +58,7 @@ public final class MaintainJob implements Job {
         continue;
       }
       spark.sparkContext().setJobDescription("maintain: optimize " + table);
-      Row m = withMaxFileSize(spark, maxFileSize, () -> DeltaTable.forPath(spark,
+      Row m = withSessionConf(spark, MAX_FILE_SIZE, maxFileSize, () -> DeltaTable.forPath(spark,
           warehouse.path(table)).optimize().executeZOrderBy(zorder.toArray(String[]::new))
           .select("metrics.numFilesAdded", "metrics.numFilesRemoved").first());
       lines.add(String.format("%s: optimized, z-ordered by %s (files %d -> %d)", table, zorder,
@@ -73,7 +81,7 @@ public final class MaintainJob implements Job {
       }
       // Delta's VACUUM rounds its retention to whole hours: round up, never down
       long hours = (keep.toMillis() + 3_599_999) / 3_600_000;
-      vacuum(spark, path, hours);
+      withSessionConf(spark, LISTING_PARALLELISM, listing, () -> vacuum(spark, path, hours));
       lines.add(String.format("%s: vacuumed, retention %d h%s", table, hours,
           pinned == null ? "" : " (keeps version " + pinned + ", pinned by a run)"));
     }
@@ -126,7 +134,29 @@ public final class MaintainJob implements Job {
     LOG.info("maintain: {} keeps its log {} h for a pinned version", path, wanted.toHours());
   }
 
-  private static void vacuum(SparkSession spark, String path, long hours) {
+  /**
+   * @return the VACUUM listing's task count: {@code propensity.maintain.listing-parallelism} when
+   *     positive, else the session's own {@value #LISTING_PARALLELISM} when it sets one, else
+   *     the session's default parallelism (its cores)
+   */
+  static int listingParallelism(SparkSession spark, JobConfig config) {
+    String key = "propensity.maintain.listing-parallelism";
+    int configured = config.integer(key);
+    if (configured < 0) {
+      throw dev.propensity.common.Errors.invalidConfig(key, configured,
+          "0 (the session's default parallelism) or a positive number of listing tasks");
+    }
+    if (configured > 0) {
+      return configured;
+    }
+    String session = spark.conf().get(LISTING_PARALLELISM, null);
+    if (session != null) {
+      return Integer.parseInt(session.trim());
+    }
+    return Math.max(1, spark.sparkContext().defaultParallelism());
+  }
+
+  private static Void vacuum(SparkSession spark, String path, long hours) {
     spark.sparkContext().setJobDescription("maintain: vacuum " + path);
     boolean belowMinimum = hours < DELTA_MINIMUM.toHours();
     String before = spark.conf().get(CHECK, "true");
@@ -138,19 +168,19 @@ public final class MaintainJob implements Job {
         spark.conf().set(CHECK, "false");
       }
       DeltaTable.forPath(spark, path).vacuum(hours);
+      return null;
     } finally {
       spark.conf().set(CHECK, before);
     }
   }
 
-  /** Runs an OPTIMIZE with Delta's target file size set, then puts the session's back. */
-  private static <T> T withMaxFileSize(SparkSession spark, long bytes,
-      java.util.function.Supplier<T> optimize) {
-    String key = "spark.databricks.delta.optimize.maxFileSize";
+  /** Runs {@code action} with a session configuration set, then puts the session's back. */
+  private static <T> T withSessionConf(SparkSession spark, String key, long value,
+      java.util.function.Supplier<T> action) {
     String before = spark.conf().get(key, null);
-    spark.conf().set(key, bytes);
+    spark.conf().set(key, value);
     try {
-      return optimize.get();
+      return action.get();
     } finally {
       if (before == null) {
         spark.conf().unset(key);

@@ -53,7 +53,29 @@ class MaintainJobTest extends SparkTestBase {
           Tables.CUSTOMER_PROPENSITY);
     }
 
-    String summary = new MaintainJob().run(spark(), config);
+    // every task the job starts, by stage: VACUUM's listing must not fan out to 10,000 tasks
+    java.util.concurrent.atomic.AtomicInteger tasks = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger widest = new java.util.concurrent.atomic.AtomicInteger();
+    org.apache.spark.scheduler.SparkListener counter = new org.apache.spark.scheduler.SparkListener() {
+      @Override
+      public void onStageSubmitted(org.apache.spark.scheduler.SparkListenerStageSubmitted s) {
+        tasks.addAndGet(s.stageInfo().numTasks());
+        widest.accumulateAndGet(s.stageInfo().numTasks(), Math::max);
+      }
+    };
+    spark().sparkContext().addSparkListener(counter);
+    String summary;
+    try {
+      summary = new MaintainJob().run(spark(), config);
+      spark().sparkContext().listenerBus().waitUntilEmpty();
+    } finally {
+      spark().sparkContext().removeSparkListener(counter);
+    }
+    System.out.printf("maintain: %d tasks, the widest stage %d%n", tasks.get(), widest.get());
+    assertThat(widest.get()).as("the widest stage's tasks (Spark's listing default is 10,000)")
+        .isLessThanOrEqualTo(50);
+    assertThat(spark().conf().get(MaintainJob.LISTING_PARALLELISM, null))
+        .as("the session's setting is put back (unset)").isNull();
 
     assertThat(summary).contains("customer_propensity: optimized, z-ordered by [customer_id]"
         + " (files 8 -> 1)").contains("features: vacuumed, retention 1 h (keeps version 1,"
@@ -69,6 +91,25 @@ class MaintainJobTest extends SparkTestBase {
     assertThat(wh.read("history").collectAsList()).hasSize(30);
     assertThatThrownBy(() -> wh.readAtVersion("history", 1).collectAsList())
         .hasStackTraceContaining("does not exist");
+  }
+
+  @Test
+  void theListingParallelismIsTheSettingTheSessionsOrItsCores() {
+    JobConfig config = JobConfig.defaults();
+    assertThat(MaintainJob.listingParallelism(spark(), config))
+        .isEqualTo(spark().sparkContext().defaultParallelism());
+    assertThat(MaintainJob.listingParallelism(spark(),
+        config.with("maintain.listing-parallelism=64"))).isEqualTo(64);
+    spark().conf().set(MaintainJob.LISTING_PARALLELISM, 300);
+    try {
+      assertThat(MaintainJob.listingParallelism(spark(), config)).isEqualTo(300);
+    } finally {
+      spark().conf().unset(MaintainJob.LISTING_PARALLELISM);
+    }
+    assertThatThrownBy(() -> MaintainJob.listingParallelism(spark(),
+        config.with("maintain.listing-parallelism=-1")))
+        .isInstanceOf(PropensityException.class)
+        .hasMessageContaining("propensity.maintain.listing-parallelism");
   }
 
   @Test
