@@ -52,7 +52,8 @@ public final class RunData {
   }
 
   /**
-   * @return the run's rows with {@code __label} (double) and {@code __split} columns
+   * @return the run's rows with {@code __label} (double) and {@code __split} columns, the splits
+   *     from the cut points the manifest records (sorted again for runs that have none)
    */
   @SuppressWarnings("unchecked")
   public static Dataset<Row> splitRows(Warehouse warehouse, FeatureSchema schema, ModelRun run) {
@@ -67,8 +68,11 @@ public final class RunData {
     Splits splits = new Splits(((Number) split.get("train")).doubleValue(),
         ((Number) split.get("validation")).doubleValue(),
         ((Number) split.get("test")).doubleValue(), ((Number) split.get("seed")).longValue());
-    return splits.assign(in.rows(), schema.idColumn(), schema.labelColumn())
-        .withColumn(CandidatePipeline.LABEL, col(schema.labelColumn()).cast("double"));
+    Optional<List<Splits.Cut>> cuts = Splits.Cut.fromManifest(split.get("cuts"));
+    Dataset<Row> assigned = cuts.isPresent()
+        ? splits.assign(in.rows(), schema.idColumn(), schema.labelColumn(), cuts.get())
+        : splits.assign(in.rows(), schema.idColumn(), schema.labelColumn());
+    return assigned.withColumn(CandidatePipeline.LABEL, col(schema.labelColumn()).cast("double"));
   }
 
   /**

@@ -11,7 +11,11 @@ import static org.apache.spark.sql.functions.xxhash64;
 
 import dev.propensity.common.Errors;
 import dev.propensity.common.config.JobConfig;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -22,8 +26,10 @@ import org.apache.spark.sql.expressions.WindowSpec;
  * Stratified train / validation / test assignment. Within each label value the rows are put in a
  * random but seed-fixed order, a hash of (seed, customer id), and cut at the configured fractions,
  * so every split has the table's positive rate (to one row) and the same customer lands in the
- * same split whatever the partitioning. Later jobs (select, bins) rebuild the splits from the
- * run's pinned input version and seed without storing them.
+ * same split whatever the partitioning. Training records each class's cut points ({@link Cut})
+ * in the run's manifest; later jobs (select, bins, promote, report) rebuild the splits from the
+ * run's pinned input version and those cuts, without the sort (runs trained before the cuts were
+ * recorded sort again).
  *
  * <p>The ranking is a window per label value, so each class is sorted in one task: fine up to
  * tens of millions of rows; beyond that hash-bucketed ranks would be needed. The split sorts only
@@ -60,39 +66,144 @@ public record Splits(double train, double validation, double test, long seed) {
    * @return {@code df} with {@link #COLUMN} naming each row's split
    */
   public Dataset<Row> assign(Dataset<Row> df, String idColumn, String labelColumn) {
+    return assign(df, idColumn, labelColumn, cuts(df, idColumn, labelColumn));
+  }
+
+  /**
+   * Each row's split from cut points found earlier ({@link #cuts} on the same rows): no Spark job.
+   *
+   * @return {@code df} with {@link #COLUMN} naming each row's split
+   */
+  public Dataset<Row> assign(Dataset<Row> df, String idColumn, String labelColumn,
+      List<Cut> cuts) {
     Column label = col(labelColumn).cast("double");
-    Column key = xxhash64(lit(seed), lit("split"), col(idColumn).cast("string"));
+    Column key = key(idColumn);
     Column id = col(idColumn);
-    WindowSpec ordered = Window.partitionBy(col("l")).orderBy(col("h"), col("id"));
-    // the middle of the row's rank interval: cuts at fractions give exact per-class shares
-    Column u = row_number().over(ordered).minus(0.5)
-        .divide(count(lit(1)).over(Window.partitionBy(col("l"))));
-    Column position = struct(col("h"), col("id"));
-    List<Row> cuts = df.select(label.as("l"), key.as("h"), id.as("id"))
-        .withColumn("u", u)
-        .groupBy("l")
-        .agg(max(when(col("u").lt(train), position)),
-            max(when(col("u").lt(train + validation), position)))
-        .collectAsList();
     Column inTrain = lit(false);
     Column inValidation = lit(false);
-    for (Row cut : cuts) {
-      Column sameClass = label.eqNullSafe(cut.isNullAt(0) ? lit(null).cast("double")
-          : lit(cut.getDouble(0)));
-      inTrain = inTrain.or(sameClass.and(atOrBefore(key, id, cut.getStruct(1))));
-      inValidation = inValidation.or(sameClass.and(atOrBefore(key, id, cut.getStruct(2))));
+    for (Cut cut : cuts) {
+      Column sameClass = label.eqNullSafe(cut.label() == null ? lit(null).cast("double")
+          : lit(cut.label()));
+      inTrain = inTrain.or(sameClass.and(atOrBefore(key, id, cut.train())));
+      inValidation = inValidation.or(sameClass.and(atOrBefore(key, id, cut.validation())));
     }
     return df.withColumn(COLUMN,
         when(inTrain, TRAIN).when(inValidation, VALIDATION).otherwise(TEST));
   }
 
+  /**
+   * Where each class is cut, found by sorting the narrow (label, hash, id) rows: one Spark job.
+   *
+   * @return one cut per label value (null included) of {@code df}
+   */
+  public List<Cut> cuts(Dataset<Row> df, String idColumn, String labelColumn) {
+    WindowSpec ordered = Window.partitionBy(col("l")).orderBy(col("h"), col("id"));
+    // the middle of the row's rank interval: cuts at fractions give exact per-class shares
+    Column u = row_number().over(ordered).minus(0.5)
+        .divide(count(lit(1)).over(Window.partitionBy(col("l"))));
+    Column position = struct(col("h"), col("id"));
+    List<Cut> out = new ArrayList<>();
+    for (Row r : df.select(col(labelColumn).cast("double").as("l"), key(idColumn).as("h"),
+            col(idColumn).as("id"))
+        .withColumn("u", u)
+        .groupBy("l")
+        .agg(max(when(col("u").lt(train), position)),
+            max(when(col("u").lt(train + validation), position)))
+        .collectAsList()) {
+      out.add(new Cut(r.isNullAt(0) ? null : r.getDouble(0), Position.of(r.getStruct(1)),
+          Position.of(r.getStruct(2))));
+    }
+    return out;
+  }
+
+  private Column key(String idColumn) {
+    return xxhash64(lit(seed), lit("split"), col(idColumn).cast("string"));
+  }
+
   /** @return whether (key, id) sorts at or before {@code last}'s; false when there is none */
-  private static Column atOrBefore(Column key, Column id, Row last) {
+  private static Column atOrBefore(Column key, Column id, Position last) {
     if (last == null) {
       return lit(false);
     }
-    long h = last.getLong(0);
-    return key.lt(h).or(key.equalTo(h).and(id.leq(lit(last.get(1)))));
+    return key.lt(last.hash()).or(key.equalTo(last.hash()).and(id.leq(lit(last.id()))));
+  }
+
+  /**
+   * A class's cut points: the (hash, id) of its last training row and of its last validation row
+   * in the seed-fixed order.
+   *
+   * @param label the class (null for rows without a label)
+   * @param train the last training row's position, null when the class has none
+   * @param validation the last validation row's position, null when the class has none
+   */
+  public record Cut(Double label, Position train, Position validation) {
+
+    /** @return the cuts as the run manifest records them (JSON-ready maps) */
+    public static List<Map<String, Object>> toManifest(List<Cut> cuts) {
+      List<Map<String, Object>> out = new ArrayList<>();
+      for (Cut c : cuts) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("label", c.label());
+        m.put("train", c.train() == null ? null : c.train().toManifest());
+        m.put("validation", c.validation() == null ? null : c.validation().toManifest());
+        out.add(m);
+      }
+      return out;
+    }
+
+    /**
+     * @param recorded the manifest's {@code splits.cuts}, or null
+     * @return the cuts, or empty when none are recorded (runs trained before they were)
+     */
+    @SuppressWarnings("unchecked")
+    public static Optional<List<Cut>> fromManifest(Object recorded) {
+      if (!(recorded instanceof List<?> list)) {
+        return Optional.empty();
+      }
+      List<Cut> out = new ArrayList<>();
+      for (Object o : list) {
+        Map<String, Object> m = (Map<String, Object>) o;
+        Object label = m.get("label");
+        out.add(new Cut(label == null ? null : ((Number) label).doubleValue(),
+            Position.fromManifest(m.get("train")), Position.fromManifest(m.get("validation"))));
+      }
+      return Optional.of(out);
+    }
+
+    /** @return whether the manifest can hold these ids as they are (strings and integers) */
+    public static boolean recordable(List<Cut> cuts) {
+      return cuts.stream().flatMap(c -> java.util.stream.Stream.of(c.train(), c.validation()))
+          .filter(java.util.Objects::nonNull)
+          .allMatch(p -> p.id() instanceof String || p.id() instanceof Long
+              || p.id() instanceof Integer);
+    }
+  }
+
+  /** A row's place in a class's seed-fixed order: its hash, then its id. */
+  public record Position(long hash, Object id) {
+
+    static Position of(Row struct) {
+      return struct == null ? null : new Position(struct.getLong(0), struct.get(1));
+    }
+
+    Map<String, Object> toManifest() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("hash", hash);
+      m.put("id", id);
+      return m;
+    }
+
+    @SuppressWarnings("unchecked")
+    static Position fromManifest(Object recorded) {
+      if (recorded == null) {
+        return null;
+      }
+      Map<String, Object> m = (Map<String, Object>) recorded;
+      Object id = m.get("id");
+      // JSON reads small integers back as Integer: an id column of longs compares either
+      return new Position(((Number) m.get("hash")).longValue(),
+          id instanceof Integer i ? Long.valueOf(i) : id);
+    }
   }
 
   /**

@@ -63,6 +63,17 @@ final class RunManifest {
     m.put("settings", ConfigFactory.parseString(config.renderRedacted()).root().unwrapped());
   }
 
+  /**
+   * Records where the split cut each class, so later jobs rebuild the splits without sorting
+   * (ids other than strings and integers are not recorded: those jobs sort again).
+   */
+  @SuppressWarnings("unchecked")
+  void splitCuts(List<Splits.Cut> cuts) {
+    if (Splits.Cut.recordable(cuts)) {
+      ((Map<String, Object>) m.get("splits")).put("cuts", Splits.Cut.toManifest(cuts));
+    }
+  }
+
   @SuppressWarnings("unchecked")
   void describeData(Map<String, long[]> counts, List<Map<String, Object>> folds,
       FeatureChecks.Result features, FeatureSelection selection, double wNeg, double wPos,

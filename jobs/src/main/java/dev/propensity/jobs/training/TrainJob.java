@@ -104,6 +104,7 @@ public final class TrainJob implements Job {
       holdout.ifPresent(manifest::holdoutSnapshot);
       manifest.describeData(rows.classCounts(), rows.foldCounts(), rows.features(), selection,
           rows.negativeWeight(), rows.positiveWeight(), weights);
+      manifest.splitCuts(rows.cuts());
       manifest.refit(settings.refit());
       manifest.warnings(rows.warnings());
       manifest.write("running");

@@ -36,12 +36,13 @@ import org.slf4j.LoggerFactory;
  * @param classCounts split -> {negatives, positives}
  * @param features the degenerate-feature check, with the schema the candidates train on
  * @param warnings the warnings for the run's manifest
+ * @param cuts where the split cut each class (recorded in the run's manifest)
  * @param negativeWeight the class weight of negatives (1 without balancing)
  * @param positiveWeight the class weight of positives (1 without balancing)
  */
 record TrainingRows(Dataset<Row> all, Dataset<Row> train, Dataset<Row> refit,
     Map<String, long[]> classCounts, FeatureChecks.Result features, List<String> warnings,
-    double negativeWeight, double positiveWeight) implements AutoCloseable {
+    List<Splits.Cut> cuts, double negativeWeight, double positiveWeight) implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(TrainingRows.class);
 
@@ -59,9 +60,10 @@ record TrainingRows(Dataset<Row> all, Dataset<Row> train, Dataset<Row> refit,
     // raw columns), and every column costs its share of building and holding the cache
     List<String> used = new ArrayList<>(schema.inputColumns());
     used.add(schema.labelColumn());
-    Dataset<Row> data = splits.assign(rows.select(used.stream().distinct()
-            .map(c -> col("`" + c + "`")).toArray(Column[]::new)),
-            schema.idColumn(), schema.labelColumn())
+    Dataset<Row> narrow = rows.select(used.stream().distinct()
+        .map(c -> col("`" + c + "`")).toArray(Column[]::new));
+    List<Splits.Cut> cuts = splits.cuts(narrow, schema.idColumn(), schema.labelColumn());
+    Dataset<Row> data = splits.assign(narrow, schema.idColumn(), schema.labelColumn(), cuts)
         .withColumn(CandidatePipeline.LABEL, col(schema.labelColumn()).cast("double"))
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
@@ -106,7 +108,8 @@ record TrainingRows(Dataset<Row> all, Dataset<Row> train, Dataset<Row> refit,
         LOG.info("train: final models refitted on the {} rows ({}; propensity.train.refit = {})",
             settings.refit().splits(), refit.count(), Modes.name(settings.refit()));
       }
-      return new TrainingRows(data, train, refit, counts, features, warnings, wNeg, wPos);
+      return new TrainingRows(data, train, refit, counts, features, warnings, cuts, wNeg,
+          wPos);
     } catch (RuntimeException e) {
       data.unpersist();
       throw e;

@@ -75,6 +75,43 @@ class SplitsTest extends SparkTestBase {
     }
   }
 
+  /**
+   * The cut points as the run manifest records them (through JSON and back) give every row the
+   * split the sort gives, for long and string ids and a null label class; ids of other types
+   * are not recorded.
+   */
+  @Test
+  void cutsRecordedInTheManifestGiveTheSplitsOfTheSort() throws Exception {
+    Dataset<Row> longIds = TrainingData.frame(spark(), 3000, 8)
+        .withColumn("label", functions.when(col("customer_id").mod(89).equalTo(0),
+            functions.lit(null)).otherwise(col("label")));
+    Dataset<Row> stringIds = longIds.withColumn("customer_id",
+        functions.concat(functions.lit("c-"), col("customer_id").cast("string")));
+    com.fasterxml.jackson.databind.ObjectMapper json =
+        new com.fasterxml.jackson.databind.ObjectMapper();
+    for (Dataset<Row> df : List.of(longIds, stringIds)) {
+      List<Splits.Cut> cuts = SPLITS.cuts(df, "customer_id", "label");
+      assertThat(cuts).hasSize(3); // 0, 1 and null
+      assertThat(Splits.Cut.recordable(cuts)).isTrue();
+      Object recorded = json.readValue(json.writeValueAsString(Splits.Cut.toManifest(cuts)),
+          Object.class);
+      List<Splits.Cut> read = Splits.Cut.fromManifest(recorded).orElseThrow();
+      Dataset<Row> sorted = SPLITS.assign(df, "customer_id", "label")
+          .select(col("customer_id"), col(Splits.COLUMN).as("sorted"));
+      Dataset<Row> fromCuts = SPLITS.assign(df, "customer_id", "label", read);
+      Dataset<Row> joined = fromCuts.join(sorted, "customer_id");
+      assertThat(joined.count()).isEqualTo(3000);
+      assertThat(joined.where(col(Splits.COLUMN).notEqual(col("sorted"))).count()).isZero();
+      assertThat(fromCuts.where(col(Splits.COLUMN).equalTo(Splits.VALIDATION)).count())
+          .isPositive();
+    }
+    assertThat(Splits.Cut.fromManifest(null)).isEmpty();
+    List<Splits.Cut> dated = SPLITS.cuts(longIds.withColumn("customer_id",
+        functions.date_add(functions.lit("2020-01-01").cast("date"),
+            col("customer_id").cast("int"))), "customer_id", "label");
+    assertThat(Splits.Cut.recordable(dated)).as("date ids stay unrecorded").isFalse();
+  }
+
   /** The window rank rule: within each label, (rank - 0.5) / n cut at the fractions. */
   private static Dataset<Row> windowRule(Splits s, Dataset<Row> df, String id, String label) {
     Column l = col(label).cast("double");

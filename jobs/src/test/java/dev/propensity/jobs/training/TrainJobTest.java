@@ -63,7 +63,9 @@ class TrainJobTest extends SparkTestBase {
         .isBetween(trainRows / 3 - 1, trainRows / 3 + 1));
     assertThat(map(manifest.get("settings"))).containsKey("propensity");
 
-    // select and bins rebuild exactly the validation rows from the manifest
+    // select and bins rebuild exactly the validation rows from the manifest's cut points
+    assertThat(Splits.Cut.fromManifest(map(manifest.get("splits")).get("cuts"))).isPresent()
+        .get().asList().hasSize(2);
     assertThat(RunData.splitRows(warehouse, FeatureSchema.fromConfig(first), run)
         .where(col(Splits.COLUMN).equalTo(Splits.VALIDATION)).count()).isEqualTo(validationRows);
 
