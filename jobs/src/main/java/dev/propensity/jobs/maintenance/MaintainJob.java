@@ -1,5 +1,6 @@
 package dev.propensity.jobs.maintenance;
 
+import dev.propensity.common.Errors;
 import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.run.ModelRun;
 import dev.propensity.common.run.ModelRuns;
@@ -143,7 +144,7 @@ public final class MaintainJob implements Job {
     String key = "propensity.maintain.listing-parallelism";
     int configured = config.integer(key);
     if (configured < 0) {
-      throw dev.propensity.common.Errors.invalidConfig(key, configured,
+      throw Errors.invalidConfig(key, configured,
           "0 (the session's default parallelism) or a positive number of listing tasks");
     }
     if (configured > 0) {
@@ -199,7 +200,7 @@ public final class MaintainJob implements Job {
     } catch (com.typesafe.config.ConfigException e) {
       // reported below
     }
-    throw dev.propensity.common.Errors.invalidConfig(key, config.raw().getValue(key)
+    throw Errors.invalidConfig(key, config.raw().getValue(key)
         .unwrapped(), "a positive size, e.g. 64MB");
   }
 
@@ -207,7 +208,7 @@ public final class MaintainJob implements Job {
     try {
       return config.raw().getDuration(key);
     } catch (com.typesafe.config.ConfigException e) {
-      throw dev.propensity.common.Errors.invalidConfig(key, config.raw().getValue(key)
+      throw Errors.invalidConfig(key, config.raw().getValue(key)
           .unwrapped(), "a duration, e.g. 168h");
     }
   }
