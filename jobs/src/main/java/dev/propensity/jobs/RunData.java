@@ -68,11 +68,10 @@ public final class RunData {
     Splits splits = new Splits(((Number) split.get("train")).doubleValue(),
         ((Number) split.get("validation")).doubleValue(),
         ((Number) split.get("test")).doubleValue(), ((Number) split.get("seed")).longValue());
-    Optional<List<Splits.Cut>> cuts = Splits.Cut.fromManifest(split.get("cuts"));
-    Dataset<Row> assigned = cuts.isPresent()
-        ? splits.assign(in.rows(), schema.idColumn(), schema.labelColumn(), cuts.get())
-        : splits.assign(in.rows(), schema.idColumn(), schema.labelColumn());
-    return assigned.withColumn(CandidatePipeline.LABEL, col(schema.labelColumn()).cast("double"));
+    List<Splits.Cut> cuts = Splits.Cut.fromManifest(split.get("cuts")).orElseGet(
+        () -> splits.cuts(in.rows(), schema.idColumn(), schema.labelColumn()));
+    return splits.assign(in.rows(), schema.idColumn(), schema.labelColumn(), cuts)
+        .withColumn(CandidatePipeline.LABEL, col(schema.labelColumn()).cast("double"));
   }
 
   /**

@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Supplier;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -59,9 +61,10 @@ public final class MaintainJob implements Job {
         continue;
       }
       spark.sparkContext().setJobDescription("maintain: optimize " + table);
-      Row m = withSessionConf(spark, MAX_FILE_SIZE, maxFileSize, () -> DeltaTable.forPath(spark,
-          warehouse.path(table)).optimize().executeZOrderBy(zorder.toArray(String[]::new))
-          .select("metrics.numFilesAdded", "metrics.numFilesRemoved").first());
+      Row m = withSessionConf(spark, MAX_FILE_SIZE, String.valueOf(maxFileSize),
+          () -> DeltaTable.forPath(spark, warehouse.path(table)).optimize()
+              .executeZOrderBy(zorder.toArray(String[]::new))
+              .select("metrics.numFilesAdded", "metrics.numFilesRemoved").first());
       lines.add(String.format("%s: optimized, z-ordered by %s (files %d -> %d)", table, zorder,
           m.getLong(1), m.getLong(0)));
     }
@@ -82,7 +85,7 @@ public final class MaintainJob implements Job {
       }
       // Delta's VACUUM rounds its retention to whole hours: round up, never down
       long hours = (keep.toMillis() + 3_599_999) / 3_600_000;
-      withSessionConf(spark, LISTING_PARALLELISM, listing, () -> vacuum(spark, path, hours));
+      vacuum(spark, path, hours, listing);
       lines.add(String.format("%s: vacuumed, retention %d h%s", table, hours,
           pinned == null ? "" : " (keeps version " + pinned + ", pinned by a run)"));
     }
@@ -157,27 +160,24 @@ public final class MaintainJob implements Job {
     return Math.max(1, spark.sparkContext().defaultParallelism());
   }
 
-  private static Void vacuum(SparkSession spark, String path, long hours) {
+  /** VACUUM with its listing spread over {@code listing} tasks. */
+  private static void vacuum(SparkSession spark, String path, long hours, int listing) {
     spark.sparkContext().setJobDescription("maintain: vacuum " + path);
-    boolean belowMinimum = hours < DELTA_MINIMUM.toHours();
-    String before = spark.conf().get(CHECK, "true");
-    try {
-      if (belowMinimum) {
-        LOG.warn("maintain: VACUUM of {} with a retention of {} h, below Delta's 168 h minimum:"
-            + " a reader or writer older than that may fail (propensity.maintain.retention)",
-            path, hours);
-        spark.conf().set(CHECK, "false");
-      }
-      DeltaTable.forPath(spark, path).vacuum(hours);
-      return null;
-    } finally {
-      spark.conf().set(CHECK, before);
+    Supplier<Dataset<Row>> vacuum = () -> withSessionConf(spark, LISTING_PARALLELISM,
+        String.valueOf(listing), () -> DeltaTable.forPath(spark, path).vacuum(hours));
+    if (hours < DELTA_MINIMUM.toHours()) {
+      LOG.warn("maintain: VACUUM of {} with a retention of {} h, below Delta's 168 h minimum:"
+          + " a reader or writer older than that may fail (propensity.maintain.retention)",
+          path, hours);
+      withSessionConf(spark, CHECK, "false", vacuum);
+    } else {
+      vacuum.get();
     }
   }
 
   /** Runs {@code action} with a session configuration set, then puts the session's back. */
-  private static <T> T withSessionConf(SparkSession spark, String key, long value,
-      java.util.function.Supplier<T> action) {
+  private static <T> T withSessionConf(SparkSession spark, String key, String value,
+      Supplier<T> action) {
     String before = spark.conf().get(key, null);
     spark.conf().set(key, value);
     try {

@@ -14,6 +14,9 @@ import io.delta.tables.DeltaTable;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerStageSubmitted;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
@@ -54,11 +57,11 @@ class MaintainJobTest extends SparkTestBase {
     }
 
     // every task the job starts, by stage: VACUUM's listing must not fan out to 10,000 tasks
-    java.util.concurrent.atomic.AtomicInteger tasks = new java.util.concurrent.atomic.AtomicInteger();
-    java.util.concurrent.atomic.AtomicInteger widest = new java.util.concurrent.atomic.AtomicInteger();
-    org.apache.spark.scheduler.SparkListener counter = new org.apache.spark.scheduler.SparkListener() {
+    AtomicInteger tasks = new AtomicInteger();
+    AtomicInteger widest = new AtomicInteger();
+    SparkListener counter = new SparkListener() {
       @Override
-      public void onStageSubmitted(org.apache.spark.scheduler.SparkListenerStageSubmitted s) {
+      public void onStageSubmitted(SparkListenerStageSubmitted s) {
         tasks.addAndGet(s.stageInfo().numTasks());
         widest.accumulateAndGet(s.stageInfo().numTasks(), Math::max);
       }
