@@ -139,6 +139,47 @@ class MetricsTest extends SparkTestBase {
     }
   }
 
+  /**
+   * Splits small enough are evaluated on the driver: every value, calibration table included,
+   * is the Spark path's to the last digit, for tied two-decimal scores, full-precision scores,
+   * scores at and beyond the log loss's clipping (0, 1, -0.0), one class only, a fixed and the
+   * F1-maximising threshold. A split with a null score stays on Spark.
+   */
+  @Test
+  void theDriverGivesTheSparkPathsValuesToTheLastDigit() {
+    Random r = new Random(5);
+    double[][] continuous = new double[2000][2];
+    for (double[] row : continuous) {
+      row[0] = r.nextDouble() * r.nextDouble();
+      row[1] = r.nextDouble() < 0.05 + row[0] ? 1 : 0;
+    }
+    double[][] edges = {{0.0, 0}, {-0.0, 1}, {1.0, 1}, {1.0, 0}, {1e-17, 0}, {1 - 1e-17, 1},
+        {0.1, 0}, {0.7, 1}, {0.30000000000000004, 1}, {0.3, 0}};
+    double[][] oneClass = sample(9);
+    for (double[] row : oneClass) {
+      row[1] = 0;
+    }
+    List<double[][]> sets = List.of(sample(13), continuous, edges, oneClass);
+    for (int k = 0; k < sets.size(); k++) {
+      for (OptionalDouble t : List.of(OptionalDouble.of(0.3), OptionalDouble.empty())) {
+        Map<String, Object> onSpark = Metrics.evaluate(frame(sets.get(k)), col("p"), "y", t, 0);
+        Map<String, Object> onDriver = Metrics.evaluate(frame(sets.get(k)), col("p"), "y", t,
+            Metrics.DRIVER_MAX_ROWS);
+        assertThat(onDriver).as("set %d, threshold %s", k, t).isEqualTo(onSpark);
+      }
+    }
+    assertThat(Metrics.evaluate(frame(continuous), col("p"), "y", OptionalDouble.empty(),
+        Metrics.DRIVER_MAX_ROWS).get("auc_roc")).isEqualTo(
+        Metrics.cvMetric(frame(continuous), col("p"), "y", "auc_roc"));
+
+    List<Row> withNull = new ArrayList<>(frame(sample(13)).collectAsList());
+    withNull.add(RowFactory.create(null, 1));
+    Dataset<Row> nulls = spark().createDataFrame(withNull, SCHEMA);
+    assertThat(Metrics.evaluate(nulls, col("p"), "y", OptionalDouble.of(0.3),
+        Metrics.DRIVER_MAX_ROWS)).isEqualTo(Metrics.evaluate(nulls, col("p"), "y",
+        OptionalDouble.of(0.3), 0));
+  }
+
   @Test
   void topDecileLiftByHand() {
     // 20 rows, scores 0.05 .. 1.00; positives: the top row, and 4 rows lower down (5 of 20)
