@@ -22,6 +22,7 @@ import dev.propensity.jobs.FeatureInput;
 import dev.propensity.jobs.Job;
 import dev.propensity.jobs.RunData;
 import dev.propensity.jobs.model.Ensemble;
+import dev.propensity.jobs.model.Pipelines;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -179,6 +180,6 @@ public final class ExplainJob implements Job {
           new TypeReference<List<String>>() {}));
       throw Errors.unknownName("propensity.explain.model", name, known);
     }
-    return PipelineModel.load(RunLayout.of(run).candidateModel(name));
+    return Pipelines.load(RunLayout.of(run).candidateModel(name));
   }
 }

@@ -78,7 +78,7 @@ public final class Ensemble {
       Object metric = v.get("metric");
       vs.add(new Voter(name, ((Number) v.get("weight")).doubleValue(),
           metric instanceof Number n ? n.doubleValue() : Double.NaN,
-          PipelineModel.load(layout.candidateModel(name))));
+          Pipelines.load(layout.candidateModel(name))));
     }
     return described(run, new Ensemble(EnsembleModel.softVote(vs, Modes.Combine.WEIGHTED)));
   }

@@ -473,7 +473,7 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
         for (Voter v : model.voters) {
           String target = path + "/voters/" + v.name();
           if (savedAt == null) {
-            v.model().write().overwrite().save(target);
+            Pipelines.save(v.model(), target);
           } else {
             copyFolder(new Path(savedAt.apply(v.name())), new Path(target));
           }
@@ -522,7 +522,7 @@ public final class EnsembleModel extends Model<EnsembleModel> implements MLWrita
       List<Voter> voters = new ArrayList<>();
       for (int i = 0; i < names.length; i++) {
         voters.add(new Voter(names[i], weights[i], metrics[i],
-            PipelineModel.load(path + "/voters/" + names[i])));
+            Pipelines.load(path + "/voters/" + names[i])));
       }
       Path fs = new Path(path);
       LogisticRegressionModel meta = exists(spark, new Path(fs, "meta"))

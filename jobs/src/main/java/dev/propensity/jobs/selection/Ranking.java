@@ -9,6 +9,7 @@ import dev.propensity.jobs.model.CandidatePipeline;
 import dev.propensity.jobs.model.EnsembleModel;
 import dev.propensity.jobs.model.EnsembleModel.Voter;
 import dev.propensity.jobs.model.Metrics;
+import dev.propensity.jobs.model.Pipelines;
 import dev.propensity.jobs.model.Modes;
 import dev.propensity.jobs.model.Modes.Combine;
 import dev.propensity.jobs.model.RunLayout;
@@ -79,7 +80,7 @@ record Ranking(List<Voter> voters, String rankedOn) {
     try {
       List<Future<PipelineModel>> models = new ArrayList<>();
       for (Voter v : ranked) {
-        models.add(pool.submit(() -> PipelineModel.load(RunLayout.of(run)
+        models.add(pool.submit(() -> Pipelines.load(RunLayout.of(run)
             .candidateModel(v.name()))));
       }
       List<Voter> out = new ArrayList<>();

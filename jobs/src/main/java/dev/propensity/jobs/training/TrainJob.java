@@ -6,6 +6,7 @@ import dev.propensity.jobs.model.CandidatePipeline;
 import dev.propensity.jobs.model.Splits;
 import dev.propensity.jobs.model.Leaderboard;
 import dev.propensity.jobs.model.Metrics;
+import dev.propensity.jobs.model.Pipelines;
 import dev.propensity.jobs.model.Candidates;
 import dev.propensity.jobs.model.Modes;
 
@@ -30,8 +31,6 @@ import dev.propensity.jobs.model.Importance;
 import dev.propensity.jobs.model.Ensemble;
 import dev.propensity.jobs.model.CandidatePipeline.FeatureSelection;
 import dev.propensity.jobs.model.Candidates.Candidate;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -225,11 +224,7 @@ public final class TrainJob implements Job {
       RunLayout layout = RunLayout.of(run);
       CrossValidation.Result cv = CrossValidation.run(candidate, folds, preprocessing, train,
           refitRows, cvs, oof -> oof.write().format("delta").mode("overwrite").save(layout.outOfFold(name)));
-      try {
-        cv.model().write().overwrite().save(layout.candidateModel(name));
-      } catch (IOException e) {
-        throw new UncheckedIOException("Cannot save " + name + " to " + run.path(), e);
-      }
+      Pipelines.save(cv.model(), layout.candidateModel(name));
 
       // validation and test scored in one pass over the rows, kept narrow for their metrics
       Dataset<Row> heldOut = cv.model().transform(
