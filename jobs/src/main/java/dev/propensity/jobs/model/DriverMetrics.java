@@ -18,8 +18,10 @@ import java.util.TreeMap;
  * Spark's expressions. A small split (validation, test, out-of-fold rows) is scored in a
  * fraction of the ten Spark jobs the SQL form runs.
  *
- * <p>Scores are taken as non-null, non-NaN doubles with -0.0 read as 0.0 (Spark groups the two
- * as one score); {@link Metrics} keeps rows with nulls or NaN on Spark.
+ * <p>Scores and labels are taken as non-null, non-NaN doubles, a score of -0.0 read as 0.0 (Spark
+ * groups the two as one score); {@link Metrics} keeps rows with nulls or NaN on Spark. The
+ * calibration table's label sums are plain double sums, as Spark's {@code sum}: exact for 0/1
+ * labels in any order.
  */
 final class DriverMetrics {
 
@@ -80,10 +82,7 @@ final class DriverMetrics {
    * @return the metrics {@link Metrics#evaluate} returns for these rows
    */
   static Map<String, Object> evaluate(double[] p, double[] y, OptionalDouble fixed) {
-    double[] scores = new double[p.length];
-    for (int i = 0; i < p.length; i++) {
-      scores[i] = p[i] + 0.0; // -0.0 + 0.0 is 0.0: one score, as Spark groups them
-    }
+    double[] scores = normalised(p);
     Curve curve = Curve.of(scores, y);
     long positives = 0;
     long negatives = 0;
@@ -149,6 +148,26 @@ final class DriverMetrics {
   /** A double as Spark casts it to {@code decimal(38, 18)}: its string, rounded half up. */
   private static BigDecimal decimal(double v) {
     return new BigDecimal(Double.toString(v)).setScale(SCALE, RoundingMode.HALF_UP);
+  }
+
+  /** @return {@link Metrics#aucRoc(double[], double[])}: 1 marks a positive, any other a negative */
+  static double aucRoc(double[] p, double[] y) {
+    Curve c = Curve.of(normalised(p), y);
+    long positives = 0;
+    long negatives = 0;
+    for (int j = 0; j < c.size(); j++) {
+      positives += c.pos[j];
+      negatives += c.neg[j];
+    }
+    return aucRoc(c, positives, negatives);
+  }
+
+  private static double[] normalised(double[] p) {
+    double[] scores = new double[p.length];
+    for (int i = 0; i < p.length; i++) {
+      scores[i] = p[i] + 0.0; // -0.0 + 0.0 is 0.0: one score, as Spark groups them
+    }
+    return scores;
   }
 
   private static double aucRoc(Curve c, long positives, long negatives) {

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -109,32 +110,9 @@ public final class Metrics {
    * @param label 1 for a positive, anything else a negative
    */
   public static double aucRoc(double[] probability, double[] label) {
-    Integer[] order = new Integer[probability.length];
-    for (int i = 0; i < order.length; i++) {
-      order[i] = i;
-    }
-    java.util.Arrays.sort(order, (a, b) -> Double.compare(probability[b], probability[a]));
-    long positives = 0;
-    long negatives = 0;
-    long pairs = 0;
-    int i = 0;
-    while (i < order.length) {
-      double p = probability[order[i]];
-      long pos = 0;
-      long neg = 0;
-      for (; i < order.length && Double.compare(probability[order[i]], p) == 0; i++) {
-        if (label[order[i]] == 1) {
-          pos++;
-        } else {
-          neg++;
-        }
-      }
-      positives += pos;
-      negatives += neg;
-      pairs += neg * (2 * positives - pos);
-    }
-    return pairs / (2.0 * positives * negatives);
+    return DriverMetrics.aucRoc(probability, label);
   }
+
 
   /**
    * Every metric of one split: AUC-ROC, AUC-PR, log loss, Brier score, precision, recall and F1
@@ -163,29 +141,16 @@ public final class Metrics {
 
   /**
    * {@link #evaluate(Dataset, Column, String, OptionalDouble)}, on the driver when there are at
-   * most {@code driverMaxRows} rows, all with a score and a label and no NaN score.
+   * most {@code driverMaxRows} rows, all with a score and a label, neither NaN.
    */
   static Map<String, Object> evaluate(Dataset<Row> scored, Column probability,
       String labelCol, OptionalDouble threshold, long driverMaxRows) {
     Dataset<Row> in = scored.select(probability.cast("double").as("p"),
         col(labelCol).cast("double").as("y")).persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      if (in.count() <= driverMaxRows) {
-        List<Row> rows = in.collectAsList();
-        double[] p = new double[rows.size()];
-        double[] y = new double[rows.size()];
-        boolean complete = true;
-        for (int i = 0; i < p.length && complete; i++) {
-          Row r = rows.get(i);
-          complete = !r.isNullAt(0) && !r.isNullAt(1) && !Double.isNaN(r.getDouble(0));
-          if (complete) {
-            p[i] = r.getDouble(0);
-            y[i] = r.getDouble(1);
-          }
-        }
-        if (complete) {
-          return DriverMetrics.evaluate(p, y, threshold);
-        }
+      Optional<double[][]> held = collected(in, driverMaxRows);
+      if (held.isPresent()) {
+        return DriverMetrics.evaluate(held.get()[0], held.get()[1], threshold);
       }
       Dataset<Row> curve = curve(in).persist(StorageLevel.MEMORY_AND_DISK());
       try {
@@ -196,6 +161,29 @@ public final class Metrics {
     } finally {
       in.unpersist();
     }
+  }
+
+  /**
+   * @param in rows {@code p}, {@code y} (persisted)
+   * @return the scores and the labels, when there are at most {@code max} rows and none has a
+   *     null or NaN score or label (those keep Spark's handling)
+   */
+  private static Optional<double[][]> collected(Dataset<Row> in, long max) {
+    if (in.count() > max) {
+      return Optional.empty();
+    }
+    List<Row> rows = in.collectAsList();
+    double[][] out = new double[2][rows.size()];
+    for (int i = 0; i < rows.size(); i++) {
+      Row r = rows.get(i);
+      if (r.isNullAt(0) || r.isNullAt(1) || Double.isNaN(r.getDouble(0))
+          || Double.isNaN(r.getDouble(1))) {
+        return Optional.empty();
+      }
+      out[0][i] = r.getDouble(0);
+      out[1][i] = r.getDouble(1);
+    }
+    return Optional.of(out);
   }
 
   private static Map<String, Object> evaluateCached(Dataset<Row> in, Dataset<Row> curve,
