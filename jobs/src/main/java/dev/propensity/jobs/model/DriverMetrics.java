@@ -129,17 +129,7 @@ final class DriverMetrics {
     out.put("log_loss", -logLikelihood.doubleValue() / n);
     out.put("brier", squares.doubleValue() / n);
     out.put("threshold", threshold);
-    double precision = tp + fp == 0 ? 0.0 : tp / (double) (tp + fp);
-    double recall = tp + fn == 0 ? 0.0 : tp / (double) (tp + fn);
-    out.put("precision", precision);
-    out.put("recall", recall);
-    out.put("f1", precision + recall == 0 ? 0.0 : 2 * precision * recall / (precision + recall));
-    Map<String, Long> confusion = new LinkedHashMap<>();
-    confusion.put("tp", tp);
-    confusion.put("fp", fp);
-    confusion.put("tn", tn);
-    confusion.put("fn", fn);
-    out.put("confusion", confusion);
+    Metrics.putAtThreshold(out, tp, fp, tn, fn);
     out.put("top_decile_lift", positives == 0 ? null : topDecileLift(curve, n, positives));
     out.put("calibration", calibration(scores, y));
     return out;

@@ -220,6 +220,14 @@ public final class Metrics {
     out.put("log_loss", -a.getDouble(0) / n);
     out.put("brier", a.getDouble(1) / n);
     out.put("threshold", threshold);
+    putAtThreshold(out, tp, fp, tn, fn);
+    out.put("top_decile_lift", positives == 0 ? null : topDecileLift(curve, n, positives));
+    out.put("calibration", calibration(in));
+    return out;
+  }
+
+  /** Precision, recall, F1 and the confusion matrix of the rows predicted positive. */
+  static void putAtThreshold(Map<String, Object> out, long tp, long fp, long tn, long fn) {
     double precision = tp + fp == 0 ? 0.0 : tp / (double) (tp + fp);
     double recall = tp + fn == 0 ? 0.0 : tp / (double) (tp + fn);
     out.put("precision", precision);
@@ -231,9 +239,6 @@ public final class Metrics {
     confusion.put("tn", tn);
     confusion.put("fn", fn);
     out.put("confusion", confusion);
-    out.put("top_decile_lift", positives == 0 ? null : topDecileLift(curve, n, positives));
-    out.put("calibration", calibration(in));
-    return out;
   }
 
   /**
