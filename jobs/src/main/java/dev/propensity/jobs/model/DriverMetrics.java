@@ -13,8 +13,8 @@ import java.util.TreeMap;
 /**
  * {@link Metrics#evaluate}'s metrics of rows collected on the driver, computed as its Spark SQL
  * does, operation for operation, so that both give the same doubles: every exact sum adds each
- * row's term rounded to {@code decimal(38, 18)} as Spark's cast does (the double's shortest
- * decimal string, rounded half up), and the logarithm and power are {@link StrictMath}'s, as in
+ * row's term rounded to {@code decimal(38, 18)} as Spark's cast does ({@link Double#toString},
+ * rounded half up), and the logarithm and power are {@link StrictMath}'s, as in
  * Spark's expressions. A small split (validation, test, out-of-fold rows) is scored in a
  * fraction of the ten Spark jobs the SQL form runs.
  *
@@ -27,7 +27,10 @@ final class DriverMetrics {
 
   private static final int SCALE = 18;
 
-  /** The distinct scores from the highest: positives, negatives, and both counted from the top. */
+  /**
+   * The distinct scores from the highest (NaN, Spark's largest double, first and one score):
+   * positives, negatives, and both counted from the top.
+   */
   private record Curve(double[] p, long[] pos, long[] neg, long[] tp, long[] fp) {
 
     static Curve of(double[] p, double[] y) {
@@ -38,7 +41,7 @@ final class DriverMetrics {
       Arrays.sort(order, (a, b) -> Double.compare(p[b], p[a]));
       int distinct = 0;
       for (int i = 0; i < order.length; i++) {
-        if (i == 0 || p[order[i]] != p[order[i - 1]]) {
+        if (i == 0 || Double.compare(p[order[i]], p[order[i - 1]]) != 0) {
           distinct++;
         }
       }
@@ -46,7 +49,7 @@ final class DriverMetrics {
           new long[distinct], new long[distinct]);
       int k = -1;
       for (int i = 0; i < order.length; i++) {
-        if (i == 0 || p[order[i]] != p[order[i - 1]]) {
+        if (i == 0 || Double.compare(p[order[i]], p[order[i - 1]]) != 0) {
           k++;
           c.p[k] = p[order[i]];
         }
@@ -70,6 +73,14 @@ final class DriverMetrics {
     int size() {
       return p.length;
     }
+
+    long positives() {
+      return p.length == 0 ? 0 : tp[p.length - 1];
+    }
+
+    long negatives() {
+      return p.length == 0 ? 0 : fp[p.length - 1];
+    }
   }
 
   private DriverMetrics() {}
@@ -84,12 +95,8 @@ final class DriverMetrics {
   static Map<String, Object> evaluate(double[] p, double[] y, OptionalDouble fixed) {
     double[] scores = normalised(p);
     Curve curve = Curve.of(scores, y);
-    long positives = 0;
-    long negatives = 0;
-    for (int j = 0; j < curve.size(); j++) {
-      positives += curve.pos[j];
-      negatives += curve.neg[j];
-    }
+    long positives = curve.positives();
+    long negatives = curve.negatives();
     long n = positives + negatives;
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("rows", n);
@@ -97,8 +104,8 @@ final class DriverMetrics {
       return out;
     }
     boolean bothClasses = positives > 0 && positives < n;
-    double threshold = fixed.isPresent() ? fixed.getAsDouble()
-        : bothClasses ? bestF1Threshold(curve, positives) : 0.5;
+    double threshold = Metrics.threshold(fixed, bothClasses,
+        () -> bestF1Threshold(curve, positives));
 
     BigDecimal logLikelihood = BigDecimal.ZERO;
     BigDecimal squares = BigDecimal.ZERO;
@@ -143,13 +150,7 @@ final class DriverMetrics {
   /** @return {@link Metrics#aucRoc(double[], double[])}: 1 marks a positive, any other a negative */
   static double aucRoc(double[] p, double[] y) {
     Curve c = Curve.of(normalised(p), y);
-    long positives = 0;
-    long negatives = 0;
-    for (int j = 0; j < c.size(); j++) {
-      positives += c.pos[j];
-      negatives += c.neg[j];
-    }
-    return aucRoc(c, positives, negatives);
+    return aucRoc(c, c.positives(), c.negatives());
   }
 
   private static double[] normalised(double[] p) {

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.function.DoubleSupplier;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -197,8 +198,7 @@ public final class Metrics {
       return out;
     }
     boolean bothClasses = positives > 0 && positives < n;
-    double threshold = fixed.isPresent() ? fixed.getAsDouble()
-        : bothClasses ? bestF1Threshold(curve, positives) : 0.5;
+    double threshold = threshold(fixed, bothClasses, () -> bestF1Threshold(curve, positives));
     Column p = col("p");
     Column y = col("y");
     Column pc = least(greatest(p, lit(EPS)), lit(1 - EPS));
@@ -224,6 +224,11 @@ public final class Metrics {
     out.put("top_decile_lift", positives == 0 ? null : topDecileLift(curve, n, positives));
     out.put("calibration", calibration(in));
     return out;
+  }
+
+  /** @return the fixed threshold, else with both classes the F1-maximising one, else 0.5 */
+  static double threshold(OptionalDouble fixed, boolean bothClasses, DoubleSupplier bestF1) {
+    return fixed.isPresent() ? fixed.getAsDouble() : bothClasses ? bestF1.getAsDouble() : 0.5;
   }
 
   /** Precision, recall, F1 and the confusion matrix of the rows predicted positive. */

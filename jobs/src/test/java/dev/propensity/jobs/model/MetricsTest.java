@@ -61,6 +61,17 @@ class MetricsTest extends SparkTestBase {
       assertThat(Metrics.aucRoc(p, y)).as("seed %d", seed).isEqualTo(spark);
       assertThat(spark).isBetween(0.6, 0.9);
     }
+    // NaN is one score on Spark, above every other (its group-by and sort): so on the driver
+    double[][] nan = {{Double.NaN, 1}, {Double.NaN, 1}, {Double.NaN, 0}, {0.9, 0}, {0.2, 1},
+        {0.1, 0}, {0.1, 1}, {-0.0, 0}, {0.0, 1}};
+    double[] p = new double[nan.length];
+    double[] y = new double[nan.length];
+    for (int i = 0; i < nan.length; i++) {
+      p[i] = nan[i][0];
+      y[i] = nan[i][1];
+    }
+    assertThat(Metrics.aucRoc(p, y)).isEqualTo(
+        Metrics.cvMetric(frame(nan), col("p"), "y", "auc_roc"));
   }
 
   @Test
