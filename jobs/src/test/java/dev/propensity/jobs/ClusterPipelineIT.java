@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -27,8 +28,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The whole pipeline submitted through {@code submit.sh --master spark://...} to a real Spark
  * standalone cluster (a master and two workers on 127.0.0.1, started from the Maven classpath)
- * with the warehouse on s3a:// (S3Proxy). Runs after {@code package} (failsafe), because it
- * submits the cluster jar. Skip it locally with {@code -DexcludedGroups=cluster}.
+ * with the warehouse on s3a:// (S3Proxy): the suite's one pipeline run on object storage, with
+ * {@code PipelineChecks} on its tables. Runs after {@code package} (failsafe), because it submits
+ * the cluster jar. Skip it locally with {@code -DexcludedGroups=cluster}.
  */
 @Tag("cluster")
 class ClusterPipelineIT extends SparkTestBase {
@@ -85,7 +87,7 @@ class ClusterPipelineIT extends SparkTestBase {
     cmd.addAll(PipelineIT.SMALL);
     cmd.addAll(List.of("generate.customers=1500",
         "warehouse=" + warehouse, "s3.endpoint=\"" + s3.endpoint() + "\"",
-        "s3.path-style-access=true", "spark.shuffle-partitions=4",
+        "s3.path-style-access=true", "spark.shuffle-partitions=2",
         "spark.conf.\"spark.executor.memory\"=768m"));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(work.resolve("submit.log").toFile());
@@ -105,6 +107,12 @@ class ClusterPipelineIT extends SparkTestBase {
         "s3.path-style-access=true");
     SparkSessions.configureObjectStorage(spark(), config);
     PipelineChecks.assertComplete(spark(), config);
+    // the tables really are in the bucket (this is the suite's pipeline run on s3a://)
+    try (Stream<Path> files = Files.walk(s3.dataDir().resolve("propensity"))) {
+      assertThat(files.map(Path::toString))
+          .anyMatch(p -> p.contains("customer_propensity") && p.contains("_delta_log"))
+          .anyMatch(p -> p.contains("model_registry") && p.contains("_delta_log"));
+    }
   }
 
   private static void start(String name, List<String> args, Path sparkHome) throws IOException {

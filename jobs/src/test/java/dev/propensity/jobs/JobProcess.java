@@ -41,12 +41,12 @@ public final class JobProcess {
       String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    // the test JVM's --add-opens, JIT settings and friends (surefire's argLine), minus its heap
-    // and agents
+    // the test JVM's --add-opens, JIT and GC settings and friends (surefire's argLine), minus
+    // its heap and agents
     for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
       if (a.startsWith("--add-") || a.startsWith("-Djdk.") || a.startsWith("-Dio.netty")
           || a.startsWith("-XX:+IgnoreUnrecognized") || a.startsWith("-XX:TieredStopAtLevel")
-          || a.startsWith("-XX:Tier4")) {
+          || a.startsWith("-XX:Tier4") || a.matches("-XX:\\+Use\\w+GC")) {
         cmd.add(a);
       }
     }

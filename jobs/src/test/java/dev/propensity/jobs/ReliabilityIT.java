@@ -11,6 +11,7 @@ import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.inference.Publication;
 import dev.propensity.jobs.inference.ScoreJob;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,6 +44,20 @@ class ReliabilityIT extends SparkTestBase {
           r.getDouble(1) + "|" + r.get(2) + "|" + r.getString(4));
     }
     return out;
+  }
+
+  /** What {@code Warehouse} logs when a write lost a retryable conflict and is re-run. */
+  private static final String CONFLICT = "conflict with another writer";
+  /** ... when it lost to the test JVM's property change (the scorers' own races say WRITE or MERGE). */
+  private static final String LOST_TO_ALTER = "their operation: SET TBLPROPERTIES";
+
+  private static boolean anyLog(List<JobProcess> jobs, String text) throws IOException {
+    for (JobProcess j : jobs) {
+      if (j.log().contains(text)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static Path logFile(Path dir, String name) {
@@ -123,15 +138,17 @@ class ReliabilityIT extends SparkTestBase {
     long lookupBefore = wh.version(Tables.CUSTOMER_PROPENSITY);
 
     List<JobProcess> jobs = List.of(
-        score(dir, "scorer-a", List.of(), "write.conflict-backoff=1s"),
-        score(dir, "scorer-b", List.of(), "write.conflict-backoff=1s"));
+        score(dir, "scorer-a", List.of(), "write.conflict-backoff=1s", "write.conflict-retries=5"),
+        score(dir, "scorer-b", List.of(), "write.conflict-backoff=1s", "write.conflict-retries=5"));
     // and the bins job re-run on the champion the scorers read (its edges, bin_stats, status)
     JobProcess bins = JobProcess.start(logFile(dir, "bins"), List.of(LOG4J), "bins",
         "warehouse=\"" + dir + "\"", "report.on-complete=false");
-    // the other writer: this JVM changes customer_propensity's properties while they run
+    // the other writer: this JVM changes customer_propensity's properties every second until a
+    // scorer's MERGE has lost to it, then lets them finish (their retries must then commit)
     int altered = 0;
     long deadline = System.nanoTime() + JOB_TIMEOUT.toNanos();
-    while (jobs.stream().anyMatch(JobProcess::alive) && System.nanoTime() < deadline) {
+    while (jobs.stream().anyMatch(JobProcess::alive) && System.nanoTime() < deadline
+        && !anyLog(jobs, LOST_TO_ALTER)) {
       try {
         spark().sql("ALTER TABLE delta.`" + dir.resolve(Tables.CUSTOMER_PROPENSITY)
             + "` SET TBLPROPERTIES ('team' = 'ops-" + altered + "')");
@@ -139,23 +156,23 @@ class ReliabilityIT extends SparkTestBase {
       } catch (RuntimeException e) {
         System.out.println("the other writer lost a conflict: " + e.getClass().getSimpleName());
       }
-      Thread.sleep(3000);
+      Thread.sleep(1000);
     }
     System.out.println("property changes committed while the scorers ran: " + altered);
     int retried = 0;
+    int lostToAlter = 0;
     for (JobProcess j : jobs) {
       int code = j.exitCode(JOB_TIMEOUT);
-      retried += (int) j.log().lines().filter(l -> l.contains("conflict with another writer"))
-          .count();
+      retried += (int) j.log().lines().filter(l -> l.contains(CONFLICT)).count();
+      lostToAlter += (int) j.log().lines().filter(l -> l.contains(LOST_TO_ALTER)).count();
       System.out.printf("concurrent job exit %d after %.0f s; %s%n", code, j.seconds(),
           j.errorLines());
-      if (code != 0) {
-        assertThat(code).as(j.tail()).isEqualTo(PropensityException.EXIT_USER_ERROR);
-        assertThat(j.errorLines()).as(j.tail()).hasSize(1);
-        assertThat(j.errorLines().get(0)).contains("another writer", "operation");
-      }
+      assertThat(code).as(j.tail()).isZero();
     }
-    System.out.println("conflict retries logged: " + retried);
+    System.out.printf("conflict retries logged: %d, %d of them after losing to the property"
+        + " change%n", retried, lostToAlter);
+    assertThat(lostToAlter).as("a scorer's MERGE lost to the other writer and was retried")
+        .isPositive();
     int binsCode = bins.exitCode(JOB_TIMEOUT);
     System.out.printf("concurrent bins exit %d after %.0f s%n", binsCode, bins.seconds());
     assertThat(binsCode).as(bins.tail()).isZero();
@@ -166,7 +183,7 @@ class ReliabilityIT extends SparkTestBase {
     assertThat(wh.read(Tables.BIN_STATS).where(col("run_id").equalTo(champion)).count())
         .as("the re-run replaced its bin_stats rows, appended none").isEqualTo(10);
     // no lost or corrupt commit: both scorers committed to customer_scores, every version reads
-    assertThat(wh.version(Tables.CUSTOMER_SCORES)).isGreaterThanOrEqualTo(scoresBefore + 1);
+    assertThat(wh.version(Tables.CUSTOMER_SCORES)).isEqualTo(scoresBefore + 2);
     assertThat(wh.version(Tables.CUSTOMER_PROPENSITY)).isGreaterThan(lookupBefore);
     for (String t : List.of(Tables.CUSTOMER_SCORES, Tables.CUSTOMER_PROPENSITY)) {
       for (long v = 0; v <= wh.version(t); v++) {
@@ -177,10 +194,8 @@ class ReliabilityIT extends SparkTestBase {
     assertThat(wh.read(Tables.CUSTOMER_PROPENSITY).count()).isEqualTo(lookup.size());
     Publication.State state = Publication.check(wh);
     System.out.println("after the concurrent writers: " + state.describe());
-    if (!state.consistent()) { // a loser that exited 2 left it behind: a re-run repairs it
-      new ScoreJob().run(spark(), config);
-      assertThat(Publication.check(wh).consistent()).isTrue();
-    }
+    assertThat(state.consistent()).as(state.describe()).isTrue();
+    assertThat(state.lookup().orElseThrow().scoresVersion()).isEqualTo(scoresBefore + 2);
   }
 
   @Test
