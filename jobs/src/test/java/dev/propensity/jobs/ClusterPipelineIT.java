@@ -107,7 +107,7 @@ class ClusterPipelineIT extends SparkTestBase {
         "s3.path-style-access=true");
     SparkSessions.configureObjectStorage(spark(), config);
     PipelineChecks.assertComplete(spark(), config);
-    // the tables really are in the bucket (this is the suite's pipeline run on s3a://)
+    // the tables really are in the bucket
     try (Stream<Path> files = Files.walk(s3.dataDir().resolve("propensity"))) {
       assertThat(files.map(Path::toString))
           .anyMatch(p -> p.contains("customer_propensity") && p.contains("_delta_log"))

@@ -34,6 +34,10 @@ class ReliabilityIT extends SparkTestBase {
   private static final Duration JOB_TIMEOUT = Duration.ofMinutes(15);
   private static final String LOG4J = "-Dlog4j.configurationFile="
       + Path.of("../conf/log4j2.properties").toAbsolutePath().normalize();
+  /** What {@code Warehouse} logs when a write lost a retryable conflict and is re-run. */
+  private static final String CONFLICT = "conflict with another writer";
+  /** ... when it lost to the test JVM's property change (the scorers' own races say WRITE or MERGE). */
+  private static final String LOST_TO_ALTER = "their operation: SET TBLPROPERTIES";
 
   /** customer_id -> what a clean run decides (propensity, bin, snapshot, run; not scored_at). */
   private static Map<String, String> content(Warehouse wh, String table) {
@@ -45,11 +49,6 @@ class ReliabilityIT extends SparkTestBase {
     }
     return out;
   }
-
-  /** What {@code Warehouse} logs when a write lost a retryable conflict and is re-run. */
-  private static final String CONFLICT = "conflict with another writer";
-  /** ... when it lost to the test JVM's property change (the scorers' own races say WRITE or MERGE). */
-  private static final String LOST_TO_ALTER = "their operation: SET TBLPROPERTIES";
 
   private static boolean anyLog(List<JobProcess> jobs, String text) throws IOException {
     for (JobProcess j : jobs) {
@@ -163,8 +162,9 @@ class ReliabilityIT extends SparkTestBase {
     int lostToAlter = 0;
     for (JobProcess j : jobs) {
       int code = j.exitCode(JOB_TIMEOUT);
-      retried += (int) j.log().lines().filter(l -> l.contains(CONFLICT)).count();
-      lostToAlter += (int) j.log().lines().filter(l -> l.contains(LOST_TO_ALTER)).count();
+      List<String> lines = j.log().lines().toList();
+      retried += (int) lines.stream().filter(l -> l.contains(CONFLICT)).count();
+      lostToAlter += (int) lines.stream().filter(l -> l.contains(LOST_TO_ALTER)).count();
       System.out.printf("concurrent job exit %d after %.0f s; %s%n", code, j.seconds(),
           j.errorLines());
       assertThat(code).as(j.tail()).isZero();
