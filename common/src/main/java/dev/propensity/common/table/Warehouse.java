@@ -5,6 +5,7 @@ import dev.propensity.common.Failures;
 import dev.propensity.common.spark.JobDescriptions;
 import dev.propensity.common.config.JobConfig;
 import io.delta.tables.DeltaTable;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -14,10 +15,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.sql.DataFrameWriter;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -33,6 +36,9 @@ import org.slf4j.LoggerFactory;
 public final class Warehouse {
 
   private static final Logger LOG = LoggerFactory.getLogger(Warehouse.class);
+
+  /** Delta's commit and checkpoint files in {@code _delta_log}: 20 digits of version, a suffix. */
+  private static final Pattern VERSION_FILE = Pattern.compile("\\d{20}\\..+");
 
   /** Defaults of {@code propensity.write.conflict-retries} and {@code conflict-backoff}. */
   public static final int DEFAULT_CONFLICT_RETRIES = 3;
@@ -156,7 +162,10 @@ public final class Warehouse {
   }
 
   /**
-   * @return whether a Delta table exists under that name: its {@code _delta_log} folder exists
+   * @return whether a Delta table exists under that name: its {@code _delta_log} folder holds a
+   *     commit or a checkpoint. A first write that failed or was killed before its commit leaves
+   *     the folder with only {@code _staged_commits} in it: no table, so the next write creates
+   *     it and a read says the table is missing
    * @throws UncheckedIOException when the store cannot say (an outage), after the storage retry
    *     policy: unlike {@code DeltaTable.isDeltaTable}, which takes any failure for "no table" and
    *     then probes every parent folder, each probe waiting out the whole retry policy again
@@ -164,11 +173,31 @@ public final class Warehouse {
   public boolean exists(String table) {
     Path log = new Path(path(table), "_delta_log");
     try {
-      return log.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(log);
+      return hasCommit(log.getFileSystem(spark.sparkContext().hadoopConfiguration()), log);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot tell whether " + path(table) + " holds a Delta"
           + " table", e);
     }
+  }
+
+  /**
+   * @return whether a {@code _delta_log} folder holds a commit or checkpoint file (object
+   *     stores list in name order, and version files sort before {@code _last_checkpoint} and
+   *     {@code _staged_commits}, so a table's first listed entry answers)
+   */
+  private static boolean hasCommit(FileSystem fs, Path log) throws IOException {
+    RemoteIterator<FileStatus> entries;
+    try {
+      entries = fs.listStatusIterator(log);
+    } catch (FileNotFoundException e) {
+      return false;
+    }
+    while (entries.hasNext()) {
+      if (VERSION_FILE.matcher(entries.next().getPath().getName()).matches()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -556,7 +585,7 @@ public final class Warehouse {
         return out;
       }
       for (FileStatus st : fs.listStatus(rootPath)) {
-        if (st.isDirectory() && fs.exists(new Path(st.getPath(), "_delta_log"))) {
+        if (st.isDirectory() && hasCommit(fs, new Path(st.getPath(), "_delta_log"))) {
           out.add(st.getPath().getName());
         }
       }
@@ -580,6 +609,10 @@ public final class Warehouse {
     try {
       Path p = new Path(path(table));
       FileSystem fs = p.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      if (fs.exists(new Path(p, "_delta_log"))) {
+        return "The path has a _delta_log folder without a commit: a first write to it failed"
+            + " or was stopped before it committed.";
+      }
       if (fs.exists(p)) {
         return "The path exists but has no _delta_log: it is not a Delta table.";
       }

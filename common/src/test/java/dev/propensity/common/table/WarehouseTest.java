@@ -134,6 +134,26 @@ class WarehouseTest extends SparkTestBase {
   }
 
   @Test
+  void aFirstWriteThatNeverCommittedLeavesNoTableAndTheNextWriteCreatesIt() throws Exception {
+    // what a job killed in a table's first write leaves (seen: features out of memory at 3M
+    // customers): Delta made _delta_log/_staged_commits, then nothing was committed
+    java.nio.file.Path log = java.nio.file.Paths.get(java.net.URI.create(wh.path("half")))
+        .resolve("_delta_log");
+    java.nio.file.Files.createDirectories(log.resolve("_staged_commits"));
+    assertThat(wh.exists("half")).isFalse();
+    assertThat(wh.tables()).doesNotContain("half");
+    assertThatThrownBy(() -> wh.read("half"))
+        .hasMessageContaining("Cannot read table 'half'")
+        .hasMessageContaining("a _delta_log folder without a commit");
+    // the re-run's write creates the table (it failed on DELTA_TABLE_NOT_FOUND before)
+    wh.overwritePartition(rows(new Object[] {"a", 1, "d1"}), "half", "day", "d1");
+    assertThat(wh.exists("half")).isTrue();
+    assertThat(wh.version("half")).isZero();
+    assertThat(byId("half")).containsExactlyEntriesOf(Map.of("a", 1));
+    assertThat(wh.tables()).contains("half");
+  }
+
+  @Test
   void readingAMissingTableSaysWhatToRun() {
     assertThatThrownBy(() -> wh.read("nope"))
         .hasMessageContaining("Cannot read table 'nope': no Delta table at " + wh.root() + "/nope")
