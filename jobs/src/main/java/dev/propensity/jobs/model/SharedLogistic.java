@@ -6,9 +6,11 @@ import static org.apache.spark.sql.functions.lit;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.stream.IntStream;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -41,6 +43,15 @@ import org.slf4j.LoggerFactory;
 public final class SharedLogistic {
 
   private static final Logger LOG = LoggerFactory.getLogger(SharedLogistic.class);
+
+  /**
+   * The most rows of one {@link Block}: 4096 rows of 110 features take 3.5 MiB. A partition's rows
+   * are read into blocks of at most this many, straight from its row iterator, so that a task
+   * holds one block at a time and Spark's block manager can keep what fits of the cache in memory
+   * and put the rest on disk (one dense block per partition ran a 4 GiB driver out of memory at
+   * 3M customers). The sums do not depend on it: a partition's blocks are added up in row order.
+   */
+  static final int BLOCK_ROWS = 4096;
 
   /**
    * One model to fit.
@@ -137,6 +148,12 @@ public final class SharedLogistic {
    */
   public static Result fit(List<Dataset<Row>> data, Columns columns, List<Task> tasks,
       String name, long driverMaxBytes) {
+    return fit(data, columns, tasks, name, driverMaxBytes, BLOCK_ROWS);
+  }
+
+  /** @param blockRows the most rows of one block ({@link #BLOCK_ROWS}) */
+  static Result fit(List<Dataset<Row>> data, Columns columns, List<Task> tasks, String name,
+      long driverMaxBytes, int blockRows) {
     long start = System.nanoTime();
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(
         data.get(0).sparkSession().sparkContext());
@@ -151,7 +168,7 @@ public final class SharedLogistic {
     int[][] slices = sliceIndex.keySet().stream()
         .map(k -> new int[] {k.get(0), k.get(1)}).toArray(int[][]::new);
     sc.setJobDescription("train: " + name + " shared logistic statistics");
-    try (Passes passes = Passes.of(blocks(data, columns), driverMaxBytes)) {
+    try (Passes passes = Passes.of(blocks(data, columns, blockRows), driverMaxBytes)) {
       Moments[] moments = passes.moments(slices);
       Model[] models = new Model[tasks.size()];
       for (int t = 0; t < models.length; t++) {
@@ -208,14 +225,15 @@ public final class SharedLogistic {
     return lr.copyValues(m, ParamMap.empty()).setParent(lr);
   }
 
-  private static JavaRDD<Block> blocks(List<Dataset<Row>> data, Columns c) {
+  /** @return the data sets' rows as blocks of at most {@code blockRows}, persisted */
+  static JavaRDD<Block> blocks(List<Dataset<Row>> data, Columns c, int blockRows) {
     List<JavaRDD<Block>> parts = new ArrayList<>();
     for (int i = 0; i < data.size(); i++) {
       int dataset = i;
       Column weight = c.weight() == null ? lit(1.0) : col(c.weight()).cast("double");
       Column fold = c.fold() == null ? lit(-1) : col(c.fold()).cast("int");
       parts.add(data.get(i).select(col(c.features()), col(c.label()).cast("double"), weight,
-          fold).javaRDD().mapPartitions(rows -> List.of(Block.of(dataset, rows)).iterator()));
+          fold).javaRDD().mapPartitions(rows -> Block.read(dataset, rows, blockRows)));
     }
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(
         data.get(0).sparkSession().sparkContext());
@@ -245,7 +263,8 @@ public final class SharedLogistic {
         try {
           long bytes = blocks.map(Block::bytes).reduce(Long::sum);
           if (bytes <= limit) {
-            Block[] local = blocks.collect().toArray(Block[]::new);
+            Block[][] local = blocks.glom().collect().stream()
+                .map(part -> part.toArray(Block[]::new)).toArray(Block[][]::new);
             blocks.unpersist(false);
             return new OnDriver(local, bytes);
           }
@@ -325,21 +344,28 @@ public final class SharedLogistic {
 
   /**
    * Each pass a loop over the collected blocks on the driver's cores (a parallel stream, one
-   * block per step), the blocks' sums added up in block order: the same result every run.
+   * partition per step, its blocks in row order as a Spark task adds them), the partitions' sums
+   * added up in partition order: the same result every run.
    */
   private static final class OnDriver extends Passes {
-    private final Block[] blocks;
+    private final Block[][] partitions;
     private final long bytes;
 
-    OnDriver(Block[] blocks, long bytes) {
-      this.blocks = blocks;
+    OnDriver(Block[][] partitions, long bytes) {
+      this.partitions = partitions;
       this.bytes = bytes;
     }
 
     @Override
     Moments[] moments(int[][] slices) {
-      List<Moments[]> parts = IntStream.range(0, blocks.length).parallel()
-          .mapToObj(i -> Moments.add(Moments.zeros(slices.length), blocks[i], slices)).toList();
+      List<Moments[]> parts = IntStream.range(0, partitions.length).parallel()
+          .mapToObj(i -> {
+            Moments[] acc = Moments.zeros(slices.length);
+            for (Block b : partitions[i]) {
+              acc = Moments.add(acc, b, slices);
+            }
+            return acc;
+          }).toList();
       Moments[] out = Moments.zeros(slices.length);
       for (Moments[] part : parts) {
         out = Moments.merge(out, part);
@@ -350,9 +376,14 @@ public final class SharedLogistic {
     @Override
     double[] losses(int[][] slices, int[] slice, double[][] gamma, int[] offsets) {
       int n = offsets[slice.length];
-      List<double[]> parts = IntStream.range(0, blocks.length).parallel()
-          .mapToObj(i -> Block.addLoss(new double[n], blocks[i], slices, slice, gamma, offsets))
-          .toList();
+      List<double[]> parts = IntStream.range(0, partitions.length).parallel()
+          .mapToObj(i -> {
+            double[] acc = new double[n];
+            for (Block b : partitions[i]) {
+              acc = Block.addLoss(acc, b, slices, slice, gamma, offsets);
+            }
+            return acc;
+          }).toList();
       double[] out = new double[n];
       for (double[] part : parts) {
         sum(out, part);
@@ -362,8 +393,8 @@ public final class SharedLogistic {
 
     @Override
     String where() {
-      return String.format("on the driver (%d blocks, %.1f MiB collected)", blocks.length,
-          bytes / 1048576.0);
+      return String.format("on the driver (%d partitions, %.1f MiB collected)",
+          partitions.length, bytes / 1048576.0);
     }
 
     @Override
@@ -383,7 +414,7 @@ public final class SharedLogistic {
         Fit fit = fits.get(t);
         double[] c = fit.coefficients();
         int rows = 0;
-        for (Block b : blocks) {
+        for (Block b : blocks()) {
           for (int r = 0; b.dataset == task.dataset() && r < b.rows; r++) {
             rows += b.fold[r] == task.excludedFold() ? 1 : 0;
           }
@@ -391,7 +422,7 @@ public final class SharedLogistic {
         double[] probability = new double[rows];
         double[] label = new double[rows];
         int i = 0;
-        for (Block b : blocks) {
+        for (Block b : blocks()) {
           for (int r = 0; b.dataset == task.dataset() && r < b.rows; r++) {
             if (b.fold[r] != task.excludedFold()) {
               continue;
@@ -410,13 +441,18 @@ public final class SharedLogistic {
       return out;
     }
 
+    /** @return the blocks in row order */
+    private List<Block> blocks() {
+      return Arrays.stream(partitions).flatMap(Arrays::stream).toList();
+    }
+
     @Override
     public void close() {
-      Arrays.fill(blocks, null);
+      Arrays.fill(partitions, null);
     }
   }
 
-  /** One partition's rows, dense, for the passes. */
+  /** Consecutive rows of one partition, dense, for the passes. */
   static final class Block implements Serializable {
     final int dataset;
     final int rows;
@@ -437,27 +473,58 @@ public final class SharedLogistic {
       this.fold = fold;
     }
 
-    static Block of(int dataset, java.util.Iterator<Row> it) {
-      List<Row> rows = new ArrayList<>();
-      it.forEachRemaining(rows::add);
-      int width = rows.isEmpty() ? 0 : rows.get(0).<Vector>getAs(0).size();
-      double[] x = new double[rows.size() * width];
-      double[] label = new double[rows.size()];
-      double[] weight = new double[rows.size()];
-      int[] fold = new int[rows.size()];
-      for (int r = 0; r < rows.size(); r++) {
-        Row row = rows.get(r);
-        System.arraycopy(row.<Vector>getAs(0).toArray(), 0, x, r * width, width);
-        label[r] = row.getDouble(1);
-        weight[r] = row.getDouble(2);
-        fold[r] = row.getInt(3);
-        if (!(label[r] == 0 || label[r] == 1) || !(weight[r] >= 0)) {
-          throw new IllegalArgumentException(String.format("Cannot fit a binomial logistic"
-              + " regression: row %d has label %s and weight %s; labels must be 0 or 1 and weights"
-              + " non-negative", r, label[r], weight[r]));
+    /**
+     * @return a partition's rows as blocks of at most {@code maxRows}, each read from {@code
+     *     rows} when it is asked for (a lazy iterator: no more than one block in memory at a time)
+     */
+    static Iterator<Block> read(int dataset, Iterator<Row> rows, int maxRows) {
+      return new Iterator<>() {
+        private long read;
+
+        @Override
+        public boolean hasNext() {
+          return rows.hasNext();
         }
-      }
-      return new Block(dataset, rows.size(), width, x, label, weight, fold);
+
+        @Override
+        public Block next() {
+          if (!rows.hasNext()) {
+            throw new NoSuchElementException();
+          }
+          Row first = rows.next();
+          int width = first.<Vector>getAs(0).size();
+          double[] x = new double[maxRows * width];
+          double[] label = new double[maxRows];
+          double[] weight = new double[maxRows];
+          int[] fold = new int[maxRows];
+          int n = 0;
+          for (Row row = first; ; row = rows.next()) {
+            Vector v = row.getAs(0);
+            if (v.size() != width) {
+              throw new IllegalArgumentException(String.format("Cannot fit a logistic"
+                  + " regression: row %d of a partition has %d features, the rows before it %d",
+                  read, v.size(), width));
+            }
+            System.arraycopy(v.toArray(), 0, x, n * width, width);
+            label[n] = row.getDouble(1);
+            weight[n] = row.getDouble(2);
+            fold[n] = row.getInt(3);
+            if (!(label[n] == 0 || label[n] == 1) || !(weight[n] >= 0)) {
+              throw new IllegalArgumentException(String.format("Cannot fit a binomial logistic"
+                  + " regression: row %d of a partition has label %s and weight %s; labels must"
+                  + " be 0 or 1 and weights non-negative", read, label[n], weight[n]));
+            }
+            n++;
+            read++;
+            if (n == maxRows || !rows.hasNext()) {
+              break;
+            }
+          }
+          return n == maxRows ? new Block(dataset, n, width, x, label, weight, fold)
+              : new Block(dataset, n, width, Arrays.copyOf(x, n * width),
+                  Arrays.copyOf(label, n), Arrays.copyOf(weight, n), Arrays.copyOf(fold, n));
+        }
+      };
     }
 
     /** @return what the block's arrays take */

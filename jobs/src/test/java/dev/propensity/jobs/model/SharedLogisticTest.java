@@ -314,6 +314,58 @@ class SharedLogisticTest extends SparkTestBase {
     }
   }
 
+  /**
+   * A partition's rows become blocks of at most the block size (not one block per partition, which
+   * ran a 4 GiB driver out of memory at 3M customers), and the fits do not depend on it: on the
+   * driver blocks of 7 rows give exactly the numbers of blocks of 4096, on Spark the same to
+   * rounding.
+   */
+  @Test
+  void blocksAreBoundedAndTheFitsDoNotDependOnTheirSize() {
+    // cached: a shuffle's output order is not fixed, and the sums depend on the rows' order
+    Dataset<Row> df = data().repartition(3).cache();
+    df.count();
+    SharedLogistic.Columns columns = new SharedLogistic.Columns("features", "label", "w",
+        "fold");
+    var blocks = SharedLogistic.blocks(List.of(df, df), columns, 7);
+    try {
+      List<Integer> sizes = blocks.map(b -> b.rows).collect();
+      assertThat(sizes).allMatch(n -> n >= 1 && n <= 7);
+      assertThat(sizes.stream().mapToInt(Integer::intValue).sum()).isEqualTo(2 * 3000);
+      assertThat(sizes.size()).as("partitions of 1000 rows: 143 blocks each, 6 partitions")
+          .isEqualTo(6 * 143);
+    } finally {
+      blocks.unpersist(false);
+    }
+    List<SharedLogistic.Task> tasks = new ArrayList<>();
+    for (double alpha : ALPHA) {
+      for (int fold = -1; fold < 3; fold++) {
+        tasks.add(SharedLogistic.Task.of(0, fold, estimator(0.001, alpha, true, 100, 1e-5)));
+      }
+    }
+    for (long driverBytes : new long[] {0, 1 << 20}) {
+      SharedLogistic.Result large = SharedLogistic.fit(List.of(df), columns, tasks, "large",
+          driverBytes, SharedLogistic.BLOCK_ROWS);
+      SharedLogistic.Result small = SharedLogistic.fit(List.of(df), columns, tasks, "small",
+          driverBytes, 7);
+      assertThat(small.heldOut() == null).isEqualTo(driverBytes == 0);
+      for (int t = 0; t < tasks.size(); t++) {
+        SharedLogistic.Fit a = large.fits().get(t);
+        SharedLogistic.Fit b = small.fits().get(t);
+        // Spark adds the partitions' sums in the order its tasks finish: equal to rounding
+        double tolerance = driverBytes == 0 ? 1e-9 : 0;
+        assertThat(b.iterations()).as("task %d", t).isEqualTo(a.iterations());
+        assertThat(b.coefficients()).as("task %d", t)
+            .containsExactly(a.coefficients(), within(tolerance));
+        assertThat(b.intercept()).isCloseTo(a.intercept(), within(tolerance));
+        if (small.heldOut() != null && small.heldOut().get(t) != null) {
+          assertThat(small.heldOut().get(t).probability())
+              .containsExactly(large.heldOut().get(t).probability());
+        }
+      }
+    }
+  }
+
   /** Counts the Spark jobs started while it is open. */
   private static final class JobCounter extends SparkListener implements AutoCloseable {
     private final AtomicInteger jobs = new AtomicInteger();
