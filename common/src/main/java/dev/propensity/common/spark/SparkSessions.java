@@ -24,6 +24,8 @@ public final class SparkSessions {
   private static final String DYNAMODB_LOG_STORE = "io.delta.storage.S3DynamoDBLogStore";
   static final String EXTENSIONS_KEY = "spark.sql.extensions";
   static final String CATALOG_KEY = "spark.sql.catalog.spark_catalog";
+  static final String INITIAL_PARTITIONS_KEY =
+      "spark.sql.adaptive.coalescePartitions.initialPartitionNum";
   static final String DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension";
   static final String DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog";
   /** Under the warehouse: RDD checkpoints, unless the user set {@code spark.checkpoint.dir}. */
@@ -65,6 +67,14 @@ public final class SparkSessions {
     setUnlessUserSet(conf, CATALOG_KEY, DELTA_CATALOG);
     conf.setIfMissing("spark.sql.shuffle.partitions",
         String.valueOf(config.integer("propensity.spark.shuffle-partitions")));
+    int initial = config.integer("propensity.spark.initial-shuffle-partitions");
+    if (initial < 0) {
+      throw Errors.invalidConfig("propensity.spark.initial-shuffle-partitions", initial,
+          "a number of partitions >= 1, or 0 for propensity.spark.shuffle-partitions");
+    }
+    if (initial > 0) {
+      conf.setIfMissing(INITIAL_PARTITIONS_KEY, String.valueOf(initial));
+    }
     conf.setIfMissing("spark.sql.session.timeZone", "UTC");
     if (conf.get("spark.master").startsWith("local")) {
       // Delta rebuilds table state with 50 tasks by default: far too many for small local tables

@@ -1,6 +1,7 @@
 package dev.propensity.common.spark;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.SparkTestBase;
@@ -39,6 +40,25 @@ class SparkSessionsTest {
     SparkConf conf = SparkSessions.configure(new SparkConf(false), config);
     assertThat(conf.get(SparkSessions.EXTENSIONS_KEY)).isEqualTo(list);
     assertThat(conf.get(SparkSessions.CATALOG_KEY)).isEqualTo(SparkSessions.DELTA_CATALOG);
+  }
+
+  @Test
+  void shufflesStartWideForAdaptiveCoalescingUnlessTheUserSetTheirOwnOrZero() {
+    SparkConf conf = SparkSessions.configure(new SparkConf(false), JobConfig.defaults());
+    assertThat(conf.get(SparkSessions.INITIAL_PARTITIONS_KEY)).isEqualTo("200");
+    assertThat(conf.get("spark.sql.shuffle.partitions")).isEqualTo("8");
+    SparkConf submitted = new SparkConf(false).set(SparkSessions.INITIAL_PARTITIONS_KEY, "64");
+    assertThat(SparkSessions.configure(submitted, JobConfig.defaults())
+        .get(SparkSessions.INITIAL_PARTITIONS_KEY)).isEqualTo("64");
+    JobConfig off = JobConfig.defaults()
+        .withLiteral("propensity.spark.initial-shuffle-partitions", "0");
+    assertThat(SparkSessions.configure(new SparkConf(false), off)
+        .contains(SparkSessions.INITIAL_PARTITIONS_KEY)).isFalse();
+    JobConfig negative = JobConfig.defaults()
+        .withLiteral("propensity.spark.initial-shuffle-partitions", "-1");
+    assertThatThrownBy(() -> SparkSessions.configure(new SparkConf(false), negative))
+        .hasMessageContaining("propensity.spark.initial-shuffle-partitions")
+        .hasMessageContaining("-1");
   }
 
   @Test
