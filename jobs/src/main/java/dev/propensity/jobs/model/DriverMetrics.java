@@ -153,6 +153,15 @@ final class DriverMetrics {
     return aucRoc(c, c.positives(), c.negatives());
   }
 
+  /**
+   * @return the AUC-PR {@link Metrics#cvMetric} computes: 1 marks a positive, any other a
+   *     negative; both classes must be present
+   */
+  static double aucPr(double[] p, double[] y) {
+    Curve c = Curve.of(normalised(p), y);
+    return aucPr(c, c.positives());
+  }
+
   private static double[] normalised(double[] p) {
     double[] scores = new double[p.length];
     for (int i = 0; i < p.length; i++) {

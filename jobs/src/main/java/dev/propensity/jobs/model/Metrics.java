@@ -104,6 +104,38 @@ public final class Metrics {
   }
 
   /**
+   * {@link #cvMetric(Dataset, Column, String, String)}, on the driver when the caller knows the
+   * rows are few: at most {@code atMostRows} (a held-out fold's size) and at most
+   * {@link #DRIVER_MAX_ROWS} (and one per kilobyte of the driver's heap). The scores and labels are
+   * then collected in one job without a shuffle, where the Spark path groups, sorts and sums in
+   * three stages. Rows with a null or NaN score or label, or of one class only, are scored again
+   * on Spark. Both give the same value.
+   */
+  public static double cvMetric(Dataset<Row> scored, Column probability, String labelCol,
+      String metric, long atMostRows) {
+    if (atMostRows <= Math.min(DRIVER_MAX_ROWS, Runtime.getRuntime().maxMemory() / 1000)) {
+      Optional<double[][]> held = collectedAll(scored.select(probability.cast("double").as("p"),
+          col(labelCol).cast("double").as("y")));
+      if (held.isPresent() && bothClasses(held.get()[1])) {
+        double[] p = held.get()[0];
+        double[] y = held.get()[1];
+        return "auc_pr".equals(metric) ? DriverMetrics.aucPr(p, y) : DriverMetrics.aucRoc(p, y);
+      }
+    }
+    return cvMetric(scored, probability, labelCol, metric);
+  }
+
+  private static boolean bothClasses(double[] y) {
+    boolean positive = false;
+    boolean negative = false;
+    for (double v : y) {
+      positive |= v == 1;
+      negative |= v != 1;
+    }
+    return positive && negative;
+  }
+
+  /**
    * AUC-ROC of scores held on the driver, as {@link #cvMetric} computes it on a Dataset: twice the
    * (positive, negative) pairs ranked right, ties counted half, over twice the pairs.
    *
@@ -173,6 +205,11 @@ public final class Metrics {
     if (in.count() > max) {
       return Optional.empty();
     }
+    return collectedAll(in);
+  }
+
+  /** @return every row's {@code p} and {@code y}, or empty when one is null or NaN */
+  private static Optional<double[][]> collectedAll(Dataset<Row> in) {
     List<Row> rows = in.collectAsList();
     double[][] out = new double[2][rows.size()];
     for (int i = 0; i < rows.size(); i++) {

@@ -278,7 +278,8 @@ final class CrossValidation {
           Column inFold = col(CandidatePipeline.FOLD).equalTo(fold);
           PipelineModel model = candidate.head().fit(d.where(functions.not(inFold)), point);
           metrics[fold] = Metrics.cvMetric(model.transform(d.where(inFold)),
-              CandidatePipeline.positiveProbability(name), CandidatePipeline.LABEL, s.metric());
+              CandidatePipeline.positiveProbability(name), CandidatePipeline.LABEL, s.metric(),
+              folds.rows()[fold]);
           models[fold] = model;
         }));
       }
@@ -363,7 +364,8 @@ final class CrossValidation {
           d.sparkSession().sparkContext().setJobDescription(step);
           metrics[fold] = Metrics.cvMetric(
               models[fold].transform(d.where(col(CandidatePipeline.FOLD).equalTo(fold))),
-              CandidatePipeline.positiveProbability(name), CandidatePipeline.LABEL, s.metric());
+              CandidatePipeline.positiveProbability(name), CandidatePipeline.LABEL, s.metric(),
+              folds.rows()[fold]);
         }));
       }
       await(running);

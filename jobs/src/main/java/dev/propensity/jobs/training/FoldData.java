@@ -41,8 +41,9 @@ final class FoldData implements AutoCloseable {
    * @param data per fold: the training rows with the label, fold, weight and hold-out columns and
    *     {@code featuresCol}, preprocessed as fitted without that fold
    * @param sizes per fold: the length of the feature vector
+   * @param rows per fold: its number of rows
    */
-  record Folds(List<Dataset<Row>> data, int[] sizes, String featuresCol) {
+  record Folds(List<Dataset<Row>> data, int[] sizes, String featuresCol, long[] rows) {
 
     /** @return fold f's rows with the features column renamed for a candidate's head */
     Dataset<Row> forCandidate(int fold, String candidate) {
@@ -85,6 +86,7 @@ final class FoldData implements AutoCloseable {
   // encodings of rows other than the refit rows: not shared, released on close
   private final List<Encoded> unshared = new ArrayList<>();
   private Dataset<Row> refitRows;
+  private long[] foldRows;
 
   /**
    * @param train training rows with {@link CandidatePipeline#LABEL}, {@link CandidatePipeline#FOLD}
@@ -94,6 +96,16 @@ final class FoldData implements AutoCloseable {
    */
   FoldData(Dataset<Row> train, FeatureSchema schema, FeatureSelection selection, int folds,
       boolean checkpoint) {
+    this(train, schema, selection, folds, checkpoint, null);
+  }
+
+  /**
+   * @param foldRows per fold, its number of rows when the caller has counted them (null: counted
+   *     here when first asked, {@link #rows})
+   */
+  FoldData(Dataset<Row> train, FeatureSchema schema, FeatureSelection selection, int folds,
+      boolean checkpoint, long[] foldRows) {
+    this.foldRows = foldRows == null ? null : foldRows.clone();
     this.train = train;
     this.schema = schema;
     this.selection = selection;
@@ -115,6 +127,18 @@ final class FoldData implements AutoCloseable {
 
   int folds() {
     return folds;
+  }
+
+  /** @return the number of training rows in fold {@code fold} (its held-out rows in CV) */
+  synchronized long rows(int fold) {
+    if (foldRows == null) {
+      long[] counts = new long[folds];
+      for (Row r : train.groupBy(CandidatePipeline.FOLD).count().collectAsList()) {
+        counts[r.getInt(0)] = r.getLong(1);
+      }
+      foldRows = counts;
+    }
+    return foldRows[fold];
   }
 
   /** @return the folds preprocessed for {@code scaling}, fitting them on first use */
@@ -185,7 +209,11 @@ final class FoldData implements AutoCloseable {
       data.add(p.data());
       sizes[f] = p.size(features);
     }
-    return new Folds(data, sizes, features);
+    long[] rows = new long[folds];
+    for (int f = 0; f < folds; f++) {
+      rows[f] = rows(f);
+    }
+    return new Folds(data, sizes, features, rows);
   }
 
   /**

@@ -101,7 +101,8 @@ public final class TrainJob implements Job {
       run.writeText(RunLayout.SETTINGS, config.renderRedacted());
       RunManifest manifest = new RunManifest(spark, config, run, input, splits, settings);
       holdout.ifPresent(manifest::holdoutSnapshot);
-      manifest.describeData(rows.classCounts(), rows.foldCounts(), rows.features(), selection,
+      List<Map<String, Object>> foldCounts = rows.foldCounts();
+      manifest.describeData(rows.classCounts(), foldCounts, rows.features(), selection,
           rows.negativeWeight(), rows.positiveWeight(), weights);
       manifest.splitCuts(rows.cuts());
       manifest.refit(settings.refit());
@@ -109,7 +110,8 @@ public final class TrainJob implements Job {
       manifest.write("running");
       Dataset<Row> train = rows.train();
       try (FoldData folds = new FoldData(train, rows.features().schema(), selection,
-          settings.folds(), settings.localCheckpoint())) {
+          settings.folds(), settings.localCheckpoint(), foldCounts.stream()
+              .mapToLong(f -> (Long) f.get("rows")).toArray())) {
         List<Row> leaderboard = new ArrayList<>();
         List<String> summary = new ArrayList<>();
         for (int i = 0; i < candidates.size(); i++) {

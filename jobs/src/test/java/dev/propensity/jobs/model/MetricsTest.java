@@ -74,6 +74,73 @@ class MetricsTest extends SparkTestBase {
         Metrics.cvMetric(frame(nan), col("p"), "y", "auc_roc"));
   }
 
+  /**
+   * A fold's metric with a bound on its rows (cross-validation knows each fold's size) is
+   * computed on the driver: one job without a shuffle where the Spark path runs several, and the
+   * same value to the last digit for both metrics, tied and continuous scores. Above the driver's
+   * limit, with a NaN score, or with one class only, it stays on Spark.
+   */
+  @Test
+  void aBoundedFoldMetricIsOneCollectWithTheSparkPathsValue() {
+    Random r = new Random(6);
+    double[][] continuous = new double[3000][2];
+    for (double[] row : continuous) {
+      row[0] = r.nextDouble() * r.nextDouble();
+      row[1] = r.nextDouble() < 0.05 + row[0] ? 1 : 0;
+    }
+    double[][] nan = sample(8);
+    nan[17][0] = Double.NaN;
+    double[][] oneClass = sample(9);
+    for (double[] row : oneClass) {
+      row[1] = 1;
+    }
+    List<double[][]> sets = List.of(sample(13), continuous, nan, oneClass);
+    for (String metric : List.of("auc_roc", "auc_pr")) {
+      for (int k = 0; k < sets.size(); k++) {
+        // three partitions of an RDD: collecting them is one job, as for a cached fold
+        Dataset<Row> rows = spark().createDataFrame(
+            new org.apache.spark.api.java.JavaSparkContext(spark().sparkContext())
+                .parallelize(frame(sets.get(k)).collectAsList(), 3), SCHEMA);
+        long n = sets.get(k).length;
+        int[] sparkJobs = new int[1];
+        double onSpark = jobsOf("spark-" + metric + k, sparkJobs,
+            () -> Metrics.cvMetric(rows, col("p"), "y", metric));
+        int[] driverJobs = new int[1];
+        double bounded = jobsOf("driver-" + metric + k, driverJobs,
+            () -> Metrics.cvMetric(rows, col("p"), "y", metric, n));
+        assertThat(Double.valueOf(bounded)).as("%s, set %d", metric, k)
+            .isEqualTo(Double.valueOf(onSpark));
+        assertThat(sparkJobs[0]).as("%s, set %d on Spark", metric, k).isGreaterThan(1);
+        if (k < 2) {
+          assertThat(driverJobs[0]).as("%s, set %d on the driver", metric, k).isEqualTo(1);
+        } else {
+          assertThat(driverJobs[0]).as("%s, set %d back on Spark", metric, k)
+              .isGreaterThan(sparkJobs[0]);
+        }
+        if (k == 0) {
+          assertThat(onSpark).isBetween(0.3, 0.95);
+          int[] over = new int[1];
+          assertThat(jobsOf("over-" + metric, over, () -> Metrics.cvMetric(rows, col("p"), "y",
+              metric, Metrics.DRIVER_MAX_ROWS + 1))).isEqualTo(Double.valueOf(onSpark));
+          assertThat(over[0]).as("above the driver's limit").isEqualTo(sparkJobs[0]);
+        }
+      }
+    }
+  }
+
+  /** Runs {@code metric} in a job group and counts its Spark jobs into {@code jobs[0]}. */
+  private static double jobsOf(String group, int[] jobs,
+      java.util.function.DoubleSupplier metric) {
+    var sc = spark().sparkContext();
+    sc.setJobGroup(group, group, false);
+    try {
+      return metric.getAsDouble();
+    } finally {
+      sc.clearJobGroup();
+      jobs[0] = sc.statusTracker().getJobIdsForGroup(group).length;
+    }
+  }
+
   @Test
   void everyMetricMatchesAComputationOverPlainArrays() {
     double[][] rows = sample(7);
