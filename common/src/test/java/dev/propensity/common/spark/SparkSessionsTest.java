@@ -43,17 +43,17 @@ class SparkSessionsTest {
   }
 
   @Test
-  void shufflesStartWideForAdaptiveCoalescingUnlessTheUserSetTheirOwnOrZero() {
+  void shufflesStartWideForAdaptiveCoalescingWhenAskedUnlessTheUserSetTheirOwn() {
     SparkConf conf = SparkSessions.configure(new SparkConf(false), JobConfig.defaults());
-    assertThat(conf.get(SparkSessions.INITIAL_PARTITIONS_KEY)).isEqualTo("200");
+    assertThat(conf.contains(SparkSessions.INITIAL_PARTITIONS_KEY)).as("off by default").isFalse();
     assertThat(conf.get("spark.sql.shuffle.partitions")).isEqualTo("8");
+    JobConfig wide = JobConfig.defaults()
+        .withLiteral("propensity.spark.initial-shuffle-partitions", "200");
+    assertThat(SparkSessions.configure(new SparkConf(false), wide)
+        .get(SparkSessions.INITIAL_PARTITIONS_KEY)).isEqualTo("200");
     SparkConf submitted = new SparkConf(false).set(SparkSessions.INITIAL_PARTITIONS_KEY, "64");
-    assertThat(SparkSessions.configure(submitted, JobConfig.defaults())
+    assertThat(SparkSessions.configure(submitted, wide)
         .get(SparkSessions.INITIAL_PARTITIONS_KEY)).isEqualTo("64");
-    JobConfig off = JobConfig.defaults()
-        .withLiteral("propensity.spark.initial-shuffle-partitions", "0");
-    assertThat(SparkSessions.configure(new SparkConf(false), off)
-        .contains(SparkSessions.INITIAL_PARTITIONS_KEY)).isFalse();
     JobConfig negative = JobConfig.defaults()
         .withLiteral("propensity.spark.initial-shuffle-partitions", "-1");
     assertThatThrownBy(() -> SparkSessions.configure(new SparkConf(false), negative))
