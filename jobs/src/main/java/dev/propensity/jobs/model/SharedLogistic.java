@@ -2,6 +2,7 @@ package dev.propensity.jobs.model;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.not;
 
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -11,7 +12,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.function.Supplier;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.ml.classification.LogisticRegression;
@@ -142,6 +145,11 @@ public final class SharedLogistic {
    * second) is most of a pass. Both evaluate the same sums block by block; the driver adds the
    * blocks up in a fixed order.
    *
+   * <p>Rows no task fits on (a data set whose tasks all exclude one fold, as each fold's encoding
+   * in cross-validation) are not held for the passes: that is a third of the rows at 3 folds,
+   * which at millions of customers decides whether the blocks fit in memory or are read back
+   * from disk on every pass. On the driver they are collected apart, to score the held-out rows.
+   *
    * @param data the data sets the tasks refer to (labels 0/1, each best cached by the caller)
    * @param name for the Spark UI's job descriptions and the log
    * @param driverMaxBytes the most the rows may take to be fitted on the driver; 0: never
@@ -168,7 +176,9 @@ public final class SharedLogistic {
     int[][] slices = sliceIndex.keySet().stream()
         .map(k -> new int[] {k.get(0), k.get(1)}).toArray(int[][]::new);
     sc.setJobDescription("train: " + name + " shared logistic statistics");
-    try (Passes passes = Passes.of(blocks(data, columns, blockRows), driverMaxBytes)) {
+    int[] unfitted = unfittedFolds(data.size(), slices, columns);
+    try (Passes passes = Passes.of(blocks(data, columns, blockRows, unfitted), driverMaxBytes,
+        () -> collect(heldOutBlocks(data, columns, blockRows, unfitted)))) {
       Moments[] moments = passes.moments(slices);
       Model[] models = new Model[tasks.size()];
       for (int t = 0; t < models.length; t++) {
@@ -225,21 +235,78 @@ public final class SharedLogistic {
     return lr.copyValues(m, ParamMap.empty()).setParent(lr);
   }
 
+  /**
+   * @return per data set, the fold whose rows none of its slices fits on (every slice of it
+   *     excludes that one fold, as cross-validation's fold encodings do), or -1: those rows are
+   *     only scored, so the passes need not hold them
+   */
+  static int[] unfittedFolds(int datasets, int[][] slices, Columns c) {
+    int[] out = new int[datasets];
+    Arrays.fill(out, -2); // no slice yet
+    for (int[] slice : slices) {
+      int d = slice[0];
+      out[d] = out[d] == -2 || out[d] == slice[1] ? slice[1] : -1;
+    }
+    for (int d = 0; d < datasets; d++) {
+      out[d] = c.fold() == null || out[d] < 0 ? -1 : out[d];
+    }
+    return out;
+  }
+
   /** @return the data sets' rows as blocks of at most {@code blockRows}, persisted */
   static JavaRDD<Block> blocks(List<Dataset<Row>> data, Columns c, int blockRows) {
+    int[] none = new int[data.size()];
+    Arrays.fill(none, -1);
+    return blocks(data, c, blockRows, none);
+  }
+
+  /**
+   * @param unfitted per data set, the fold whose rows to leave out (-1: none)
+   * @return the data sets' rows the fits pass over as blocks of at most {@code blockRows},
+   *     persisted (memory, then disk)
+   */
+  static JavaRDD<Block> blocks(List<Dataset<Row>> data, Columns c, int blockRows,
+      int[] unfitted) {
+    return read(data, c, blockRows, unfitted, false).persist(StorageLevel.MEMORY_AND_DISK());
+  }
+
+  /** @return the rows of each data set's unfitted fold as blocks (not persisted), or null */
+  private static JavaRDD<Block> heldOutBlocks(List<Dataset<Row>> data, Columns c,
+      int blockRows, int[] unfitted) {
+    return Arrays.stream(unfitted).allMatch(f -> f < 0) ? null
+        : read(data, c, blockRows, unfitted, true);
+  }
+
+  /**
+   * @param heldOut true: only the rows of each data set's unfitted fold; false: all others
+   */
+  private static JavaRDD<Block> read(List<Dataset<Row>> data, Columns c, int blockRows,
+      int[] unfitted, boolean heldOut) {
     List<JavaRDD<Block>> parts = new ArrayList<>();
     for (int i = 0; i < data.size(); i++) {
+      if (heldOut && unfitted[i] < 0) {
+        continue;
+      }
       int dataset = i;
       Column weight = c.weight() == null ? lit(1.0) : col(c.weight()).cast("double");
       Column fold = c.fold() == null ? lit(-1) : col(c.fold()).cast("int");
-      parts.add(data.get(i).select(col(c.features()), col(c.label()).cast("double"), weight,
-          fold).javaRDD().mapPartitions(rows -> Block.read(dataset, rows, blockRows)));
+      Dataset<Row> rows = data.get(i);
+      if (unfitted[i] >= 0) {
+        Column in = col(c.fold()).eqNullSafe(unfitted[i]);
+        rows = rows.where(heldOut ? in : not(in));
+      }
+      parts.add(rows.select(col(c.features()), col(c.label()).cast("double"), weight, fold)
+          .javaRDD().mapPartitions(it -> Block.read(dataset, it, blockRows)));
     }
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(
         data.get(0).sparkSession().sparkContext());
-    JavaRDD<Block> all = parts.size() == 1 ? parts.get(0)
-        : sc.union(parts.toArray(JavaRDD[]::new));
-    return all.persist(StorageLevel.MEMORY_AND_DISK());
+    return parts.size() == 1 ? parts.get(0) : sc.union(parts.toArray(JavaRDD[]::new));
+  }
+
+  /** @return the blocks of each partition, in partition order (none: an empty array) */
+  private static Block[][] collect(JavaRDD<Block> blocks) {
+    return blocks == null ? new Block[0][] : blocks.glom().collect().stream()
+        .map(part -> part.toArray(Block[]::new)).toArray(Block[][]::new);
   }
 
   private static double[] sum(double[] a, double[] b) {
@@ -253,20 +320,21 @@ public final class SharedLogistic {
   private abstract static class Passes implements AutoCloseable {
 
     /**
+     * @param heldOut on the driver: the blocks of the rows only scored, per partition
      * @return passes over {@code blocks} (persisted) as Spark jobs, or on the driver when they
      *     take at most {@code driverMaxBytes}
      */
-    static Passes of(JavaRDD<Block> blocks, long driverMaxBytes) {
+    static Passes of(JavaRDD<Block> blocks, long driverMaxBytes,
+        Supplier<Block[][]> heldOut) {
       // and at most an eighth of the driver's heap
       long limit = Math.min(driverMaxBytes, Runtime.getRuntime().maxMemory() / 8);
       if (limit > 0) {
         try {
           long bytes = blocks.map(Block::bytes).reduce(Long::sum);
           if (bytes <= limit) {
-            Block[][] local = blocks.glom().collect().stream()
-                .map(part -> part.toArray(Block[]::new)).toArray(Block[][]::new);
+            Block[][] local = collect(blocks);
             blocks.unpersist(false);
-            return new OnDriver(local, bytes);
+            return new OnDriver(local, heldOut.get(), bytes);
           }
           return new OnSpark(blocks, String.format(" (%.1f MiB of rows, over the driver's %.1f)",
               bytes / 1048576.0, limit / 1048576.0));
@@ -349,10 +417,16 @@ public final class SharedLogistic {
    */
   private static final class OnDriver extends Passes {
     private final Block[][] partitions;
+    private final Block[][] heldOut;
     private final long bytes;
 
-    OnDriver(Block[][] partitions, long bytes) {
+    /**
+     * @param partitions the blocks the fits pass over, per partition
+     * @param heldOut the blocks of the rows they leave out, only scored
+     */
+    OnDriver(Block[][] partitions, Block[][] heldOut, long bytes) {
       this.partitions = partitions;
+      this.heldOut = heldOut;
       this.bytes = bytes;
     }
 
@@ -399,7 +473,7 @@ public final class SharedLogistic {
 
     @Override
     int sparkPasses() {
-      return 2; // the size and the collect
+      return heldOut.length == 0 ? 2 : 3; // the size and the collects
     }
 
     @Override
@@ -441,14 +515,19 @@ public final class SharedLogistic {
       return out;
     }
 
-    /** @return the blocks in row order */
+    /**
+     * @return the blocks in row order, those fitted on, then those only scored (a task's held-out
+     *     rows are all in one or the other)
+     */
     private List<Block> blocks() {
-      return Arrays.stream(partitions).flatMap(Arrays::stream).toList();
+      return Stream.concat(Arrays.stream(partitions), Arrays.stream(heldOut))
+          .flatMap(Arrays::stream).toList();
     }
 
     @Override
     public void close() {
       Arrays.fill(partitions, null);
+      Arrays.fill(heldOut, null);
     }
   }
 

@@ -366,6 +366,74 @@ class SharedLogisticTest extends SparkTestBase {
     }
   }
 
+  /**
+   * Fold encodings as cross-validation gives them (data set f, whose tasks all leave out fold f):
+   * the blocks do not hold the rows no task fits on, a third of them at 3 folds (at 3M customers
+   * the difference between blocks in memory and blocks read back from disk on every pass), and
+   * the fits and the held-out scores are those of one data set held whole.
+   */
+  @Test
+  void rowsNoTaskFitsOnAreNotHeld() throws Exception {
+    Dataset<Row> df = data();
+    df.count();
+    SharedLogistic.Columns columns = new SharedLogistic.Columns("features", "label", "w",
+        "fold");
+    assertThat(SharedLogistic.unfittedFolds(3, new int[][] {{0, 0}, {1, 1}, {2, 2}, {1, 1}},
+        columns)).containsExactly(0, 1, 2);
+    assertThat(SharedLogistic.unfittedFolds(2, new int[][] {{0, 1}, {0, 2}, {1, -1}}, columns))
+        .as("two folds left out by one data set's tasks, all rows fitted by the other's")
+        .containsExactly(-1, -1);
+    assertThat(SharedLogistic.unfittedFolds(1, new int[][] {{0, 1}},
+        new SharedLogistic.Columns("features", "label", "w", null))).containsExactly(-1);
+
+    List<Dataset<Row>> folds = List.of(df, df, df);
+    var blocks = SharedLogistic.blocks(folds, columns, 100, new int[] {0, 1, 2});
+    try {
+      List<int[]> held = blocks.map(b -> new int[] {b.dataset, b.rows,
+          (int) java.util.Arrays.stream(b.fold).filter(f -> f == b.dataset).count()}).collect();
+      assertThat(held.stream().mapToInt(h -> h[1]).sum()).as("rows held").isEqualTo(3 * 2000);
+      assertThat(held).allMatch(h -> h[2] == 0);
+    } finally {
+      blocks.unpersist(false);
+    }
+
+    List<SharedLogistic.Task> whole = new ArrayList<>();
+    List<SharedLogistic.Task> split = new ArrayList<>();
+    for (double alpha : ALPHA) {
+      for (int fold = 0; fold < 3; fold++) {
+        LogisticRegression lr = estimator(0.001, alpha, true, 100, 1e-5);
+        whole.add(SharedLogistic.Task.of(0, fold, lr));
+        split.add(SharedLogistic.Task.of(fold, fold, lr));
+      }
+    }
+    try (JobCounter jobs = new JobCounter()) {
+      for (long driverBytes : new long[] {0, 1 << 20}) {
+        SharedLogistic.Result a = SharedLogistic.fit(List.of(df), columns, whole, "whole",
+            driverBytes);
+        SharedLogistic.Result b = SharedLogistic.fit(folds, columns, split, "split",
+            driverBytes);
+        jobs.take();
+        // on the driver the same sums in the same order (a data set's sums for another's
+        // tasks are zeros); Spark adds the partitions' sums in the order its tasks finish
+        double tolerance = driverBytes == 0 ? 1e-9 : 0;
+        for (int t = 0; t < whole.size(); t++) {
+          assertThat(b.fits().get(t).iterations()).as("task %d", t)
+              .isEqualTo(a.fits().get(t).iterations());
+          assertThat(b.fits().get(t).coefficients()).as("task %d", t)
+              .containsExactly(a.fits().get(t).coefficients(), within(tolerance));
+          assertThat(b.fits().get(t).intercept())
+              .isCloseTo(a.fits().get(t).intercept(), within(tolerance));
+          if (driverBytes > 0) {
+            assertThat(b.heldOut().get(t).probability()).as("task %d held out", t)
+                .hasSize(1000).containsExactly(a.heldOut().get(t).probability());
+            assertThat(b.heldOut().get(t).label()).containsExactly(a.heldOut().get(t).label());
+          }
+        }
+        assertThat(b.passes()).isEqualTo(driverBytes > 0 ? 3 : a.passes());
+      }
+    }
+  }
+
   /** Counts the Spark jobs started while it is open. */
   private static final class JobCounter extends SparkListener implements AutoCloseable {
     private final AtomicInteger jobs = new AtomicInteger();
