@@ -16,6 +16,7 @@ import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.schema.FeatureCatalog;
 import dev.propensity.common.schema.FeatureFamily;
 import dev.propensity.common.schema.FeatureSpec;
+import dev.propensity.common.spark.InputShufflePartitions;
 import dev.propensity.common.table.Tables;
 import dev.propensity.common.table.Warehouse;
 import dev.propensity.jobs.Job;
@@ -66,17 +67,28 @@ public final class FeaturesJob implements Job {
   public String run(SparkSession spark, JobConfig config) {
     long start = System.nanoTime();
     Warehouse warehouse = Warehouse.of(spark, config);
-    Built built = build(warehouse, config, start);
-    try {
-      warehouse.overwritePartitions(built.table(), Tables.FEATURES, "snapshot_date",
-          built.snapshots());
-    } finally {
-      built.cleaning().release();
+    Built built;
+    try (InputShufflePartitions wide = InputShufflePartitions.forInputs(spark,
+        inputs(warehouse, config), "features")) {
+      built = build(warehouse, config, start);
+      try {
+        warehouse.overwritePartitions(built.table(), Tables.FEATURES, "snapshot_date",
+            built.snapshots());
+      } finally {
+        built.cleaning().release();
+      }
     }
     LOG.info("features: written ({} s)", elapsed(start));
     String summary = summary(warehouse, built, (System.nanoTime() - start) / 1e9);
     summary.lines().forEach(l -> LOG.info("{}", l));
     return summary;
+  }
+
+  /** @return the raw tables the enabled feature families read, as read (not yet scanned) */
+  private static List<Dataset<Row>> inputs(Warehouse warehouse, JobConfig config) {
+    Set<FeatureFamily> families = FeatureCatalog.enabledFamilies(config);
+    return RawInputs.ALL.stream().filter(spec -> spec.needed(families))
+        .map(spec -> RawInputs.read(warehouse, config, spec).rows()).toList();
   }
 
   /** @return propensity.features.as-of, when set */
