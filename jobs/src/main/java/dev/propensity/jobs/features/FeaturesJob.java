@@ -12,6 +12,7 @@ import static org.apache.spark.sql.functions.to_date;
 import static org.apache.spark.sql.functions.when;
 
 import dev.propensity.common.Errors;
+import dev.propensity.common.PropensityException;
 import dev.propensity.common.config.JobConfig;
 import dev.propensity.common.schema.FeatureCatalog;
 import dev.propensity.common.schema.FeatureFamily;
@@ -84,11 +85,24 @@ public final class FeaturesJob implements Job {
     return summary;
   }
 
-  /** @return the raw tables the enabled feature families read, as read (not yet scanned) */
+  /**
+   * @return the raw tables the enabled feature families read, as read (not yet scanned), for
+   *     their sizes; one that cannot be read is left out here: {@link #build} reports it, after
+   *     the checks that come first
+   */
   private static List<Dataset<Row>> inputs(Warehouse warehouse, JobConfig config) {
     Set<FeatureFamily> families = FeatureCatalog.enabledFamilies(config);
-    return RawInputs.ALL.stream().filter(spec -> spec.needed(families))
-        .map(spec -> RawInputs.read(warehouse, config, spec).rows()).toList();
+    List<Dataset<Row>> out = new ArrayList<>();
+    for (RawInputs.Spec spec : RawInputs.ALL) {
+      if (spec.needed(families)) {
+        try {
+          out.add(RawInputs.read(warehouse, config, spec).rows());
+        } catch (PropensityException e) {
+          LOG.debug("features: input {} not sized: {}", spec.key(), e.getMessage());
+        }
+      }
+    }
+    return out;
   }
 
   /** @return propensity.features.as-of, when set */
