@@ -253,13 +253,6 @@ public final class SharedLogistic {
     return out;
   }
 
-  /** @return the data sets' rows as blocks of at most {@code blockRows}, persisted */
-  static JavaRDD<Block> blocks(List<Dataset<Row>> data, Columns c, int blockRows) {
-    int[] none = new int[data.size()];
-    Arrays.fill(none, -1);
-    return blocks(data, c, blockRows, none);
-  }
-
   /**
    * @param unfitted per data set, the fold whose rows to leave out (-1: none)
    * @return the data sets' rows the fits pass over as blocks of at most {@code blockRows},

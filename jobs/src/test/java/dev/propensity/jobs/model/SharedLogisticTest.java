@@ -327,7 +327,7 @@ class SharedLogisticTest extends SparkTestBase {
     df.count();
     SharedLogistic.Columns columns = new SharedLogistic.Columns("features", "label", "w",
         "fold");
-    var blocks = SharedLogistic.blocks(List.of(df, df), columns, 7);
+    var blocks = SharedLogistic.blocks(List.of(df, df), columns, 7, new int[] {-1, -1});
     try {
       List<Integer> sizes = blocks.map(b -> b.rows).collect();
       assertThat(sizes).allMatch(n -> n >= 1 && n <= 7);
