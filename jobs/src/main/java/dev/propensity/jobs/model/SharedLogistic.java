@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.function.Supplier;
+import java.util.stream.DoubleStream;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.apache.spark.api.java.JavaRDD;
@@ -48,9 +49,9 @@ public final class SharedLogistic {
   private static final Logger LOG = LoggerFactory.getLogger(SharedLogistic.class);
 
   /**
-   * The most rows of one {@link Block}: 4096 rows of 110 features take 3.5 MiB. A partition's rows
-   * are read into blocks of at most this many, straight from its row iterator, so that a task
-   * holds one block at a time and Spark's block manager can keep what fits of the cache in memory
+   * The most rows of one {@link Block}: 4096 rows of 110 features take 3.5 MiB as doubles while
+   * a block is read, less once packed. A partition's rows are read into blocks of at most this
+   * many, straight from its row iterator, so that a task holds one block at a time and Spark's block manager can keep what fits of the cache in memory
    * and put the rest on disk (one dense block per partition ran a 4 GiB driver out of memory at
    * 3M customers). The sums do not depend on it: a partition's blocks are added up in row order.
    */
@@ -480,30 +481,28 @@ public final class SharedLogistic {
         }
         Fit fit = fits.get(t);
         double[] c = fit.coefficients();
-        int rows = 0;
+        DoubleStream.Builder probability = DoubleStream.builder();
+        DoubleStream.Builder label = DoubleStream.builder();
+        Rows rows = new Rows();
         for (Block b : blocks()) {
-          for (int r = 0; b.dataset == task.dataset() && r < b.rows; r++) {
-            rows += b.fold[r] == task.excludedFold() ? 1 : 0;
+          for (int from = 0; b.dataset == task.dataset() && from < b.rows;
+              from += rows.count) {
+            rows.load(b, from);
+            for (int r = 0; r < rows.count; r++) {
+              if (rows.fold[r] != task.excludedFold()) {
+                continue;
+              }
+              double m = 0;
+              for (int j = 0; j < c.length; j++) {
+                m += c[j] * rows.x[r * b.width + j];
+              }
+              m += fit.intercept();
+              probability.add(1 / (1 + Math.exp(-m)));
+              label.add(rows.label[r]);
+            }
           }
         }
-        double[] probability = new double[rows];
-        double[] label = new double[rows];
-        int i = 0;
-        for (Block b : blocks()) {
-          for (int r = 0; b.dataset == task.dataset() && r < b.rows; r++) {
-            if (b.fold[r] != task.excludedFold()) {
-              continue;
-            }
-            double m = 0;
-            for (int j = 0; j < c.length; j++) {
-              m += c[j] * b.x[r * b.width + j];
-            }
-            m += fit.intercept();
-            probability[i] = 1 / (1 + Math.exp(-m));
-            label[i++] = b.label[r];
-          }
-        }
-        out.add(new HeldOut(probability, label));
+        out.add(new HeldOut(probability.build().toArray(), label.build().toArray()));
       }
       return out;
     }
@@ -524,25 +523,34 @@ public final class SharedLogistic {
     }
   }
 
-  /** Consecutive rows of one partition, dense, for the passes. */
+  /**
+   * Consecutive rows of one partition for the passes, each column packed in the narrowest type
+   * that holds its values exactly ({@link PackedColumn}): one-hot slots, flags and counts take a
+   * byte or two where dense doubles took eight. The passes read a block a chunk of rows at a time
+   * ({@link Rows}), decoded to the same doubles, so the sums are those of the dense rows.
+   */
   static final class Block implements Serializable {
+    private static final long serialVersionUID = 1L;
     final int dataset;
     final int rows;
     final int width;
-    final double[] x;
-    final double[] label;
-    final double[] weight;
-    final int[] fold;
+    private final PackedColumn[] x;
+    private final PackedColumn label;
+    private final PackedColumn weight;
+    private final PackedColumn fold;
 
     private Block(int dataset, int rows, int width, double[] x, double[] label, double[] weight,
-        int[] fold) {
+        double[] fold) {
       this.dataset = dataset;
       this.rows = rows;
       this.width = width;
-      this.x = x;
-      this.label = label;
-      this.weight = weight;
-      this.fold = fold;
+      this.x = new PackedColumn[width];
+      for (int j = 0; j < width; j++) {
+        this.x[j] = PackedColumn.of(x, j, width, rows);
+      }
+      this.label = PackedColumn.of(label, 0, 1, rows);
+      this.weight = PackedColumn.of(weight, 0, 1, rows);
+      this.fold = PackedColumn.of(fold, 0, 1, rows);
     }
 
     /**
@@ -552,6 +560,10 @@ public final class SharedLogistic {
     static Iterator<Block> read(int dataset, Iterator<Row> rows, int maxRows) {
       return new Iterator<>() {
         private long read;
+        private double[] x = new double[0];
+        private final double[] label = new double[maxRows];
+        private final double[] weight = new double[maxRows];
+        private final double[] fold = new double[maxRows];
 
         @Override
         public boolean hasNext() {
@@ -565,10 +577,9 @@ public final class SharedLogistic {
           }
           Row first = rows.next();
           int width = first.<Vector>getAs(0).size();
-          double[] x = new double[maxRows * width];
-          double[] label = new double[maxRows];
-          double[] weight = new double[maxRows];
-          int[] fold = new int[maxRows];
+          if (x.length != maxRows * width) {
+            x = new double[maxRows * width];
+          }
           int n = 0;
           for (Row row = first; ; row = rows.next()) {
             Vector v = row.getAs(0);
@@ -592,16 +603,34 @@ public final class SharedLogistic {
               break;
             }
           }
-          return n == maxRows ? new Block(dataset, n, width, x, label, weight, fold)
-              : new Block(dataset, n, width, Arrays.copyOf(x, n * width),
-                  Arrays.copyOf(label, n), Arrays.copyOf(weight, n), Arrays.copyOf(fold, n));
+          return new Block(dataset, n, width, x, label, weight, fold);
         }
       };
     }
 
-    /** @return what the block's arrays take */
+    /** @return the type each feature column is held in, for tests */
+    List<String> types() {
+      return Arrays.stream(x).map(PackedColumn::type).toList();
+    }
+
+    /** @return the fold of each row, for tests */
+    int[] folds() {
+      Rows r = new Rows();
+      int[] out = new int[rows];
+      for (int from = 0; from < rows; from += r.count) {
+        r.load(this, from);
+        System.arraycopy(r.fold, 0, out, from, r.count);
+      }
+      return out;
+    }
+
+    /** @return what the block's packed values take */
     long bytes() {
-      return 8L * x.length + 20L * rows;
+      long out = label.bytes() + weight.bytes() + fold.bytes();
+      for (PackedColumn c : x) {
+        out += c.bytes();
+      }
+      return out;
     }
 
     /**
@@ -638,49 +667,86 @@ public final class SharedLogistic {
         sameFold &= excluded[i] == excluded[0];
       }
       double[] m = new double[chunks * 3];
-      for (int r = 0; r < b.rows; r++) {
-        double w = b.weight[r];
-        int fold = b.fold[r];
-        if (w == 0 || sameFold && fold == excluded[0] && fold >= 0) {
-          continue;
-        }
-        int base = r * b.width;
-        for (int c = 0; c < chunks; c++) {
-          int g0 = c * 3 * (d + 1);
-          double m0 = gt[g0 + 3 * d];
-          double m1 = gt[g0 + 3 * d + 1];
-          double m2 = gt[g0 + 3 * d + 2];
-          for (int j = 0; j < d; j++) {
-            double x = b.x[base + j];
-            int k = g0 + 3 * j;
-            m0 += gt[k] * x;
-            m1 += gt[k + 1] * x;
-            m2 += gt[k + 2] * x;
-          }
-          m[3 * c] = m0;
-          m[3 * c + 1] = m1;
-          m[3 * c + 2] = m2;
-        }
-        double y = b.label[r];
-        for (int i = 0; i < n; i++) {
-          if (fold == excluded[i] && fold >= 0) {
+      Rows rows = new Rows();
+      for (int from = 0; from < b.rows; from += rows.count) {
+        rows.load(b, from);
+        double[] xs = rows.x;
+        for (int r = 0; r < rows.count; r++) {
+          double w = rows.weight[r];
+          int fold = rows.fold[r];
+          if (w == 0 || sameFold && fold == excluded[0] && fold >= 0) {
             continue;
           }
-          double mi = m[i];
-          // log(1 + e^m) - y m, stably
-          double loss = (mi > 0 ? mi + Math.log1p(Math.exp(-mi)) : Math.log1p(Math.exp(mi)))
-              - y * mi;
-          double p = 1 / (1 + Math.exp(-mi));
-          double mult = w * (p - y);
-          int o = offsets[mine[i]];
-          acc[o] += w * loss;
-          for (int j = 0; j < d; j++) {
-            acc[o + 1 + j] += mult * b.x[base + j];
+          int base = r * b.width;
+          for (int c = 0; c < chunks; c++) {
+            int g0 = c * 3 * (d + 1);
+            double m0 = gt[g0 + 3 * d];
+            double m1 = gt[g0 + 3 * d + 1];
+            double m2 = gt[g0 + 3 * d + 2];
+            for (int j = 0; j < d; j++) {
+              double x = xs[base + j];
+              int k = g0 + 3 * j;
+              m0 += gt[k] * x;
+              m1 += gt[k + 1] * x;
+              m2 += gt[k + 2] * x;
+            }
+            m[3 * c] = m0;
+            m[3 * c + 1] = m1;
+            m[3 * c + 2] = m2;
           }
-          acc[o + 1 + d] += mult;
+          double y = rows.label[r];
+          for (int i = 0; i < n; i++) {
+            if (fold == excluded[i] && fold >= 0) {
+              continue;
+            }
+            double mi = m[i];
+            // log(1 + e^m) - y m, stably
+            double loss = (mi > 0 ? mi + Math.log1p(Math.exp(-mi)) : Math.log1p(Math.exp(mi)))
+                - y * mi;
+            double p = 1 / (1 + Math.exp(-mi));
+            double mult = w * (p - y);
+            int o = offsets[mine[i]];
+            acc[o] += w * loss;
+            for (int j = 0; j < d; j++) {
+              acc[o + 1 + j] += mult * xs[base + j];
+            }
+            acc[o + 1 + d] += mult;
+          }
         }
       }
       return acc;
+    }
+  }
+
+  /**
+   * A chunk of a block's rows decoded to doubles, row-major: 256 rows of 110 features are 220 KiB,
+   * which stay in a core's cache while the models pass over them. One per pass over a block,
+   * reused from chunk to chunk.
+   */
+  static final class Rows {
+    static final int CHUNK = 256;
+    double[] x = new double[0];
+    final double[] label = new double[CHUNK];
+    final double[] weight = new double[CHUNK];
+    final int[] fold = new int[CHUNK];
+    private final double[] folds = new double[CHUNK];
+    int count;
+
+    /** Decodes rows {@code from} to at most {@code from + CHUNK} of {@code b} ({@link #count}). */
+    void load(Block b, int from) {
+      count = Math.min(CHUNK, b.rows - from);
+      if (x.length != CHUNK * b.width) {
+        x = new double[CHUNK * b.width];
+      }
+      for (int j = 0; j < b.width; j++) {
+        b.x[j].decode(from, count, x, j, b.width);
+      }
+      b.label.decode(from, count, label, 0, 1);
+      b.weight.decode(from, count, weight, 0, 1);
+      b.fold.decode(from, count, folds, 0, 1);
+      for (int r = 0; r < count; r++) {
+        fold[r] = (int) folds[r];
+      }
     }
   }
 
@@ -710,20 +776,24 @@ public final class SharedLogistic {
           m.mean = new double[b.width];
           m.m2 = new double[b.width];
         }
-        for (int r = 0; r < b.rows; r++) {
-          double w = b.weight[r];
-          if (w == 0 || b.fold[r] == slices[s][1] && slices[s][1] >= 0) {
-            continue;
-          }
-          m.weightSum += w;
-          m.weightSquareSum += w * w;
-          m.labels[(int) b.label[r]] += w;
-          int base = r * b.width;
-          for (int j = 0; j < b.width; j++) {
-            // Welford as MLlib's SummarizerBuffer: a constant column keeps variance exactly 0
-            double diff = b.x[base + j] - m.mean[j];
-            m.mean[j] += w * diff / m.weightSum;
-            m.m2[j] += w * (b.x[base + j] - m.mean[j]) * diff;
+        Rows rows = new Rows();
+        for (int from = 0; from < b.rows; from += rows.count) {
+          rows.load(b, from);
+          for (int r = 0; r < rows.count; r++) {
+            double w = rows.weight[r];
+            if (w == 0 || rows.fold[r] == slices[s][1] && slices[s][1] >= 0) {
+              continue;
+            }
+            m.weightSum += w;
+            m.weightSquareSum += w * w;
+            m.labels[(int) rows.label[r]] += w;
+            int base = r * b.width;
+            for (int j = 0; j < b.width; j++) {
+              // Welford as MLlib's SummarizerBuffer: a constant column keeps variance exactly 0
+              double diff = rows.x[base + j] - m.mean[j];
+              m.mean[j] += w * diff / m.weightSum;
+              m.m2[j] += w * (rows.x[base + j] - m.mean[j]) * diff;
+            }
           }
         }
       }

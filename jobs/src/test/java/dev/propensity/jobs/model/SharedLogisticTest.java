@@ -367,6 +367,30 @@ class SharedLogisticTest extends SparkTestBase {
   }
 
   /**
+   * Each column of a block is held in the narrowest type that holds its values exactly: the
+   * flag in a byte, the constant once, the label and fold in bytes, amounts and weights as doubles.
+   */
+  @Test
+  void blocksHoldEachColumnPacked() {
+    Dataset<Row> df = data();
+    SharedLogistic.Columns columns = new SharedLogistic.Columns("features", "label", "w",
+        "fold");
+    var blocks = SharedLogistic.blocks(List.of(df), columns, SharedLogistic.BLOCK_ROWS,
+        new int[] {-1});
+    try {
+      List<List<String>> types = blocks.map(SharedLogistic.Block::types).collect();
+      assertThat(types).isNotEmpty().allSatisfy(t -> assertThat(t)
+          .containsExactly("double", "double", "double", "constant", "byte", "double"));
+      List<long[]> bytes = blocks.map(b -> new long[] {b.rows, b.bytes()}).collect();
+      assertThat(bytes).allSatisfy(b -> assertThat(b[1])
+          .as("4 double features, a flag, a label, a fold and a weight per row; one constant")
+          .isEqualTo(b[0] * (4 * 8 + 1 + 1 + 1 + 8) + 8));
+    } finally {
+      blocks.unpersist(false);
+    }
+  }
+
+  /**
    * Fold encodings as cross-validation gives them (data set f, whose tasks all leave out fold f):
    * the blocks do not hold the rows no task fits on, a third of them at 3 folds (at 3M customers
    * the difference between blocks in memory and blocks read back from disk on every pass), and
@@ -390,7 +414,7 @@ class SharedLogisticTest extends SparkTestBase {
     var blocks = SharedLogistic.blocks(folds, columns, 100, new int[] {0, 1, 2});
     try {
       List<int[]> held = blocks.map(b -> new int[] {b.dataset, b.rows,
-          (int) java.util.Arrays.stream(b.fold).filter(f -> f == b.dataset).count()}).collect();
+          (int) java.util.Arrays.stream(b.folds()).filter(f -> f == b.dataset).count()}).collect();
       assertThat(held.stream().mapToInt(h -> h[1]).sum()).as("rows held").isEqualTo(3 * 2000);
       assertThat(held).allMatch(h -> h[2] == 0);
     } finally {
