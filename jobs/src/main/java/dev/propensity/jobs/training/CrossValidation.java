@@ -338,6 +338,8 @@ final class CrossValidation {
     }
     SharedLogistic.Result fit = SharedLogistic.fit(data, columns(lr, CandidatePipeline.FOLD),
         tasks, "candidate " + name, s.logisticDriverBytes());
+    List<SharedLogistic.HeldOut> held = fit.heldOut() != null ? fit.heldOut()
+        : scoredByFold(folds, lr, fit, m, k, name, s.metric());
     List<GridResult> evaluated = new ArrayList<>();
     PipelineModel[] bestModels = null;
     int best = -1;
@@ -350,10 +352,9 @@ final class CrossValidation {
         int fold = f;
         models[f] = new PipelineModel(candidate.head().uid(), new Transformer[] {
             SharedLogistic.model(estimators[j][f], fit.fits().get(j * k + f))});
-        SharedLogistic.HeldOut heldOut = fit.heldOut() == null ? null
-            : fit.heldOut().get(j * k + f);
+        SharedLogistic.HeldOut heldOut = held == null ? null : held.get(j * k + f);
         if (heldOut != null && "auc_roc".equals(s.metric())) {
-          // the fit's rows are on the driver: its held-out rows scored there, no Spark job
+          // held-out rows scored on the driver, or all grid points at once (scoredByFold)
           metrics[f] = Metrics.aucRoc(heldOut.probability(), heldOut.label());
           continue;
         }
@@ -384,6 +385,40 @@ final class CrossValidation {
     }
     return new Grid(evaluated, best, bestModels, false);
   }
+  /**
+   * Each fold's held-out rows scored by every grid point's model of that fold in one Spark job
+   * ({@link SharedLogistic#score}): three reads of the held-out rows at three folds, where
+   * scoring each (grid point, fold) apart takes one read each. Only for {@code auc_roc} and when
+   * a fold's scores take at most a sixteenth of the driver's heap; else null (scored apart).
+   *
+   * @return per task (grid point j, fold f at {@code j * k + f}) its held-out rows scored, or null
+   */
+  private static List<SharedLogistic.HeldOut> scoredByFold(FoldData.Folds folds,
+      LogisticRegression lr, SharedLogistic.Result fit, int m, int k, String name,
+      String metric) {
+    long limit = Runtime.getRuntime().maxMemory() / 16;
+    if (!"auc_roc".equals(metric)
+        || Arrays.stream(folds.rows()).anyMatch(n -> 8 * (m + 1) * n > limit)) {
+      return null;
+    }
+    SharedLogistic.HeldOut[] out = new SharedLogistic.HeldOut[m * k];
+    for (int f = 0; f < k; f++) {
+      List<SharedLogistic.Fit> fits = new ArrayList<>();
+      for (int j = 0; j < m; j++) {
+        fits.add(fit.fits().get(j * k + f));
+      }
+      Dataset<Row> d = folds.forCandidate(f, name);
+      d.sparkSession().sparkContext().setJobDescription(String.format(
+          "train: %s fold %d/%d (scoring %d grid points)", name, f + 1, k, m));
+      List<SharedLogistic.HeldOut> scored = SharedLogistic.score(
+          d.where(col(CandidatePipeline.FOLD).equalTo(f)), columns(lr, null), fits);
+      for (int j = 0; j < m; j++) {
+        out[j * k + f] = scored.get(j);
+      }
+    }
+    return Arrays.asList(out);
+  }
+
   private static Dataset<Row> outOfFold(FoldData.Folds folds, PipelineModel[] models,
       String name, String idColumn) {
     Dataset<Row> out = null;

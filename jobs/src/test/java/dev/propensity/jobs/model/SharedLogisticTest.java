@@ -367,6 +367,44 @@ class SharedLogisticTest extends SparkTestBase {
   }
 
   /**
+   * A fold's rows scored by several fits in one Spark job are the held-out scores the driver
+   * gives, exactly and in the same order: what cross-validation ranks grid points by when the
+   * passes ran as Spark jobs.
+   */
+  @Test
+  void scoringSeveralFitsInOneJobGivesTheDriversHeldOutScores() throws Exception {
+    Dataset<Row> df = data();
+    df.count();
+    SharedLogistic.Columns columns = new SharedLogistic.Columns("features", "label", "w",
+        "fold");
+    List<SharedLogistic.Task> tasks = new ArrayList<>();
+    for (double alpha : ALPHA) {
+      for (int fold = 0; fold < 3; fold++) {
+        tasks.add(SharedLogistic.Task.of(0, fold, estimator(0.001, alpha, true, 100, 1e-5)));
+      }
+    }
+    SharedLogistic.Result driver = SharedLogistic.fit(List.of(df), columns, tasks, "driver",
+        1 << 20);
+    try (JobCounter jobs = new JobCounter()) {
+      jobs.take();
+      for (int fold = 0; fold < 3; fold++) {
+        List<SharedLogistic.Fit> fits = List.of(driver.fits().get(fold),
+            driver.fits().get(3 + fold));
+        List<SharedLogistic.HeldOut> scored = SharedLogistic.score(
+            df.where(col("fold").equalTo(fold)), columns, fits);
+        assertThat(jobs.take()).as("fold %d: one job for both fits", fold).isEqualTo(1);
+        for (int i = 0; i < 2; i++) {
+          SharedLogistic.HeldOut expected = driver.heldOut().get(3 * i + fold);
+          assertThat(expected.probability()).hasSizeGreaterThan(900);
+          assertThat(scored.get(i).probability()).as("fold %d, fit %d", fold, i)
+              .containsExactly(expected.probability());
+          assertThat(scored.get(i).label()).containsExactly(expected.label());
+        }
+      }
+    }
+  }
+
+  /**
    * Each column of a block is held in the narrowest type that holds its values exactly: the
    * flag in a byte, the constant once, the label and fold in bytes, amounts and weights as doubles.
    */

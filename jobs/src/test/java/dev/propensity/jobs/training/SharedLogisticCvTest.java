@@ -44,20 +44,28 @@ class SharedLogisticCvTest extends SparkTestBase {
       Candidate c = Candidates.fromConfig(config, weights).get(0);
       try (FoldData folds = new FoldData(train, schema, FeatureSelection.fromConfig(config), 3,
           true)) {
-        CrossValidation.Result[] results = new CrossValidation.Result[2];
-        for (int shared = 0; shared < 2; shared++) {
+        // 0: MLlib's estimator; 1: the shared fit on the driver; 2: as Spark jobs (each fold's
+        // held-out rows then scored for every grid point in one job)
+        CrossValidation.Result[] results = new CrossValidation.Result[3];
+        for (int shared = 0; shared < 3; shared++) {
           AtomicLong oofRows = new AtomicLong();
           long start = System.nanoTime();
           results[shared] = CrossValidation.run(c, folds, CandidatePipeline.preprocessing(
                   c.name(), schema, c.scaling(), FeatureSelection.fromConfig(config)), train,
               new CrossValidation.Settings(3, 2, true, 0, "auc_roc", "customer_id", 1, 1,
-                  System.nanoTime(), shared == 1, 128L << 20), oof -> oofRows.set(oof.count()));
-          System.out.printf("weights %s, shared %s: cv %.1f s%n", weights, shared == 1,
+                  System.nanoTime(), shared >= 1, shared == 1 ? 128L << 20 : 0),
+              oof -> oofRows.set(oof.count()));
+          System.out.printf("weights %s, variant %d: cv %.1f s%n", weights, shared,
               (System.nanoTime() - start) / 1e9);
           assertThat(oofRows.get()).isEqualTo(train.count());
         }
         CrossValidation.Result mllib = results[0];
         CrossValidation.Result ours = results[1];
+        for (int j = 0; j < c.grid().length; j++) {
+          // the Spark passes' fits equal the driver's to rounding (their sums' order differs)
+          assertThat(results[2].evaluated().get(j).foldMetrics()).as("on Spark, grid point %d", j)
+              .containsExactly(ours.evaluated().get(j).foldMetrics(), within(1e-9));
+        }
         assertThat(ours.evaluated()).hasSize(c.grid().length);
         assertThat(ours.budgetExhausted()).isFalse();
         for (int j = 0; j < c.grid().length; j++) {
