@@ -20,6 +20,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.ml.classification.LogisticRegression;
 import org.apache.spark.ml.classification.LogisticRegressionModel;
+import org.apache.spark.ml.feature.StandardScalerModel;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.ParamMap;
@@ -115,8 +116,56 @@ public final class SharedLogistic {
    */
   public record HeldOut(double[] probability, double[] label) {}
 
-  /** Columns of the data sets: weight may be null (all 1), fold may be null (no exclusions). */
-  public record Columns(String features, String label, String weight, String fold) {}
+  /**
+   * Columns of the data sets: weight may be null (all 1), fold may be null (no exclusions).
+   *
+   * @param scalers null, or per data set null or the standard scaling the models' features are
+   *     made with from {@code features}: the rows are then held unscaled (one-hot slots and counts
+   *     pack to a byte or two, where scaled they are all doubles) and scaled as a pass reads them,
+   *     to the same doubles as the scaler's
+   */
+  public record Columns(String features, String label, String weight, String fold,
+      List<Scaler> scalers) {
+
+    public Columns(String features, String label, String weight, String fold) {
+      this(features, label, weight, fold, null);
+    }
+
+    Scaler scaler(int dataset) {
+      return scalers == null ? null : scalers.get(dataset);
+    }
+  }
+
+  /**
+   * A fitted {@code StandardScalerModel} with mean and standard deviation: feature j becomes
+   * {@code (x - shift[j]) * scale[j]}, with {@code scale[j] = 1 / std[j]} (0 where std is 0), as
+   * that model computes it, so to the last bit.
+   */
+  public record Scaler(double[] shift, double[] scale) implements Serializable {
+
+    /** @return the scaling of {@code m}, or null unless it both centres and scales */
+    public static Scaler of(StandardScalerModel m) {
+      if (!m.getWithMean() || !m.getWithStd()) {
+        return null;
+      }
+      double[] scale = m.std().toArray();
+      for (int j = 0; j < scale.length; j++) {
+        scale[j] = scale[j] == 0 ? 0.0 : 1.0 / scale[j];
+      }
+      return new Scaler(m.mean().toArray(), scale);
+    }
+
+    /** Scales {@code rows} rows of width {@code shift.length} in {@code x}, row-major. */
+    void apply(double[] x, int rows) {
+      int width = shift.length;
+      for (int r = 0; r < rows; r++) {
+        int base = r * width;
+        for (int j = 0; j < width; j++) {
+          x[base + j] = (x[base + j] - shift[j]) * scale[j];
+        }
+      }
+    }
+  }
 
   private SharedLogistic() {}
 
@@ -336,8 +385,9 @@ public final class SharedLogistic {
         Column in = col(c.fold()).eqNullSafe(unfitted[i]);
         rows = rows.where(heldOut ? in : not(in));
       }
+      Scaler scaler = c.scaler(i);
       parts.add(rows.select(col(c.features()), col(c.label()).cast("double"), weight, fold)
-          .javaRDD().mapPartitions(it -> Block.read(dataset, it, blockRows)));
+          .javaRDD().mapPartitions(it -> Block.read(dataset, scaler, it, blockRows)));
     }
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(
         data.get(0).sparkSession().sparkContext());
@@ -585,10 +635,13 @@ public final class SharedLogistic {
     private final PackedColumn label;
     private final PackedColumn weight;
     private final PackedColumn fold;
+    /** Null, or the scaling that makes the fitted features from {@link #x}. */
+    private final Scaler scaler;
 
-    private Block(int dataset, int rows, int width, double[] x, double[] label, double[] weight,
-        double[] fold) {
+    private Block(int dataset, Scaler scaler, int rows, int width, double[] x, double[] label,
+        double[] weight, double[] fold) {
       this.dataset = dataset;
+      this.scaler = scaler;
       this.rows = rows;
       this.width = width;
       this.x = new PackedColumn[width];
@@ -604,7 +657,7 @@ public final class SharedLogistic {
      * @return a partition's rows as blocks of at most {@code maxRows}, each read from {@code
      *     rows} when it is asked for (a lazy iterator: no more than one block in memory at a time)
      */
-    static Iterator<Block> read(int dataset, Iterator<Row> rows, int maxRows) {
+    static Iterator<Block> read(int dataset, Scaler scaler, Iterator<Row> rows, int maxRows) {
       return new Iterator<>() {
         private long read;
         private double[] x = new double[0];
@@ -624,6 +677,11 @@ public final class SharedLogistic {
           }
           Row first = rows.next();
           int width = first.<Vector>getAs(0).size();
+          if (scaler != null && scaler.shift().length != width) {
+            throw new IllegalArgumentException(String.format("Cannot fit a logistic regression:"
+                + " the rows have %d features and their scaler %d", width,
+                scaler.shift().length));
+          }
           if (x.length != maxRows * width) {
             x = new double[maxRows * width];
           }
@@ -650,7 +708,7 @@ public final class SharedLogistic {
               break;
             }
           }
-          return new Block(dataset, n, width, x, label, weight, fold);
+          return new Block(dataset, scaler, n, width, x, label, weight, fold);
         }
       };
     }
@@ -787,6 +845,9 @@ public final class SharedLogistic {
       }
       for (int j = 0; j < b.width; j++) {
         b.x[j].decode(from, count, x, j, b.width);
+      }
+      if (b.scaler != null) {
+        b.scaler.apply(x, count);
       }
       b.label.decode(from, count, label, 0, 1);
       b.weight.decode(from, count, weight, 0, 1);

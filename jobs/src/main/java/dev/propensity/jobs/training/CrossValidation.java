@@ -11,6 +11,7 @@ import dev.propensity.common.spark.Materialized;
 import dev.propensity.jobs.model.Candidates.Candidate;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -152,8 +153,8 @@ final class CrossValidation {
       int size = refit.size();
       ParamMap point = candidate.resolve(evaluated.get(best).index(), size);
       PipelineModel head = lr != null
-          ? sharedRefit(candidate, lr, point, all, name, grid.bestModels(), size,
-              s.logisticDriverBytes())
+          ? sharedRefit(candidate, lr, point, all, refit.unscaled(), name, grid.bestModels(),
+              size, s.logisticDriverBytes())
           : candidate.head().fit(all, refitPoint(candidate, point, Math.min(s.parallelism(), k),
               all.sparkSession().sparkContext()));
       // one flat saved model, described (CandidateDescription) as its last stage
@@ -173,12 +174,14 @@ final class CrossValidation {
    * it takes a fraction of a cold start's iterations.
    */
   private static PipelineModel sharedRefit(Candidate candidate, LogisticRegression lr,
-      ParamMap point, Dataset<Row> all, String name, PipelineModel[] foldModels, int size,
-      long driverMaxBytes) {
+      ParamMap point, Dataset<Row> all, FoldData.Unscaled unscaled, String name,
+      PipelineModel[] foldModels, int size, long driverMaxBytes) {
     LogisticRegression estimator = (LogisticRegression) lr.copy(point);
     SharedLogistic.Task task = SharedLogistic.Task.of(0, -1, estimator);
     double[] start = meanOfFolds(foldModels, size);
-    SharedLogistic.Result fit = SharedLogistic.fit(List.of(all), columns(estimator, null),
+    LogisticInputs in = LogisticInputs.of(List.of(all), Collections.singletonList(unscaled),
+        columns(estimator, null));
+    SharedLogistic.Result fit = SharedLogistic.fit(in.data(), in.columns(),
         List.of(start == null ? task : task.startingAt(start)), "candidate " + name + " refit",
         driverMaxBytes);
     return new PipelineModel(candidate.head().uid(), new Transformer[] {
@@ -239,6 +242,30 @@ final class CrossValidation {
     String weight = lr.isDefined(lr.weightCol()) && !lr.getWeightCol().isEmpty()
         ? lr.getWeightCol() : null;
     return new SharedLogistic.Columns(lr.getFeaturesCol(), lr.getLabelCol(), weight, fold);
+  }
+
+  /**
+   * The data sets a shared logistic fit reads: the rows before their standard scaler, with it,
+   * when every data set has one ({@link FoldData.Unscaled}: held unscaled they pack smaller and are
+   * scaled as read, to the same features), else the scaled rows.
+   */
+  private record LogisticInputs(List<Dataset<Row>> data, SharedLogistic.Columns columns) {
+
+    static LogisticInputs of(List<Dataset<Row>> scaled, List<FoldData.Unscaled> unscaled,
+        SharedLogistic.Columns columns) {
+      if (unscaled == null || unscaled.contains(null)
+          || unscaled.stream().map(FoldData.Unscaled::column).distinct().count() != 1) {
+        return new LogisticInputs(scaled, columns);
+      }
+      List<SharedLogistic.Scaler> scalers = unscaled.stream()
+          .map(u -> SharedLogistic.Scaler.of(u.scaler())).toList();
+      if (scalers.contains(null)) {
+        return new LogisticInputs(scaled, columns);
+      }
+      return new LogisticInputs(unscaled.stream().map(FoldData.Unscaled::data).toList(),
+          new SharedLogistic.Columns(unscaled.get(0).column(), columns.label(), columns.weight(),
+              columns.fold(), scalers));
+    }
   }
 
   /** The evaluated grid, its best point and that point's fold models. */
@@ -336,8 +363,10 @@ final class CrossValidation {
     for (int f = 0; f < k; f++) {
       data.add(folds.forCandidate(f, name));
     }
-    SharedLogistic.Result fit = SharedLogistic.fit(data, columns(lr, CandidatePipeline.FOLD),
-        tasks, "candidate " + name, s.logisticDriverBytes());
+    LogisticInputs in = LogisticInputs.of(data, folds.unscaled(),
+        columns(lr, CandidatePipeline.FOLD));
+    SharedLogistic.Result fit = SharedLogistic.fit(in.data(), in.columns(), tasks,
+        "candidate " + name, s.logisticDriverBytes());
     List<SharedLogistic.HeldOut> held = fit.heldOut() != null ? fit.heldOut()
         : scoredByFold(folds, lr, fit, m, k, name, s.metric());
     List<GridResult> evaluated = new ArrayList<>();

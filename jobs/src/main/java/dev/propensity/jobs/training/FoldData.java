@@ -20,6 +20,7 @@ import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.PipelineStage;
 import org.apache.spark.ml.Transformer;
+import org.apache.spark.ml.feature.StandardScalerModel;
 import org.apache.spark.ml.feature.VectorAssembler;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Column;
@@ -42,8 +43,11 @@ final class FoldData implements AutoCloseable {
    *     {@code featuresCol}, preprocessed as fitted without that fold
    * @param sizes per fold: the length of the feature vector
    * @param rows per fold: its number of rows
+   * @param unscaled per fold, its rows before the scaler, or null when a fold's features are not
+   *     one standard scaling of its encoding
    */
-  record Folds(List<Dataset<Row>> data, int[] sizes, String featuresCol, long[] rows) {
+  record Folds(List<Dataset<Row>> data, int[] sizes, String featuresCol, long[] rows,
+      List<Unscaled> unscaled) {
 
     /** @return fold f's rows with the features column renamed for a candidate's head */
     Dataset<Row> forCandidate(int fold, String candidate) {
@@ -58,8 +62,10 @@ final class FoldData implements AutoCloseable {
    * @param model the preprocessing fitted on the refit rows, under this class's column prefix
    * @param data the refit rows' classifier columns and {@code featuresCol}
    * @param size the length of the feature vector
+   * @param unscaled the rows before the scaler, or null (see {@link Folds})
    */
-  record Refit(PipelineModel model, Dataset<Row> data, int size, String featuresCol) {
+  record Refit(PipelineModel model, Dataset<Row> data, int size, String featuresCol,
+      Unscaled unscaled) {
 
     /** @return the rows with the features column renamed for a candidate's head */
     Dataset<Row> forCandidate(String candidate) {
@@ -71,6 +77,16 @@ final class FoldData implements AutoCloseable {
       return CandidatePipeline.fittedAs(model, target);
     }
   }
+
+  /**
+   * Rows as they are before a standard scaler makes their features: the kept encoded rows, the
+   * same rows in the same partitions and order as the scaled ones. A trainer that scales as it
+   * reads ({@code SharedLogistic}) holds these, whose one-hot slots and counts pack smaller.
+   *
+   * @param data the classifier columns and {@code column}, the encoded vector
+   * @param scaler the fitted scaler that makes the features from {@code column}
+   */
+  record Unscaled(Dataset<Row> data, String column, StandardScalerModel scaler) {}
 
   private final Dataset<Row> train;
   private final FeatureSchema schema;
@@ -193,13 +209,14 @@ final class FoldData implements AutoCloseable {
     String features = CandidatePipeline.featuresCol(prefix);
     Prepared p = prepare(CandidatePipeline.preprocessing(prefix, schema, scaling, selection),
         encoded, null, features);
-    return new Refit(p.model(), p.data(), p.size(features), features);
+    return new Refit(p.model(), p.data(), p.size(features), features, p.unscaled());
   }
 
   private Folds build(Scaling scaling) {
     String prefix = "__cv_" + scaling.name().toLowerCase(Locale.ROOT);
     String features = CandidatePipeline.featuresCol(prefix);
     List<Dataset<Row>> data = new ArrayList<>();
+    List<Unscaled> unscaled = new ArrayList<>();
     int[] sizes = new int[folds];
     for (int f = 0; f < folds; f++) {
       Column fitWhere = col(CandidatePipeline.FOLD).notEqual(f);
@@ -207,13 +224,15 @@ final class FoldData implements AutoCloseable {
       Prepared p = prepare(CandidatePipeline.preprocessing(prefix, schema, scaling, selection),
           encoded, fitWhere, features);
       data.add(p.data());
+      unscaled.add(p.unscaled());
       sizes[f] = p.size(features);
     }
     long[] rows = new long[folds];
     for (int f = 0; f < folds; f++) {
       rows[f] = rows(f);
     }
-    return new Folds(data, sizes, features, rows);
+    return new Folds(data, sizes, features, rows,
+        unscaled.contains(null) ? null : List.copyOf(unscaled));
   }
 
   /**
@@ -242,8 +261,11 @@ final class FoldData implements AutoCloseable {
         .select(withColumn(kept, column)), checkpoint), column);
   }
 
-  /** A fitted preprocessing and the rows it makes (the kept encoded rows, completed). */
-  private record Prepared(PipelineModel model, Dataset<Row> data) {
+  /**
+   * A fitted preprocessing and the rows it makes (the kept encoded rows, completed), and those
+   * rows before the scaler when the completion is one standard scaler (else null).
+   */
+  private record Prepared(PipelineModel model, Dataset<Row> data, Unscaled unscaled) {
 
     /** @return the length of the feature vector in column {@code features} */
     int size(String features) {
@@ -279,7 +301,10 @@ final class FoldData implements AutoCloseable {
     Dataset<Row> data = rest.transform(in).select(columns.toArray(Column[]::new));
     Transformer[] all = Stream.concat(Arrays.stream(encoding.stages()),
         Arrays.stream(rest.stages())).toArray(Transformer[]::new);
-    return new Prepared(new PipelineModel(pipeline.uid(), all), data);
+    Unscaled unscaled = rest.stages().length == 1
+        && rest.stages()[0] instanceof StandardScalerModel scaler
+        ? new Unscaled(encoded.data(), encoded.column(), scaler) : null;
+    return new Prepared(new PipelineModel(pipeline.uid(), all), data, unscaled);
   }
 
   private static int assemblerIndex(PipelineStage[] stages) {

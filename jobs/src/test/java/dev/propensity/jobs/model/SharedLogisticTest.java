@@ -11,6 +11,8 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.ml.classification.LogisticRegression;
 import org.apache.spark.ml.classification.LogisticRegressionModel;
+import org.apache.spark.ml.feature.StandardScaler;
+import org.apache.spark.ml.feature.StandardScalerModel;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.linalg.Vectors;
@@ -401,6 +403,72 @@ class SharedLogisticTest extends SparkTestBase {
           assertThat(scored.get(i).label()).containsExactly(expected.label());
         }
       }
+    }
+  }
+
+  /**
+   * Rows held before their standard scaler and scaled as read are the scaler's rows to the last
+   * bit: the fits and held-out scores equal those of the scaled rows, and the unscaled blocks pack
+   * smaller (the flag a byte, the constant once, where scaled they are doubles).
+   */
+  @Test
+  void unscaledRowsWithTheirScalerFitAsTheScaledRows() throws Exception {
+    Dataset<Row> df = data();
+    StandardScalerModel scaler = new StandardScaler().setInputCol("features")
+        .setOutputCol("scaled").setWithMean(true).setWithStd(true).fit(df);
+    Dataset<Row> both = scaler.transform(df).cache();
+    SharedLogistic.Scaler s = SharedLogistic.Scaler.of(scaler);
+    List<Row> rows = both.select("features", "scaled").collectAsList();
+    for (Row r : rows) {
+      double[] x = r.<Vector>getAs(0).toArray();
+      s.apply(x, 1);
+      assertThat(java.util.Arrays.stream(x).mapToLong(Double::doubleToRawLongBits).toArray())
+          .containsExactly(java.util.Arrays.stream(r.<Vector>getAs(1).toArray())
+              .mapToLong(Double::doubleToRawLongBits).toArray());
+    }
+    assertThat(SharedLogistic.Scaler.of(scaler.copy(new org.apache.spark.ml.param.ParamMap()
+        .put(scaler.withMean(), Boolean.FALSE)))).as("only a centring and scaling scaler")
+        .isNull();
+
+    SharedLogistic.Columns scaled = new SharedLogistic.Columns("scaled", "label", "w", "fold");
+    SharedLogistic.Columns unscaled = new SharedLogistic.Columns("features", "label", "w",
+        "fold", List.of(s));
+    List<SharedLogistic.Task> tasks = new ArrayList<>();
+    for (double alpha : ALPHA) {
+      for (int fold = -1; fold < 3; fold++) {
+        tasks.add(SharedLogistic.Task.of(0, fold, estimator(0.001, alpha, true, 100, 1e-5)));
+      }
+    }
+    for (long driverBytes : new long[] {0, 1 << 20}) {
+      SharedLogistic.Result a = SharedLogistic.fit(List.of(both), scaled, tasks, "scaled",
+          driverBytes);
+      SharedLogistic.Result b = SharedLogistic.fit(List.of(both), unscaled, tasks, "unscaled",
+          driverBytes);
+      double tolerance = driverBytes == 0 ? 1e-9 : 0; // Spark adds partitions as they finish
+      for (int t = 0; t < tasks.size(); t++) {
+        assertThat(b.fits().get(t).iterations()).isEqualTo(a.fits().get(t).iterations());
+        assertThat(b.fits().get(t).coefficients()).as("task %d", t)
+            .containsExactly(a.fits().get(t).coefficients(), within(tolerance));
+        if (driverBytes > 0 && tasks.get(t).excludedFold() >= 0) {
+          assertThat(b.heldOut().get(t).probability())
+              .containsExactly(a.heldOut().get(t).probability());
+        }
+      }
+    }
+    var packed = SharedLogistic.blocks(List.of(both), unscaled, SharedLogistic.BLOCK_ROWS,
+        new int[] {-1});
+    var dense = SharedLogistic.blocks(List.of(both), scaled, SharedLogistic.BLOCK_ROWS,
+        new int[] {-1});
+    try {
+      assertThat(packed.map(SharedLogistic.Block::types).collect()).allSatisfy(t ->
+          assertThat(t).containsExactly("double", "double", "double", "constant", "byte",
+              "double"));
+      assertThat(dense.map(SharedLogistic.Block::types).collect()).allSatisfy(t ->
+          assertThat(t).containsExactly("double", "double", "double", "constant", "double",
+              "double"));
+    } finally {
+      packed.unpersist(false);
+      dense.unpersist(false);
     }
   }
 
