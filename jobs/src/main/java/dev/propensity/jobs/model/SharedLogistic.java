@@ -148,11 +148,12 @@ public final class SharedLogistic {
       if (!m.getWithMean() || !m.getWithStd()) {
         return null;
       }
-      double[] scale = m.std().toArray();
+      double[] std = m.std().toArray(); // a dense vector's own array: not to be written
+      double[] scale = new double[std.length];
       for (int j = 0; j < scale.length; j++) {
-        scale[j] = scale[j] == 0 ? 0.0 : 1.0 / scale[j];
+        scale[j] = std[j] == 0 ? 0.0 : 1.0 / std[j];
       }
-      return new Scaler(m.mean().toArray(), scale);
+      return new Scaler(m.mean().toArray().clone(), scale);
     }
 
     /** Scales {@code rows} rows of width {@code shift.length} in {@code x}, row-major. */

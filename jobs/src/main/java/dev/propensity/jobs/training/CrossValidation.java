@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -253,13 +254,13 @@ final class CrossValidation {
 
     static LogisticInputs of(List<Dataset<Row>> scaled, List<FoldData.Unscaled> unscaled,
         SharedLogistic.Columns columns) {
-      if (unscaled == null || unscaled.contains(null)
+      if (unscaled == null || unscaled.stream().anyMatch(Objects::isNull)
           || unscaled.stream().map(FoldData.Unscaled::column).distinct().count() != 1) {
         return new LogisticInputs(scaled, columns);
       }
       List<SharedLogistic.Scaler> scalers = unscaled.stream()
           .map(u -> SharedLogistic.Scaler.of(u.scaler())).toList();
-      if (scalers.contains(null)) {
+      if (scalers.stream().anyMatch(Objects::isNull)) {
         return new LogisticInputs(scaled, columns);
       }
       return new LogisticInputs(unscaled.stream().map(FoldData.Unscaled::data).toList(),

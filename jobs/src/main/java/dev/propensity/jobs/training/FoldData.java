@@ -1,5 +1,6 @@
 package dev.propensity.jobs.training;
 
+import dev.propensity.jobs.model.CandidateDescription;
 import dev.propensity.jobs.model.CandidatePipeline;
 
 import static org.apache.spark.sql.functions.col;
@@ -301,8 +302,10 @@ final class FoldData implements AutoCloseable {
     Dataset<Row> data = rest.transform(in).select(columns.toArray(Column[]::new));
     Transformer[] all = Stream.concat(Arrays.stream(encoding.stages()),
         Arrays.stream(rest.stages())).toArray(Transformer[]::new);
-    Unscaled unscaled = rest.stages().length == 1
-        && rest.stages()[0] instanceof StandardScalerModel scaler
+    // the stages after the assembly: a scaler, then the description (which keeps the rows)
+    Transformer[] after = Arrays.stream(rest.stages())
+        .filter(t -> !(t instanceof CandidateDescription)).toArray(Transformer[]::new);
+    Unscaled unscaled = after.length == 1 && after[0] instanceof StandardScalerModel scaler
         ? new Unscaled(encoded.data(), encoded.column(), scaler) : null;
     return new Prepared(new PipelineModel(pipeline.uid(), all), data, unscaled);
   }

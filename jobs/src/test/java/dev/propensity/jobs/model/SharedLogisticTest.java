@@ -416,8 +416,12 @@ class SharedLogisticTest extends SparkTestBase {
     Dataset<Row> df = data();
     StandardScalerModel scaler = new StandardScaler().setInputCol("features")
         .setOutputCol("scaled").setWithMean(true).setWithStd(true).fit(df);
-    Dataset<Row> both = scaler.transform(df).cache();
+    double[] std = scaler.std().toArray().clone();
+    double[] mean = scaler.mean().toArray().clone();
     SharedLogistic.Scaler s = SharedLogistic.Scaler.of(scaler);
+    assertThat(scaler.std().toArray()).as("the model's statistics untouched").containsExactly(std);
+    assertThat(scaler.mean().toArray()).containsExactly(mean);
+    Dataset<Row> both = scaler.transform(df).cache();
     List<Row> rows = both.select("features", "scaled").collectAsList();
     for (Row r : rows) {
       double[] x = r.<Vector>getAs(0).toArray();
