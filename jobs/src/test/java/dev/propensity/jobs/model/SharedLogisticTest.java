@@ -51,6 +51,20 @@ class SharedLogisticTest extends SparkTestBase {
         .add("w", DataTypes.DoubleType).add("fold", DataTypes.IntegerType)).cache();
   }
 
+  /**
+   * @return per elastic-net mixing of {@link #ALPHA}, a weighted task leaving out each fold from
+   *     {@code firstFold} (-1: none) to 2, regularisation 0.001
+   */
+  private static List<SharedLogistic.Task> weightedTasks(int firstFold) {
+    List<SharedLogistic.Task> tasks = new ArrayList<>();
+    for (double alpha : ALPHA) {
+      for (int fold = firstFold; fold < 3; fold++) {
+        tasks.add(SharedLogistic.Task.of(0, fold, estimator(0.001, alpha, true, 100, 1e-5)));
+      }
+    }
+    return tasks;
+  }
+
   private static LogisticRegression estimator(double reg, double alpha, boolean weighted,
       int maxIter, double tol) {
     LogisticRegression lr = new LogisticRegression().setFamily("binomial").setRegParam(reg)
@@ -212,12 +226,7 @@ class SharedLogisticTest extends SparkTestBase {
   void onTheDriverAsOnSparkWithTwoJobs() throws Exception {
     Dataset<Row> df = data();
     df.count();
-    List<SharedLogistic.Task> tasks = new ArrayList<>();
-    for (double alpha : ALPHA) {
-      for (int fold = -1; fold < 3; fold++) {
-        tasks.add(SharedLogistic.Task.of(0, fold, estimator(0.001, alpha, true, 100, 1e-5)));
-      }
-    }
+    List<SharedLogistic.Task> tasks = weightedTasks(-1);
     SharedLogistic.Columns columns = new SharedLogistic.Columns("features", "label", "w",
         "fold");
     try (JobCounter jobs = new JobCounter()) {
@@ -339,12 +348,7 @@ class SharedLogisticTest extends SparkTestBase {
     } finally {
       blocks.unpersist(false);
     }
-    List<SharedLogistic.Task> tasks = new ArrayList<>();
-    for (double alpha : ALPHA) {
-      for (int fold = -1; fold < 3; fold++) {
-        tasks.add(SharedLogistic.Task.of(0, fold, estimator(0.001, alpha, true, 100, 1e-5)));
-      }
-    }
+    List<SharedLogistic.Task> tasks = weightedTasks(-1);
     for (long driverBytes : new long[] {0, 1 << 20}) {
       SharedLogistic.Result large = SharedLogistic.fit(List.of(df), columns, tasks, "large",
           driverBytes, SharedLogistic.BLOCK_ROWS);
@@ -379,12 +383,7 @@ class SharedLogisticTest extends SparkTestBase {
     df.count();
     SharedLogistic.Columns columns = new SharedLogistic.Columns("features", "label", "w",
         "fold");
-    List<SharedLogistic.Task> tasks = new ArrayList<>();
-    for (double alpha : ALPHA) {
-      for (int fold = 0; fold < 3; fold++) {
-        tasks.add(SharedLogistic.Task.of(0, fold, estimator(0.001, alpha, true, 100, 1e-5)));
-      }
-    }
+    List<SharedLogistic.Task> tasks = weightedTasks(0);
     SharedLogistic.Result driver = SharedLogistic.fit(List.of(df), columns, tasks, "driver",
         1 << 20);
     try (JobCounter jobs = new JobCounter()) {
@@ -425,7 +424,9 @@ class SharedLogisticTest extends SparkTestBase {
     List<Row> rows = both.select("features", "scaled").collectAsList();
     for (Row r : rows) {
       double[] x = r.<Vector>getAs(0).toArray();
-      s.apply(x, 1);
+      for (int j = 0; j < x.length; j++) {
+        x[j] = (x[j] - s.shift()[j]) * s.scale()[j];
+      }
       assertThat(java.util.Arrays.stream(x).mapToLong(Double::doubleToRawLongBits).toArray())
           .containsExactly(java.util.Arrays.stream(r.<Vector>getAs(1).toArray())
               .mapToLong(Double::doubleToRawLongBits).toArray());
@@ -437,12 +438,7 @@ class SharedLogisticTest extends SparkTestBase {
     SharedLogistic.Columns scaled = new SharedLogistic.Columns("scaled", "label", "w", "fold");
     SharedLogistic.Columns unscaled = new SharedLogistic.Columns("features", "label", "w",
         "fold", List.of(s));
-    List<SharedLogistic.Task> tasks = new ArrayList<>();
-    for (double alpha : ALPHA) {
-      for (int fold = -1; fold < 3; fold++) {
-        tasks.add(SharedLogistic.Task.of(0, fold, estimator(0.001, alpha, true, 100, 1e-5)));
-      }
-    }
+    List<SharedLogistic.Task> tasks = weightedTasks(-1);
     for (long driverBytes : new long[] {0, 1 << 20}) {
       SharedLogistic.Result a = SharedLogistic.fit(List.of(both), scaled, tasks, "scaled",
           driverBytes);
