@@ -30,6 +30,9 @@ class SharedLogisticTest extends SparkTestBase {
 
   private static final double[] REG = {0.001, 0.01};
   private static final double[] ALPHA = {0.0, 0.5};
+  /** The columns of {@link #data()}, weighted, with folds. */
+  private static final SharedLogistic.Columns FOLDED = new SharedLogistic.Columns("features",
+      "label", "w", "fold");
 
   /** 3000 rows: 6 features of different scales, one constant, one correlated; weights 0.5-3. */
   private static Dataset<Row> data() {
@@ -155,8 +158,7 @@ class SharedLogisticTest extends SparkTestBase {
       for (int fold = 0; fold < 3; fold++) {
         folds.add(SharedLogistic.Task.of(0, fold, lr));
       }
-      SharedLogistic.Columns columns = new SharedLogistic.Columns("features", "label", "w",
-          "fold");
+      SharedLogistic.Columns columns = FOLDED;
       double[] start = new double[7];
       for (SharedLogistic.Fit f : SharedLogistic.fit(List.of(df), columns, folds, "folds").fits()) {
         for (int j = 0; j < 6; j++) {
@@ -227,8 +229,7 @@ class SharedLogisticTest extends SparkTestBase {
     Dataset<Row> df = data();
     df.count();
     List<SharedLogistic.Task> tasks = weightedTasks(-1);
-    SharedLogistic.Columns columns = new SharedLogistic.Columns("features", "label", "w",
-        "fold");
+    SharedLogistic.Columns columns = FOLDED;
     try (JobCounter jobs = new JobCounter()) {
       SharedLogistic.Result spark = SharedLogistic.fit(List.of(df), columns, tasks, "spark");
       int sparkJobs = jobs.take();
@@ -336,8 +337,7 @@ class SharedLogisticTest extends SparkTestBase {
     // cached: a shuffle's output order is not fixed, and the sums depend on the rows' order
     Dataset<Row> df = data().repartition(3).cache();
     df.count();
-    SharedLogistic.Columns columns = new SharedLogistic.Columns("features", "label", "w",
-        "fold");
+    SharedLogistic.Columns columns = FOLDED;
     var blocks = SharedLogistic.blocks(List.of(df, df), columns, 7, new int[] {-1, -1});
     try {
       List<Integer> sizes = blocks.map(b -> b.rows).collect();
@@ -381,8 +381,7 @@ class SharedLogisticTest extends SparkTestBase {
   void scoringSeveralFitsInOneJobGivesTheDriversHeldOutScores() throws Exception {
     Dataset<Row> df = data();
     df.count();
-    SharedLogistic.Columns columns = new SharedLogistic.Columns("features", "label", "w",
-        "fold");
+    SharedLogistic.Columns columns = FOLDED;
     List<SharedLogistic.Task> tasks = weightedTasks(0);
     SharedLogistic.Result driver = SharedLogistic.fit(List.of(df), columns, tasks, "driver",
         1 << 20);
@@ -479,8 +478,7 @@ class SharedLogisticTest extends SparkTestBase {
   @Test
   void blocksHoldEachColumnPacked() {
     Dataset<Row> df = data();
-    SharedLogistic.Columns columns = new SharedLogistic.Columns("features", "label", "w",
-        "fold");
+    SharedLogistic.Columns columns = FOLDED;
     var blocks = SharedLogistic.blocks(List.of(df), columns, SharedLogistic.BLOCK_ROWS,
         new int[] {-1});
     try {
@@ -506,8 +504,7 @@ class SharedLogisticTest extends SparkTestBase {
   void rowsNoTaskFitsOnAreNotHeld() throws Exception {
     Dataset<Row> df = data();
     df.count();
-    SharedLogistic.Columns columns = new SharedLogistic.Columns("features", "label", "w",
-        "fold");
+    SharedLogistic.Columns columns = FOLDED;
     assertThat(SharedLogistic.unfittedFolds(3, new int[][] {{0, 0}, {1, 1}, {2, 2}, {1, 1}},
         columns)).containsExactly(0, 1, 2);
     assertThat(SharedLogistic.unfittedFolds(2, new int[][] {{0, 1}, {0, 2}, {1, -1}}, columns))
