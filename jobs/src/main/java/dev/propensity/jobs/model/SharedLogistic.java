@@ -52,8 +52,8 @@ public final class SharedLogistic {
   /**
    * The most rows of one {@link Block}: 4096 rows of 110 features take 3.5 MiB as doubles while
    * a block is read, less once packed. A partition's rows are read into blocks of at most this
-   * many, straight from its row iterator, so that a task holds one block at a time and Spark's block manager can keep what fits of the cache in memory
-   * and put the rest on disk (one dense block per partition ran a 4 GiB driver out of memory at
+   * many, straight from its row iterator, so that a task holds one block at a time and Spark's
+   * block manager can keep what fits of the cache in memory and put the rest on disk (one dense block per partition ran a 4 GiB driver out of memory at
    * 3M customers). The sums do not depend on it: a partition's blocks are added up in row order.
    */
   static final int BLOCK_ROWS = 4096;
@@ -307,13 +307,7 @@ public final class SharedLogistic {
             Row row = it.next();
             double[] x = row.<Vector>getAs(0).toArray();
             for (int i = 0; i < m; i++) {
-              double[] b = coefficients[i];
-              double margin = 0;
-              for (int j = 0; j < b.length; j++) {
-                margin += b[j] * x[j];
-              }
-              margin += intercepts[i];
-              out[i].add(1 / (1 + Math.exp(-margin)));
+              out[i].add(probability(coefficients[i], intercepts[i], x, 0));
             }
             out[m].add(row.getDouble(1));
           }
@@ -331,6 +325,21 @@ public final class SharedLogistic {
       out.add(new HeldOut(all[i], all[m]));
     }
     return out;
+  }
+
+  /**
+   * @return {@code 1 / (1 + exp(-margin))} of the row of {@code x} from {@code base}, its margin
+   *     summed in feature order and the intercept added last: every held-out score, on the driver
+   *     or in {@link #score}, the same to the last bit
+   */
+  private static double probability(double[] coefficients, double intercept, double[] x,
+      int base) {
+    double margin = 0;
+    for (int j = 0; j < coefficients.length; j++) {
+      margin += coefficients[j] * x[base + j];
+    }
+    margin += intercept;
+    return 1 / (1 + Math.exp(-margin));
   }
 
   /**
@@ -590,12 +599,7 @@ public final class SharedLogistic {
               if (rows.fold[r] != task.excludedFold()) {
                 continue;
               }
-              double m = 0;
-              for (int j = 0; j < c.length; j++) {
-                m += c[j] * rows.x[r * b.width + j];
-              }
-              m += fit.intercept();
-              probability.add(1 / (1 + Math.exp(-m)));
+              probability.add(probability(c, fit.intercept(), rows.x, r * b.width));
               label.add(rows.label[r]);
             }
           }

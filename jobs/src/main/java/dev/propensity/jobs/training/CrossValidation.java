@@ -11,7 +11,6 @@ import dev.propensity.common.spark.Materialized;
 import dev.propensity.jobs.model.Candidates.Candidate;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -180,8 +179,8 @@ final class CrossValidation {
     LogisticRegression estimator = (LogisticRegression) lr.copy(point);
     SharedLogistic.Task task = SharedLogistic.Task.of(0, -1, estimator);
     double[] start = meanOfFolds(foldModels, size);
-    LogisticInputs in = LogisticInputs.of(List.of(all), Collections.singletonList(unscaled),
-        columns(estimator, null));
+    LogisticInputs in = LogisticInputs.of(List.of(all),
+        unscaled == null ? null : List.of(unscaled), columns(estimator, null));
     SharedLogistic.Result fit = SharedLogistic.fit(in.data(), in.columns(),
         List.of(start == null ? task : task.startingAt(start)), "candidate " + name + " refit",
         driverMaxBytes);
@@ -252,9 +251,10 @@ final class CrossValidation {
    */
   private record LogisticInputs(List<Dataset<Row>> data, SharedLogistic.Columns columns) {
 
+    /** @param unscaled per data set its unscaled rows, or null when one has none */
     static LogisticInputs of(List<Dataset<Row>> scaled, List<FoldData.Unscaled> unscaled,
         SharedLogistic.Columns columns) {
-      if (unscaled == null || unscaled.stream().anyMatch(Objects::isNull)
+      if (unscaled == null
           || unscaled.stream().map(FoldData.Unscaled::column).distinct().count() != 1) {
         return new LogisticInputs(scaled, columns);
       }
@@ -415,6 +415,7 @@ final class CrossValidation {
     }
     return new Grid(evaluated, best, bestModels, false);
   }
+
   /**
    * Each fold's held-out rows scored by every grid point's model of that fold in one Spark job
    * ({@link SharedLogistic#score}): three reads of the held-out rows at three folds, where
