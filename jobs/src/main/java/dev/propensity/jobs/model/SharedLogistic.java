@@ -53,8 +53,9 @@ public final class SharedLogistic {
    * The most rows of one {@link Block}: 4096 rows of 110 features take 3.5 MiB as doubles while
    * a block is read, less once packed. A partition's rows are read into blocks of at most this
    * many, straight from its row iterator, so that a task holds one block at a time and Spark's
-   * block manager can keep what fits of the cache in memory and put the rest on disk (one dense block per partition ran a 4 GiB driver out of memory at
-   * 3M customers). The sums do not depend on it: a partition's blocks are added up in row order.
+   * block manager can keep what fits of the cache in memory and put the rest on disk (one dense
+   * block per partition ran a 4 GiB driver out of memory at 3M customers). The sums do not
+   * depend on it: a partition's blocks are added up in row order.
    */
   static final int BLOCK_ROWS = 4096;
 

@@ -158,16 +158,15 @@ class SharedLogisticTest extends SparkTestBase {
       for (int fold = 0; fold < 3; fold++) {
         folds.add(SharedLogistic.Task.of(0, fold, lr));
       }
-      SharedLogistic.Columns columns = FOLDED;
       double[] start = new double[7];
-      for (SharedLogistic.Fit f : SharedLogistic.fit(List.of(df), columns, folds, "folds").fits()) {
+      for (SharedLogistic.Fit f : SharedLogistic.fit(List.of(df), FOLDED, folds, "folds").fits()) {
         for (int j = 0; j < 6; j++) {
           start[j] += f.coefficients()[j] / 3;
         }
         start[6] += f.intercept() / 3;
       }
       SharedLogistic.Task all = SharedLogistic.Task.of(0, -1, lr);
-      List<SharedLogistic.Fit> fits = SharedLogistic.fit(List.of(df), columns, List.of(all,
+      List<SharedLogistic.Fit> fits = SharedLogistic.fit(List.of(df), FOLDED, List.of(all,
           all.startingAt(start), all.startingAt(new double[3])), "refit").fits();
       SharedLogistic.Fit cold = fits.get(0);
       SharedLogistic.Fit warm = fits.get(1);
@@ -229,15 +228,14 @@ class SharedLogisticTest extends SparkTestBase {
     Dataset<Row> df = data();
     df.count();
     List<SharedLogistic.Task> tasks = weightedTasks(-1);
-    SharedLogistic.Columns columns = FOLDED;
     try (JobCounter jobs = new JobCounter()) {
-      SharedLogistic.Result spark = SharedLogistic.fit(List.of(df), columns, tasks, "spark");
+      SharedLogistic.Result spark = SharedLogistic.fit(List.of(df), FOLDED, tasks, "spark");
       int sparkJobs = jobs.take();
       // 3000 rows x (6 features + label, weight, fold): about 200 KB
-      SharedLogistic.Result driver = SharedLogistic.fit(List.of(df), columns, tasks, "driver",
+      SharedLogistic.Result driver = SharedLogistic.fit(List.of(df), FOLDED, tasks, "driver",
           1 << 20);
       int driverJobs = jobs.take();
-      SharedLogistic.Result tooBig = SharedLogistic.fit(List.of(df), columns, tasks, "too big",
+      SharedLogistic.Result tooBig = SharedLogistic.fit(List.of(df), FOLDED, tasks, "too big",
           100_000);
       int tooBigJobs = jobs.take();
       assertThat(driverJobs).isEqualTo(driver.passes()).isEqualTo(2);
@@ -337,8 +335,7 @@ class SharedLogisticTest extends SparkTestBase {
     // cached: a shuffle's output order is not fixed, and the sums depend on the rows' order
     Dataset<Row> df = data().repartition(3).cache();
     df.count();
-    SharedLogistic.Columns columns = FOLDED;
-    var blocks = SharedLogistic.blocks(List.of(df, df), columns, 7, new int[] {-1, -1});
+    var blocks = SharedLogistic.blocks(List.of(df, df), FOLDED, 7, new int[] {-1, -1});
     try {
       List<Integer> sizes = blocks.map(b -> b.rows).collect();
       assertThat(sizes).allMatch(n -> n >= 1 && n <= 7);
@@ -350,9 +347,9 @@ class SharedLogisticTest extends SparkTestBase {
     }
     List<SharedLogistic.Task> tasks = weightedTasks(-1);
     for (long driverBytes : new long[] {0, 1 << 20}) {
-      SharedLogistic.Result large = SharedLogistic.fit(List.of(df), columns, tasks, "large",
+      SharedLogistic.Result large = SharedLogistic.fit(List.of(df), FOLDED, tasks, "large",
           driverBytes, SharedLogistic.BLOCK_ROWS);
-      SharedLogistic.Result small = SharedLogistic.fit(List.of(df), columns, tasks, "small",
+      SharedLogistic.Result small = SharedLogistic.fit(List.of(df), FOLDED, tasks, "small",
           driverBytes, 7);
       assertThat(small.heldOut() == null).isEqualTo(driverBytes == 0);
       for (int t = 0; t < tasks.size(); t++) {
@@ -381,9 +378,8 @@ class SharedLogisticTest extends SparkTestBase {
   void scoringSeveralFitsInOneJobGivesTheDriversHeldOutScores() throws Exception {
     Dataset<Row> df = data();
     df.count();
-    SharedLogistic.Columns columns = FOLDED;
     List<SharedLogistic.Task> tasks = weightedTasks(0);
-    SharedLogistic.Result driver = SharedLogistic.fit(List.of(df), columns, tasks, "driver",
+    SharedLogistic.Result driver = SharedLogistic.fit(List.of(df), FOLDED, tasks, "driver",
         1 << 20);
     try (JobCounter jobs = new JobCounter()) {
       jobs.take();
@@ -391,7 +387,7 @@ class SharedLogisticTest extends SparkTestBase {
         List<SharedLogistic.Fit> fits = List.of(driver.fits().get(fold),
             driver.fits().get(3 + fold));
         List<SharedLogistic.HeldOut> scored = SharedLogistic.score(
-            df.where(col("fold").equalTo(fold)), columns, fits);
+            df.where(col("fold").equalTo(fold)), FOLDED, fits);
         assertThat(jobs.take()).as("fold %d: one job for both fits", fold).isEqualTo(1);
         for (int i = 0; i < 2; i++) {
           SharedLogistic.HeldOut expected = driver.heldOut().get(3 * i + fold);
@@ -423,9 +419,7 @@ class SharedLogisticTest extends SparkTestBase {
     List<Row> rows = both.select("features", "scaled").collectAsList();
     for (Row r : rows) {
       double[] x = r.<Vector>getAs(0).toArray();
-      for (int j = 0; j < x.length; j++) {
-        x[j] = (x[j] - s.shift()[j]) * s.scale()[j];
-      }
+      s.apply(x, 1);
       assertThat(java.util.Arrays.stream(x).mapToLong(Double::doubleToRawLongBits).toArray())
           .containsExactly(java.util.Arrays.stream(r.<Vector>getAs(1).toArray())
               .mapToLong(Double::doubleToRawLongBits).toArray());
@@ -478,8 +472,7 @@ class SharedLogisticTest extends SparkTestBase {
   @Test
   void blocksHoldEachColumnPacked() {
     Dataset<Row> df = data();
-    SharedLogistic.Columns columns = FOLDED;
-    var blocks = SharedLogistic.blocks(List.of(df), columns, SharedLogistic.BLOCK_ROWS,
+    var blocks = SharedLogistic.blocks(List.of(df), FOLDED, SharedLogistic.BLOCK_ROWS,
         new int[] {-1});
     try {
       List<List<String>> types = blocks.map(SharedLogistic.Block::types).collect();
@@ -504,17 +497,16 @@ class SharedLogisticTest extends SparkTestBase {
   void rowsNoTaskFitsOnAreNotHeld() throws Exception {
     Dataset<Row> df = data();
     df.count();
-    SharedLogistic.Columns columns = FOLDED;
     assertThat(SharedLogistic.unfittedFolds(3, new int[][] {{0, 0}, {1, 1}, {2, 2}, {1, 1}},
-        columns)).containsExactly(0, 1, 2);
-    assertThat(SharedLogistic.unfittedFolds(2, new int[][] {{0, 1}, {0, 2}, {1, -1}}, columns))
+        FOLDED)).containsExactly(0, 1, 2);
+    assertThat(SharedLogistic.unfittedFolds(2, new int[][] {{0, 1}, {0, 2}, {1, -1}}, FOLDED))
         .as("two folds left out by one data set's tasks, all rows fitted by the other's")
         .containsExactly(-1, -1);
     assertThat(SharedLogistic.unfittedFolds(1, new int[][] {{0, 1}},
         new SharedLogistic.Columns("features", "label", "w", null))).containsExactly(-1);
 
     List<Dataset<Row>> folds = List.of(df, df, df);
-    var blocks = SharedLogistic.blocks(folds, columns, 100, new int[] {0, 1, 2});
+    var blocks = SharedLogistic.blocks(folds, FOLDED, 100, new int[] {0, 1, 2});
     try {
       List<int[]> held = blocks.map(b -> new int[] {b.dataset, b.rows,
           (int) java.util.Arrays.stream(b.folds()).filter(f -> f == b.dataset).count()}).collect();
@@ -535,9 +527,9 @@ class SharedLogisticTest extends SparkTestBase {
     }
     try (JobCounter jobs = new JobCounter()) {
       for (long driverBytes : new long[] {0, 1 << 20}) {
-        SharedLogistic.Result a = SharedLogistic.fit(List.of(df), columns, whole, "whole",
+        SharedLogistic.Result a = SharedLogistic.fit(List.of(df), FOLDED, whole, "whole",
             driverBytes);
-        SharedLogistic.Result b = SharedLogistic.fit(folds, columns, split, "split",
+        SharedLogistic.Result b = SharedLogistic.fit(folds, FOLDED, split, "split",
             driverBytes);
         jobs.take();
         // on the driver the same sums in the same order (a data set's sums for another's
